@@ -1,0 +1,304 @@
+//! The interchange format (contract §1): one JSON object per line.
+//!
+//! Reading checks the shape of every field (unknown fields are an error, codes
+//! must be in their lists); whether the event may follow the participant's
+//! timeline is decided in [`crate::timeline`]. Writing produces one canonical
+//! line per event: the same event always gives the same bytes, which is what
+//! the store keeps and what `spor export` prints.
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+use crate::codes::UnitCode;
+use crate::event::{EventBody, EventId, EventKind, Event, ParticipantId};
+
+/// The longest line accepted, in bytes. The longest real event (a refusal or
+/// a follow-up note at their length limits) is well under this.
+pub const MAX_LINE_BYTES: usize = 16 * 1024;
+
+/// Why a line is not an event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    #[error("line is {0} bytes; the limit is {MAX_LINE_BYTES}")]
+    TooLong(usize),
+    #[error("not a valid event: {0}")]
+    Shape(String),
+    #[error("`data` of `{kind}`: {message}")]
+    Data { kind: EventKind, message: String },
+}
+
+/// An event as read from a line, before the store stamps it: `recorded_at`
+/// may be missing, and then the store's clock supplies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    pub id: EventId,
+    pub participant: ParticipantId,
+    pub unit: UnitCode,
+    pub date: NaiveDate,
+    pub recorded_at: Option<DateTime<Utc>>,
+    pub by: Option<String>,
+    pub body: EventBody,
+}
+
+impl Draft {
+    /// The event as it will be stored, with `now` where no time was given.
+    pub fn stamp(self, now: DateTime<Utc>) -> Event {
+        Event {
+            id: self.id,
+            participant: self.participant,
+            unit: self.unit,
+            date: self.date,
+            recorded_at: self.recorded_at.unwrap_or(now),
+            by: self.by,
+            body: self.body,
+        }
+    }
+
+    /// Whether this draft says the same as an event already stored under its
+    /// id. A draft without `recorded_at` matches any recording time: a
+    /// re-import of a file without times is the same import.
+    pub fn same_as(&self, stored: &Event) -> bool {
+        self.id == stored.id
+            && self.participant == stored.participant
+            && self.unit == stored.unit
+            && self.date == stored.date
+            && self.recorded_at.is_none_or(|t| t == stored.recorded_at)
+            && self.by == stored.by
+            && self.body == stored.body
+    }
+}
+
+impl From<Event> for Draft {
+    fn from(e: Event) -> Self {
+        Self {
+            id: e.id,
+            participant: e.participant,
+            unit: e.unit,
+            date: e.date,
+            recorded_at: Some(e.recorded_at),
+            by: e.by,
+            body: e.body,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line<'a> {
+    id: Uuid,
+    participant: Uuid,
+    unit: UnitCode,
+    #[serde(rename = "type")]
+    kind: EventKind,
+    date: NaiveDate,
+    #[serde(default)]
+    recorded_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    by: Option<String>,
+    #[serde(default, borrow)]
+    data: Option<&'a RawValue>,
+}
+
+/// Reads one line of the interchange format.
+pub fn parse_line(line: &str) -> Result<Draft, WireError> {
+    if line.len() > MAX_LINE_BYTES {
+        return Err(WireError::TooLong(line.len()));
+    }
+    let raw: Line<'_> =
+        serde_json::from_str(line).map_err(|e| WireError::Shape(without_position(&e)))?;
+    let data = raw.data.map_or("{}", RawValue::get);
+    let body = parse_body(raw.kind, data)?;
+    Ok(Draft {
+        id: EventId(raw.id),
+        participant: ParticipantId(raw.participant),
+        unit: raw.unit,
+        date: raw.date,
+        recorded_at: raw.recorded_at,
+        by: raw.by,
+        body,
+    })
+}
+
+/// Reads a line that was written by [`to_line`], as the store does. Such a
+/// line always carries `recorded_at`.
+pub fn parse_stored(line: &str) -> Result<Event, WireError> {
+    let draft = parse_line(line)?;
+    let Some(recorded_at) = draft.recorded_at else {
+        return Err(WireError::Shape("stored event without recorded_at".into()));
+    };
+    Ok(draft.stamp(recorded_at))
+}
+
+fn parse_body(kind: EventKind, data: &str) -> Result<EventBody, WireError> {
+    fn typed<T: DeserializeOwned>(kind: EventKind, data: &str) -> Result<T, WireError> {
+        serde_json::from_str(data)
+            .map_err(|e| WireError::Data { kind, message: without_position(&e) })
+    }
+    fn empty(kind: EventKind, data: &str) -> Result<(), WireError> {
+        typed::<Empty>(kind, data).map(|_| ())
+    }
+    Ok(match kind {
+        EventKind::Registered => EventBody::Registered(typed(kind, data)?),
+        EventKind::Claimed => empty(kind, data).map(|()| EventBody::Claimed)?,
+        EventKind::Offered => empty(kind, data).map(|()| EventBody::Offered)?,
+        EventKind::Granted => EventBody::Granted(typed(kind, data)?),
+        EventKind::Refused => EventBody::Refused(typed(kind, data)?),
+        EventKind::Started => empty(kind, data).map(|()| EventBody::Started)?,
+        EventKind::LeaveGranted => EventBody::LeaveGranted(typed(kind, data)?),
+        EventKind::LeaveEnded => empty(kind, data).map(|()| EventBody::LeaveEnded)?,
+        EventKind::Extended => EventBody::Extended(typed(kind, data)?),
+        EventKind::MeasureStarted => EventBody::MeasureStarted(typed(kind, data)?),
+        EventKind::MeasureEnded => EventBody::MeasureEnded(typed(kind, data)?),
+        EventKind::Absence => EventBody::Absence(typed(kind, data)?),
+        EventKind::Handover => EventBody::Handover(typed(kind, data)?),
+        EventKind::Completed => EventBody::Completed(typed(kind, data)?),
+        EventKind::Stopped => EventBody::Stopped(typed(kind, data)?),
+        EventKind::Interrupted => EventBody::Interrupted(typed(kind, data)?),
+        EventKind::FollowUp => EventBody::FollowUp(typed(kind, data)?),
+        EventKind::Retracted => EventBody::Retracted(typed(kind, data)?),
+    })
+}
+
+/// The `data` of a type without fields: `{}`, nothing else.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+/// serde_json ends its messages with "at line 1 column N"; inside `data` that
+/// position is relative to the fragment and would mislead.
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
+}
+
+#[derive(Serialize)]
+struct OutLine<'a> {
+    id: Uuid,
+    participant: Uuid,
+    unit: &'a UnitCode,
+    #[serde(rename = "type")]
+    kind: EventKind,
+    date: NaiveDate,
+    recorded_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by: Option<&'a str>,
+    data: OutData<'a>,
+}
+
+struct OutData<'a>(&'a EventBody);
+
+impl Serialize for OutData<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            EventBody::Registered(x) => x.serialize(s),
+            EventBody::Granted(x) => x.serialize(s),
+            EventBody::Refused(x) => x.serialize(s),
+            EventBody::LeaveGranted(x) => x.serialize(s),
+            EventBody::Extended(x) => x.serialize(s),
+            EventBody::MeasureStarted(x) => x.serialize(s),
+            EventBody::MeasureEnded(x) => x.serialize(s),
+            EventBody::Absence(x) => x.serialize(s),
+            EventBody::Handover(x) => x.serialize(s),
+            EventBody::Completed(x) => x.serialize(s),
+            EventBody::Stopped(x) => x.serialize(s),
+            EventBody::Interrupted(x) => x.serialize(s),
+            EventBody::FollowUp(x) => x.serialize(s),
+            EventBody::Retracted(x) => x.serialize(s),
+            EventBody::Claimed | EventBody::Offered | EventBody::Started | EventBody::LeaveEnded => {
+                Empty {}.serialize(s)
+            }
+        }
+    }
+}
+
+/// The canonical line for an event, without the newline.
+pub fn to_line(event: &Event) -> String {
+    let out = OutLine {
+        id: event.id.0,
+        participant: event.participant.0,
+        unit: &event.unit,
+        kind: event.body.kind(),
+        date: event.date,
+        recorded_at: format_time(event.recorded_at),
+        by: event.by.as_deref(),
+        data: OutData(&event.body),
+    };
+    serde_json::to_string(&out).expect("an event always serialises: no maps with non-string keys")
+}
+
+/// RFC 3339 in UTC with `Z`, with as many fraction digits as the time has.
+pub fn format_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STARTED: &str = r#"{"id":"6f1c6a3e-8d5b-4b7e-9a55-0c6f2e1a9b01","participant":"a3e0c2d1-1111-4b7e-9a55-0c6f2e1a9b02","unit":"0301","type":"started","date":"2006-03-01","recorded_at":"2006-03-02T08:15:00Z","by":"adviser-17","data":{}}"#;
+
+    #[test]
+    fn a_canonical_line_round_trips_byte_for_byte() {
+        let e = parse_stored(STARTED).unwrap();
+        assert_eq!(to_line(&e), STARTED);
+    }
+
+    #[test]
+    fn offsets_are_read_and_written_in_utc() {
+        let line = STARTED.replace("2006-03-02T08:15:00Z", "2006-03-02T09:15:00+01:00");
+        let e = parse_stored(&line).unwrap();
+        assert_eq!(format_time(e.recorded_at), "2006-03-02T08:15:00Z");
+    }
+
+    #[test]
+    fn data_may_be_left_out_for_types_without_fields() {
+        let line = STARTED.replace(r#","data":{}"#, "");
+        assert_eq!(parse_line(&line).unwrap().body, EventBody::Started);
+    }
+
+    #[test]
+    fn unknown_fields_are_an_error_at_both_levels() {
+        let outer = STARTED.replace(r#""by""#, r#""who""#);
+        let err = parse_line(&outer).unwrap_err().to_string();
+        assert!(err.starts_with("not a valid event: unknown field `who`"), "{err}");
+        let inner = STARTED.replace(r#""data":{}"#, r#""data":{"x":1}"#);
+        assert_eq!(
+            parse_line(&inner).unwrap_err().to_string(),
+            "`data` of `started`: unknown field `x`, there are no fields"
+        );
+    }
+
+    #[test]
+    fn a_reason_of_another_exit_kind_names_the_valid_ones() {
+        let line = STARTED
+            .replace(r#""type":"started""#, r#""type":"interrupted""#)
+            .replace(r#""data":{}"#, r#""data":{"reason":"health"}"#);
+        assert_eq!(
+            parse_line(&line).unwrap_err().to_string(),
+            "`data` of `interrupted`: unknown variant `health`, expected one of `death`, `moved`, `unknown`"
+        );
+    }
+
+    #[test]
+    fn hours_keep_one_decimal() {
+        let line = STARTED
+            .replace(r#""type":"started""#, r#""type":"measure_started""#)
+            .replace(r#""data":{}"#, r#""data":{"measure":"NORSK","hours_per_week":7.5}"#);
+        let e = parse_stored(&line).unwrap();
+        assert_eq!(to_line(&e), line);
+        let bad = line.replace("7.5", "7.25");
+        assert!(parse_line(&bad).unwrap_err().to_string().contains("at most one decimal"));
+    }
+
+    #[test]
+    fn overlong_lines_are_refused_before_parsing() {
+        let long = format!("{}{}", STARTED, " ".repeat(MAX_LINE_BYTES));
+        assert_eq!(parse_line(&long), Err(WireError::TooLong(long.len())));
+    }
+}
