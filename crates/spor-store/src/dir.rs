@@ -1,0 +1,142 @@
+//! The data directory's own files, beside sled's: the format version, the
+//! process lock, and the last durable head.
+//!
+//! ```text
+//! DIR/spor.format   "spor store format N"; checked before sled is opened
+//! DIR/spor.lock     held with an exclusive lock while a spor has DIR open
+//! DIR/spor.head     last durable (seq, hash) + CRC; lets verify see a log
+//!                   that lost records at its end
+//! DIR/sled/         sled's files; DIR/sled/db is the log that gets fsync'd
+//! ```
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use crate::record::Hash;
+use crate::{Head, StoreError};
+
+/// The format this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+const FORMAT_FILE: &str = "spor.format";
+const LOCK_FILE: &str = "spor.lock";
+const HEAD_FILE: &str = "spor.head";
+pub(crate) const SLED_DIR: &str = "sled";
+
+pub(crate) fn sled_dir(dir: &Path) -> PathBuf {
+    dir.join(SLED_DIR)
+}
+
+/// Takes the directory's lock, or says who holds it.
+pub(crate) fn lock(dir: &Path) -> Result<File, StoreError> {
+    let file = OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(LOCK_FILE))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(StoreError::InUse(dir.to_owned())),
+        Err(fs::TryLockError::Error(e)) => Err(StoreError::Io(e)),
+    }
+}
+
+/// Reads the format version, or writes it into a new directory.
+pub(crate) fn check_format(dir: &Path) -> Result<(), StoreError> {
+    let path = dir.join(FORMAT_FILE);
+    match fs::read_to_string(&path) {
+        Ok(text) => {
+            let found = text
+                .trim()
+                .strip_prefix("spor store format ")
+                .and_then(|n| n.parse::<u32>().ok())
+                .ok_or_else(|| StoreError::Corrupt {
+                    dir: dir.to_owned(),
+                    what: format!("{} is unreadable", path.display()),
+                })?;
+            if found > FORMAT_VERSION {
+                return Err(StoreError::NewerFormat {
+                    dir: dir.to_owned(),
+                    found,
+                    supported: FORMAT_VERSION,
+                });
+            }
+            // Format 1 is the first; older formats will be migrated here.
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            if sled_dir(dir).exists() {
+                return Err(StoreError::Corrupt {
+                    dir: dir.to_owned(),
+                    what: format!("{} is missing", path.display()),
+                });
+            }
+            write_atomically(&path, format!("spor store format {FORMAT_VERSION}\n").as_bytes())?;
+            Ok(())
+        }
+        Err(e) => Err(StoreError::Io(e)),
+    }
+}
+
+/// Writes a file through a temporary name, fsyncs it, renames it into place
+/// and fsyncs the directory: a crash leaves the old file or the new, never half.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, path)?;
+    File::open(dir)?.sync_all()
+}
+
+/// The head file: written after each durable commit, without an fsync of its
+/// own. It can lag the log after a power cut, never lead it, because it is
+/// written only after the log's fsync returned.
+pub(crate) struct HeadFile {
+    file: File,
+}
+
+const HEAD_LEN: usize = 8 + 32 + 4;
+
+/// What the head file says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadFileState {
+    Absent,
+    Damaged,
+    At(Head),
+}
+
+impl HeadFile {
+    pub(crate) fn open(dir: &Path) -> io::Result<Self> {
+        let file = OpenOptions::new().create(true).truncate(false).read(true).write(true).open(dir.join(HEAD_FILE))?;
+        Ok(Self { file })
+    }
+
+    pub(crate) fn write(&self, head: Head) -> io::Result<()> {
+        let mut buf = Vec::with_capacity(HEAD_LEN);
+        buf.extend_from_slice(&head.seq.to_be_bytes());
+        buf.extend_from_slice(&head.hash);
+        buf.extend_from_slice(&crc32fast::hash(&buf).to_be_bytes());
+        self.file.write_all_at(&buf, 0)
+    }
+}
+
+/// Reads the head file of a directory.
+pub fn read_head_file(dir: &Path) -> HeadFileState {
+    let Ok(bytes) = fs::read(dir.join(HEAD_FILE)) else {
+        return HeadFileState::Absent;
+    };
+    if bytes.is_empty() {
+        return HeadFileState::Absent;
+    }
+    if bytes.len() != HEAD_LEN {
+        return HeadFileState::Damaged;
+    }
+    let (body, crc) = bytes.split_at(HEAD_LEN - 4);
+    if crc32fast::hash(body).to_be_bytes() != crc {
+        return HeadFileState::Damaged;
+    }
+    let seq = u64::from_be_bytes(body[..8].try_into().expect("8 bytes"));
+    let hash: Hash = body[8..40].try_into().expect("32 bytes");
+    HeadFileState::At(Head { seq, hash })
+}
