@@ -38,6 +38,8 @@ pub enum SyntheticIds {
 pub enum PersonError {
     #[error("the identity number must be 11 digits (fødselsnummer or D-nummer) or 12 digits (DUF-nummer), digits only")]
     Form,
+    #[error("the identity number is all zeros")]
+    Zeros,
     #[error("the identity number does not begin with a real date of birth")]
     Date,
     #[error("the identity number's check digits are wrong (mistyped?)")]
@@ -102,7 +104,7 @@ pub fn check(number: &PersonNumber, synthetic: SyntheticIds) -> Result<Checked, 
     let digits: Vec<u32> = number.0.bytes().map(|b| u32::from(b - b'0')).collect();
     if digits.len() == 12 {
         if digits.iter().all(|&d| d == 0) {
-            return Err(PersonError::Form);
+            return Err(PersonError::Zeros);
         }
         return Ok(Checked { kind: PersonKind::Duf, birth_date: None });
     }
@@ -268,7 +270,7 @@ mod tests {
         let c = check(&num("200612345678"), SyntheticIds::Refused).unwrap();
         assert_eq!(c.kind, PersonKind::Duf);
         assert_eq!(c.birth_date, None);
-        assert_eq!(check(&num("000000000000"), SyntheticIds::Refused), Err(PersonError::Form));
+        assert_eq!(check(&num("000000000000"), SyntheticIds::Refused), Err(PersonError::Zeros));
     }
 
     #[test]

@@ -105,8 +105,8 @@ pub enum Refusal {
     FirstNotRegistered { event: EventId, kind: EventKind },
     #[error("{event}: the participant is already registered; a stream has one `registered`")]
     AlreadyRegistered { event: EventId },
-    #[error("{event}: `{kind}` needs a `claimed` or `offered` before it")]
-    DecisionWithoutApplication { event: EventId, kind: EventKind },
+    #[error("{event}: `{kind}` needs a `claimed` or `offered` before it{}", after_refusal(*refused))]
+    DecisionWithoutApplication { event: EventId, kind: EventKind, refused: Option<NaiveDate> },
     #[error("{event}: `{kind}` after the programme was granted on {granted}")]
     ApplicationAfterGrant { event: EventId, kind: EventKind, granted: NaiveDate },
     #[error("{event}: the programme was already granted on {granted}; use `extended` to change its length")]
@@ -145,6 +145,12 @@ pub enum Refusal {
     RetractionBreaksTimeline { event: EventId, target: EventId, cause: Box<Refusal> },
     #[error("{event}: in its place by date the timeline breaks a rule: {cause}")]
     BreaksLaterEvent { event: EventId, cause: Box<Refusal> },
+}
+
+/// A decision uses up its application: after a refusal a new claim or offer
+/// must come before the next decision.
+fn after_refusal(refused: Option<NaiveDate>) -> String {
+    refused.map_or(String::new(), |d| format!(" since the refusal on {d}; a new decision needs a new claim or offer"))
 }
 
 impl Refusal {

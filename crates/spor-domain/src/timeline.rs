@@ -379,6 +379,7 @@ fn walk(events: &[&Event]) -> (Facts, Option<Refusal>) {
         }
     };
     let mut application_open = false;
+    let mut returns: Vec<(EventId, NaiveDate)> = Vec::new();
     for e in events {
         let event = e.id;
         let kind = e.body.kind();
@@ -422,7 +423,7 @@ fn walk(events: &[&Event]) -> (Facts, Option<Refusal>) {
                     refuse(Refusal::AlreadyGranted { event, granted });
                 } else {
                     if !application_open {
-                        refuse(Refusal::DecisionWithoutApplication { event, kind });
+                        refuse(Refusal::DecisionWithoutApplication { event, kind, refused: f.refused });
                     }
                     f.granted = Some((e.date, g.months));
                     f.months = g.months;
@@ -433,7 +434,7 @@ fn walk(events: &[&Event]) -> (Facts, Option<Refusal>) {
                 if let Some((granted, _)) = f.granted {
                     refuse(Refusal::ApplicationAfterGrant { event, kind, granted });
                 } else if !application_open {
-                    refuse(Refusal::DecisionWithoutApplication { event, kind });
+                    refuse(Refusal::DecisionWithoutApplication { event, kind, refused: f.refused });
                 }
                 application_open = false;
                 f.refused = Some(e.date);
@@ -449,12 +450,8 @@ fn walk(events: &[&Event]) -> (Facts, Option<Refusal>) {
                 }
             }
             EventBody::LeaveGranted(l) => {
-                in_programme(&f, &mut refuse);
-                if let Some(start) = f.started {
-                    if l.from < start {
-                        refuse(Refusal::LeaveBeforeStart { event, from: l.from, start });
-                    }
-                }
+                // The decision may come before the start or after the return;
+                // where the leave lies is checked against the whole timeline below.
                 f.leaves.push(Leave {
                     event,
                     decided: e.date,
@@ -464,9 +461,7 @@ fn walk(events: &[&Event]) -> (Facts, Option<Refusal>) {
             }
             EventBody::LeaveEnded => {
                 in_programme(&f, &mut refuse);
-                if !f.leaves.iter().any(|l| l.period.from < e.date) {
-                    refuse(Refusal::LeaveEndedWithoutLeave { event, date: e.date });
-                }
+                returns.push((event, e.date));
                 f.leave_returns.push(e.date);
             }
             EventBody::Extended(x) => {
@@ -513,11 +508,23 @@ fn walk(events: &[&Event]) -> (Facts, Option<Refusal>) {
             EventBody::Retracted(_) => {}
         }
     }
-    if let Some(x) = &f.exit {
-        for l in &f.leaves {
-            if l.period.from > x.date {
+    // A leave lies inside the programme, whenever it was decided.
+    for l in &f.leaves {
+        match (f.started, &f.exit) {
+            (None, _) => refuse(Refusal::NotInProgramme { event: l.event, kind: EventKind::LeaveGranted }),
+            (Some(start), _) if l.period.from < start => {
+                refuse(Refusal::LeaveBeforeStart { event: l.event, from: l.period.from, start });
+            }
+            (_, Some(x)) if l.period.from > x.date => {
                 refuse(Refusal::LeaveAfterExit { event: l.event, from: l.period.from, exit: x.date });
             }
+            _ => {}
+        }
+    }
+    // A return ends a leave whose `from` is before it, whenever that leave was decided.
+    for (event, date) in returns {
+        if !f.leaves.iter().any(|l| l.period.from < date) {
+            refuse(Refusal::LeaveEndedWithoutLeave { event, date });
         }
     }
     (f, first)

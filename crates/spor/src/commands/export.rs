@@ -1,0 +1,68 @@
+//! `spor export [--unit U] [FILE|-]`.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use spor_domain::{UnitCode, wire};
+use spor_store::{EventStore, StoreError};
+
+use super::{Access, open_store};
+use crate::output::write_file_atomically;
+use crate::settings::Settings;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only the events of this unit (municipality or Oslo ward number).
+    #[arg(long, value_name = "U")]
+    unit: Option<UnitCode>,
+    /// Where to write; standard output if left out or -.
+    #[arg(value_name = "FILE|-")]
+    file: Option<PathBuf>,
+}
+
+pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
+    let store = open_store(data, settings, Access::Existing)?;
+    // A store failure is kept aside so that its kind (damaged data, disk)
+    // decides the exit code; the output file is then discarded.
+    let mut store_failure: Option<StoreError> = None;
+    let mut write = |out: &mut dyn Write| -> io::Result<()> {
+        let mut write_failure: Option<io::Error> = None;
+        let scanned = store.scan_lines(&mut |seq, line| {
+            if let Some(unit) = args.unit {
+                let event = wire::parse_stored(line).map_err(|e| StoreError::Corrupt {
+                    dir: data.to_owned(),
+                    what: format!("seq {seq}: {e}"),
+                })?;
+                if event.unit != unit {
+                    return Ok(());
+                }
+            }
+            out.write_all(line.as_bytes()).and_then(|()| out.write_all(b"\n")).map_err(|e| {
+                let kind = e.kind();
+                write_failure = Some(e);
+                StoreError::Io(io::Error::from(kind))
+            })
+        });
+        if let Some(e) = write_failure {
+            return Err(e);
+        }
+        if let Err(e) = scanned {
+            store_failure = Some(e);
+            return Err(io::Error::other("reading the log failed"));
+        }
+        out.flush()
+    };
+    let result = match args.file.filter(|f| f.as_os_str() != "-") {
+        Some(path) => write_file_atomically(&path, write).with_context(|| format!("writing {}", path.display())),
+        None => {
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::new(stdout.lock());
+            write(&mut out).context("writing to standard output")
+        }
+    };
+    if let Some(e) = store_failure {
+        return Err(e).context("reading the log");
+    }
+    result
+}

@@ -1,0 +1,111 @@
+//! `spor log`: append one event and print it as stored.
+
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::Context;
+use chrono::{NaiveDate, SubsecRound, Utc};
+use spor_domain::wire::{self, Draft};
+use spor_domain::{EventKind, UnitCode};
+use spor_store::EventStore;
+use uuid::Uuid;
+
+use super::{Access, open_store};
+use crate::exit::Refused;
+use crate::ingest::{Ingest, IngestError};
+use crate::output::parse_date;
+use crate::settings::Settings;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+spor log --type started --participant 6f1c… --unit 0301 --date 2006-03-01 --by adviser-17\n  \
+spor log --type granted --participant 6f1c… --unit 0301 --date 2006-02-20 --fields '{\"months\":24}'\n  \
+spor log --json '{\"id\":\"…\",\"participant\":\"…\",\"unit\":\"0301\",\"type\":\"claimed\",\"date\":\"2006-01-10\",\"data\":{}}'")]
+pub struct Args {
+    /// The whole event as one JSON line (contract §1), or - to read it from
+    /// standard input. Excludes the flags below.
+    #[arg(long, value_name = "LINE|-", conflicts_with_all = ["kind", "participant", "unit", "date", "fields", "id", "by"])]
+    json: Option<String>,
+    /// The event type, e.g. started, leave_granted, completed.
+    #[arg(long = "type", value_name = "TYPE", required_unless_present = "json")]
+    kind: Option<EventKind>,
+    /// The participant's id. Leave out with --type registered to start a new stream.
+    #[arg(long)]
+    participant: Option<Uuid>,
+    /// The unit (municipality or Oslo ward number).
+    #[arg(long, required_unless_present = "json")]
+    unit: Option<UnitCode>,
+    /// The date it took effect (YYYY-MM-DD); for exits, the last day in the programme.
+    #[arg(long, value_parser = parse_date, required_unless_present = "json")]
+    date: Option<NaiveDate>,
+    /// The type's own fields as a JSON object, e.g. '{"months":24}'.
+    #[arg(long, value_name = "JSON")]
+    fields: Option<String>,
+    /// The event's id; a new one is made if left out.
+    #[arg(long)]
+    id: Option<Uuid>,
+    /// Who logs it.
+    #[arg(long)]
+    by: Option<String>,
+}
+
+pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
+    let line = match &args.json {
+        Some(j) if j == "-" => {
+            let mut s = String::new();
+            std::io::stdin().take(u64::try_from(wire::MAX_LINE_BYTES + 1)?).read_to_string(&mut s).context("reading standard input")?;
+            s.trim().to_owned()
+        }
+        Some(j) => j.clone(),
+        None => line_from_flags(&args)?,
+    };
+    let draft: Draft = wire::parse_line(&line).map_err(|e| Refused(e.to_string()))?;
+    let store = open_store(data, settings, Access::CreateIfMissing)?;
+    let ingest = Ingest {
+        store: &store,
+        policy: settings.policy(),
+        now: Utc::now().trunc_subsecs(3),
+        batch_events: 1,
+        input_len: None,
+    };
+    let id = draft.id;
+    match ingest.drafts([draft]) {
+        Ok(_) => {
+            let (seq, event) = store.lookup(id)?.context("the event just stored cannot be read back")?;
+            // The stored line as it is, so the output shows the canonical form.
+            println!("{{\"seq\":{seq},\"event\":{}}}", wire::to_line(&event));
+            Ok(())
+        }
+        Err(IngestError::Refused(errors)) => {
+            let text: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+            Err(Refused(text.join("; ")).into())
+        }
+        Err(IngestError::Store(e)) => Err(e.into()),
+        Err(IngestError::Read(e)) => Err(e.into()),
+    }
+}
+
+fn line_from_flags(args: &Args) -> anyhow::Result<String> {
+    let kind = args.kind.context("--type is required")?;
+    let participant = match (args.participant, kind) {
+        (Some(p), _) => p,
+        (None, EventKind::Registered) => Uuid::new_v4(),
+        (None, _) => return Err(Refused("--participant is required (only `registered` starts a new stream)".into()).into()),
+    };
+    let fields: serde_json::Value = match &args.fields {
+        Some(f) => serde_json::from_str(f).map_err(|e| Refused(format!("--fields is not a JSON object: {e}")))?,
+        None => serde_json::json!({}),
+    };
+    let mut obj = serde_json::json!({
+        "id": args.id.unwrap_or_else(Uuid::new_v4),
+        "participant": participant,
+        "unit": args.unit.context("--unit is required")?.as_str(),
+        "type": kind.as_str(),
+        "date": args.date.context("--date is required")?,
+        "data": fields,
+    });
+    if let Some(by) = &args.by {
+        obj["by"] = serde_json::Value::String(by.clone());
+    }
+    Ok(obj.to_string())
+}

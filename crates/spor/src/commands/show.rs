@@ -1,0 +1,121 @@
+//! `spor show PARTICIPANT`: one timeline and its status.
+
+use std::path::Path;
+
+use chrono::{NaiveDate, Utc};
+use comfy_table::Table;
+use spor_domain::{EventBody, ParticipantId, Timeline, wire};
+use spor_projections::status::status_of;
+use spor_store::EventStore;
+use uuid::Uuid;
+
+use super::{Access, open_store};
+use crate::exit::NotFound;
+use crate::output::{Format, norwegian_date, parse_date};
+use crate::settings::Settings;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The participant's id.
+    participant: Uuid,
+    /// The day to take the status on (default: today).
+    #[arg(long, value_parser = parse_date)]
+    on: Option<NaiveDate>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+}
+
+pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
+    let store = open_store(data, settings, Access::Existing)?;
+    let participant = ParticipantId(args.participant);
+    let timeline = Timeline::from_entries(store.stream(participant)?);
+    let on = args.on.unwrap_or_else(|| Utc::now().date_naive());
+    let Some(status) = status_of(participant, &timeline, on) else {
+        return Err(NotFound(format!("no participant {participant} in {}", data.display())).into());
+    };
+    // Entries in the order the rules read them: by date, then as recorded.
+    let mut entries: Vec<_> = timeline.entries().iter().collect();
+    entries.sort_by_key(|e| (e.event.date, e.seq));
+    match args.format {
+        Format::Json | Format::Csv => {
+            let events: Vec<serde_json::Value> = entries
+                .iter()
+                .map(|e| {
+                    let mut v: serde_json::Value =
+                        serde_json::from_str(&wire::to_line(&e.event)).unwrap_or_default();
+                    mask_person(&mut v);
+                    serde_json::json!({ "seq": e.seq, "event": v, "retracted_by": e.retracted_by.map(|r| r.0) })
+                })
+                .collect();
+            println!("{}", serde_json::json!({ "status": status, "timeline": events }));
+        }
+        Format::Table => {
+            let unit_name = status.unit.name_on(on).unwrap_or("(not in the code table)");
+            println!("participant {participant}");
+            println!("unit        {} {unit_name}", status.unit);
+            println!("status      {} on {}", status.state.as_str(), norwegian_date(on));
+            if let Some(start) = status.started {
+                println!("started     {}", norwegian_date(start));
+            }
+            if let Some(end) = status.planned_end {
+                println!(
+                    "planned end {} ({} months, {} extension(s), {} days on leave)",
+                    norwegian_date(end),
+                    status.months,
+                    status.extensions,
+                    status.leave_days
+                );
+            }
+            if let (Some(kind), Some(reason), Some(date)) = (status.exit_kind, status.exit_reason, status.exit_date) {
+                println!("exit        {kind} ({reason}), last day {}", norwegian_date(date));
+            }
+            let mut table = Table::new();
+            table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED).set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+            table.set_header(["date", "event", "details", "recorded", "by", "seq", "note"]);
+            for e in entries {
+                let mut data: serde_json::Value =
+                    serde_json::from_str(&wire::to_line(&e.event)).unwrap_or_default();
+                mask_person(&mut data);
+                let details = data.get("data").map(|d| d.to_string()).unwrap_or_default();
+                let note = match (&e.retracted_by, &e.event.body) {
+                    (Some(by), _) => {
+                        let why = timeline.get(*by).and_then(|r| match &r.event.body {
+                            EventBody::Retracted(x) => Some((x.why.clone(), r.event.by.clone(), r.event.date)),
+                            _ => None,
+                        });
+                        match why {
+                            Some((why, who, when)) => format!(
+                                "RETRACTED {} by {}: {why}",
+                                norwegian_date(when),
+                                who.as_deref().unwrap_or("unknown")
+                            ),
+                            None => "RETRACTED".into(),
+                        }
+                    }
+                    (None, EventBody::Retracted(_)) => "retraction".into(),
+                    _ => String::new(),
+                };
+                table.add_row([
+                    norwegian_date(e.event.date),
+                    e.event.body.kind().to_string(),
+                    details,
+                    wire::format_time(e.event.recorded_at),
+                    e.event.by.clone().unwrap_or_default(),
+                    e.seq.to_string(),
+                    note,
+                ]);
+            }
+            println!("{table}");
+        }
+    }
+    Ok(())
+}
+
+/// Identity numbers are shown masked in listings.
+fn mask_person(v: &mut serde_json::Value) {
+    if let Some(person) = v.pointer_mut("/data/person") {
+        if let Some(s) = person.as_str() {
+            *person = serde_json::Value::String(format!("{}*****", &s[..6.min(s.len())]));
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! `spor status [--unit U] [--format table|json|csv]`.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use chrono::{NaiveDate, Utc};
+use comfy_table::Table;
+use spor_domain::UnitCode;
+use spor_projections::Projections;
+use spor_projections::status::Status;
+use spor_store::EventStore;
+
+use super::{Access, open_store};
+use crate::output::{Format, norwegian_date, parse_date};
+use crate::settings::Settings;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only this unit (municipality or Oslo ward number).
+    #[arg(long, value_name = "U")]
+    unit: Option<UnitCode>,
+    /// The day to take the status on (default: today).
+    #[arg(long, value_parser = parse_date)]
+    on: Option<NaiveDate>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+}
+
+/// Folds the whole log into projections.
+pub fn load(store: &dyn EventStore) -> anyhow::Result<Projections> {
+    let started = Instant::now();
+    let mut p = Projections::new();
+    store.scan(1, &mut |seq, event| {
+        p.apply(seq, event);
+        Ok(())
+    })?;
+    tracing::info!(events = p.events(), elapsed_ms = started.elapsed().as_millis(), "projections rebuilt from the log");
+    Ok(p)
+}
+
+pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
+    let store = open_store(data, settings, Access::Existing)?;
+    let projections = load(&store)?;
+    let on = args.on.unwrap_or_else(|| Utc::now().date_naive());
+    let rows = projections.statuses(args.unit, on);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer(&mut out, &serde_json::json!({ "on": on, "unit": args.unit, "participants": rows }))?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(["participant", "unit", "state", "exit_kind", "exit_reason", "exit_date", "started", "months", "extensions", "leave_days", "planned_end", "last_event"])?;
+            for s in &rows {
+                w.write_record(csv_row(s))?;
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            let mut table = Table::new();
+            table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED).set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+            table.set_header(["participant", "unit", "status", "started", "planned end", "leave days", "last event"]);
+            for s in &rows {
+                let state = match (s.exit_kind, s.exit_reason) {
+                    (Some(k), Some(r)) => format!("{} ({k}: {r})", s.state.as_str()),
+                    _ => s.state.as_str().to_string(),
+                };
+                table.add_row([
+                    s.participant.to_string(),
+                    s.unit.to_string(),
+                    state,
+                    s.started.map(norwegian_date).unwrap_or_default(),
+                    s.planned_end.map(norwegian_date).unwrap_or_default(),
+                    s.leave_days.to_string(),
+                    s.last_event.map(norwegian_date).unwrap_or_default(),
+                ]);
+            }
+            writeln!(out, "{table}")?;
+            writeln!(out, "{} participant(s) on {}", rows.len(), norwegian_date(on))?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn csv_row(s: &Status) -> Vec<String> {
+    let d = |x: Option<NaiveDate>| x.map(|d| d.to_string()).unwrap_or_default();
+    vec![
+        s.participant.to_string(),
+        s.unit.to_string(),
+        s.state.as_str().to_string(),
+        s.exit_kind.map(|k| k.to_string()).unwrap_or_default(),
+        s.exit_reason.unwrap_or_default().to_string(),
+        d(s.exit_date),
+        d(s.started),
+        s.months.to_string(),
+        s.extensions.to_string(),
+        s.leave_days.to_string(),
+        d(s.planned_end),
+        d(s.last_event),
+    ]
+}

@@ -1,0 +1,273 @@
+//! Taking events in: the shell around `Timeline::admit` that `spor import`,
+//! `spor log` and `spor demo` share.
+//!
+//! Read, decide, write: every line is parsed and admitted against its
+//! participant's timeline (as stored, plus the lines before it) first; only if
+//! no line is refused are the events written, in file order, in batches of
+//! durable commits. An id already stored with the same content is a no-op.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+
+use chrono::{DateTime, Utc};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use spor_domain::wire::{self, Draft, MAX_LINE_BYTES};
+use spor_domain::{Event, EventId, ParticipantId, Policy, Timeline};
+use spor_store::{EventStore, StoreError, StreamAppend};
+
+/// A refused line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError {
+    pub line: usize,
+    pub message: String,
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ingested {
+    /// Events written, with their sequence numbers.
+    pub stored: Vec<(u64, EventId)>,
+    /// Lines whose event was already stored with the same content.
+    pub already: usize,
+}
+
+/// Why an ingest wrote nothing.
+#[derive(Debug)]
+pub enum IngestError {
+    /// Some lines were refused; nothing was written.
+    Refused(Vec<LineError>),
+    /// The store failed.
+    Store(StoreError),
+    /// Reading the input failed.
+    Read(std::io::Error),
+}
+
+impl From<StoreError> for IngestError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+/// The validated events, waiting to be written.
+struct Plan {
+    timelines: HashMap<ParticipantId, Stream>,
+    /// In input order: which stream, and the index of the event in it.
+    order: Vec<(ParticipantId, usize)>,
+    already: usize,
+}
+
+struct Stream {
+    timeline: Timeline,
+    /// Events already stored before this ingest.
+    stored: usize,
+}
+
+/// Options of one ingest.
+pub struct Ingest<'a> {
+    pub store: &'a dyn EventStore,
+    pub policy: Policy,
+    /// The time stamped on events that carry no `recorded_at`.
+    pub now: DateTime<Utc>,
+    pub batch_events: usize,
+    /// Total input size in bytes, for the progress bar, if known.
+    pub input_len: Option<u64>,
+}
+
+impl Ingest<'_> {
+    /// Reads JSON Lines from `input`, validates all of it, then writes it.
+    pub fn lines(&self, input: impl BufRead) -> Result<Ingested, IngestError> {
+        let bar = progress(self.input_len, "checking");
+        let plan = self.plan(
+            LineReader { input, line: 0, buf: Vec::new() }.map(|r| {
+                r.map(|(n, text, len)| {
+                    bar.inc(len);
+                    (n, text.and_then(|t| wire::parse_line(&t).map_err(|e| e.to_string())))
+                })
+            }),
+        )?;
+        bar.finish_and_clear();
+        self.write(plan)
+    }
+
+    /// Validates and writes events that are already parsed (demo, `spor log`).
+    pub fn drafts(&self, drafts: impl IntoIterator<Item = Draft>) -> Result<Ingested, IngestError> {
+        let plan = self.plan(drafts.into_iter().enumerate().map(|(i, d)| Ok((i + 1, Ok(d)))))?;
+        self.write(plan)
+    }
+
+    fn plan(
+        &self,
+        items: impl Iterator<Item = Result<(usize, Result<Draft, String>), std::io::Error>>,
+    ) -> Result<Plan, IngestError> {
+        let mut plan = Plan { timelines: HashMap::new(), order: Vec::new(), already: 0 };
+        let mut errors: Vec<LineError> = Vec::new();
+        // Ids met in this input, with the line that brought them.
+        let mut seen: HashMap<EventId, usize> = HashMap::new();
+        let base_seq = self.store.head().seq;
+        for item in items {
+            let (line, parsed) = item.map_err(IngestError::Read)?;
+            let draft = match parsed {
+                Ok(d) => d,
+                Err(message) => {
+                    errors.push(LineError { line, message });
+                    continue;
+                }
+            };
+            if let Some(&first) = seen.get(&draft.id) {
+                let same = plan
+                    .timelines
+                    .get(&draft.participant)
+                    .and_then(|s| s.timeline.get(draft.id))
+                    .is_some_and(|e| draft.same_as(&e.event));
+                if same {
+                    plan.already += 1;
+                } else {
+                    errors.push(LineError {
+                        line,
+                        message: format!("{} is also on line {first}, with other content", draft.id),
+                    });
+                }
+                continue;
+            }
+            seen.insert(draft.id, line);
+            if let Some((_, stored)) = self.store.lookup(draft.id)? {
+                if draft.same_as(&stored) {
+                    plan.already += 1;
+                } else {
+                    errors.push(LineError {
+                        line,
+                        message: format!("{} is already stored with other content; an id names one event forever", draft.id),
+                    });
+                }
+                continue;
+            }
+            let stream = match plan.timelines.entry(draft.participant) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let stored = self.store.stream(draft.participant)?;
+                    let n = stored.len();
+                    v.insert(Stream { timeline: Timeline::from_entries(stored), stored: n })
+                }
+            };
+            let participant = draft.participant;
+            let event: Event = draft.stamp(self.now);
+            match stream.timeline.admit(&event, &self.policy) {
+                Ok(()) => {
+                    let index = stream.timeline.entries().len();
+                    let seq = base_seq + u64::try_from(line).unwrap_or(u64::MAX / 2);
+                    stream.timeline.push(seq, event);
+                    plan.order.push((participant, index));
+                }
+                Err(refusal) => errors.push(LineError {
+                    line,
+                    message: format!("{refusal} [rule: {}]", refusal.rule().code()),
+                }),
+            }
+        }
+        if errors.is_empty() { Ok(plan) } else { Err(IngestError::Refused(errors)) }
+    }
+
+    fn write(&self, plan: Plan) -> Result<Ingested, IngestError> {
+        let mut done = Ingested { stored: Vec::new(), already: plan.already };
+        let bar = progress(Some(u64::try_from(plan.order.len()).unwrap_or(u64::MAX)), "writing");
+        let mut written: HashMap<ParticipantId, usize> = HashMap::new();
+        for chunk in plan.order.chunks(self.batch_events.max(1)) {
+            let mut appends: Vec<StreamAppend> = Vec::new();
+            for &(p, index) in chunk {
+                let stream = &plan.timelines[&p];
+                let event = stream.timeline.entries()[index].event.clone();
+                match appends.last_mut() {
+                    Some(last) if last.participant == p => last.events.push(event),
+                    _ => {
+                        let before = stream.stored + written.get(&p).copied().unwrap_or(0);
+                        appends.push(StreamAppend {
+                            participant: p,
+                            expected_version: u32::try_from(before).unwrap_or(u32::MAX),
+                            events: vec![event],
+                        });
+                    }
+                }
+                *written.entry(p).or_default() += 1;
+            }
+            let out = self.store.append(&appends)?;
+            done.already += out.already.len();
+            done.stored.extend(out.stored);
+            bar.inc(u64::try_from(chunk.len()).unwrap_or(0));
+        }
+        bar.finish_and_clear();
+        Ok(done)
+    }
+}
+
+fn progress(len: Option<u64>, what: &'static str) -> ProgressBar {
+    // Hidden unless stderr is a terminal someone watches.
+    let bar = match len {
+        Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
+        None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
+    };
+    if let Ok(style) = ProgressStyle::with_template("{msg} {wide_bar} {percent:>3}% {eta}") {
+        bar.set_style(style);
+    }
+    bar.set_message(what);
+    bar
+}
+
+/// Reads lines with a bound on their length, so one endless line cannot
+/// exhaust memory. Yields (line number, text or error, bytes consumed).
+struct LineReader<R> {
+    input: R,
+    line: usize,
+    buf: Vec<u8>,
+}
+
+impl<R: BufRead> Iterator for LineReader<R> {
+    type Item = Result<(usize, Result<String, String>, u64), std::io::Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            self.buf.clear();
+            let limit = u64::try_from(MAX_LINE_BYTES + 2).unwrap_or(u64::MAX);
+            let mut bounded = std::io::Read::take(&mut self.input, limit);
+            let read = match bounded.read_until(b'\n', &mut self.buf) {
+                Ok(0) => return None,
+                Ok(n) => n,
+                Err(e) => return Some(Err(e)),
+            };
+            self.line += 1;
+            let consumed = u64::try_from(read).unwrap_or(0);
+            if !self.buf.ends_with(b"\n") && self.buf.len() > MAX_LINE_BYTES {
+                // Skip the rest of the overlong line.
+                let mut skipped = 0u64;
+                loop {
+                    let chunk = match self.input.fill_buf() {
+                        Ok(c) => c,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    if chunk.is_empty() {
+                        break;
+                    }
+                    let (n, end) = match chunk.iter().position(|b| *b == b'\n') {
+                        Some(i) => (i + 1, true),
+                        None => (chunk.len(), false),
+                    };
+                    self.input.consume(n);
+                    skipped += u64::try_from(n).unwrap_or(0);
+                    if end {
+                        break;
+                    }
+                }
+                let message = format!("line is longer than the limit of {MAX_LINE_BYTES} bytes");
+                return Some(Ok((self.line, Err(message), consumed + skipped)));
+            }
+            while matches!(self.buf.last(), Some(b'\n' | b'\r')) {
+                self.buf.pop();
+            }
+            if self.buf.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let text = String::from_utf8(std::mem::take(&mut self.buf))
+                .map_err(|_| "line is not valid UTF-8".to_string());
+            return Some(Ok((self.line, text, consumed)));
+        }
+    }
+}

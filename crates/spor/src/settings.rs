@@ -1,0 +1,89 @@
+//! Configuration: the built-in `config/default.toml`, an optional file, and
+//! `SPOR_` environment variables, in that order.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+use spor_domain::Policy;
+use spor_domain::person::SyntheticIds;
+
+const DEFAULTS: &str = include_str!("../../../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub ids: Ids,
+    pub store: Store,
+    pub import: Import,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ids {
+    pub allow_synthetic: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Store {
+    pub cache_capacity_mb: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Import {
+    pub batch_events: usize,
+}
+
+/// A configuration problem: exits with the usage code.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl Settings {
+    /// Loads the layers. `file` is `--config`; `env` is the process
+    /// environment (passed in so tests can give their own).
+    pub fn load(file: Option<&Path>, env: &[(String, String)]) -> anyhow::Result<Self> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError(format!("config file {} does not exist", path.display())).into());
+            }
+            builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
+        }
+        let vars: config::Map<String, String> = env
+            .iter()
+            .filter(|(k, _)| k.starts_with("SPOR_") && k.contains("__") || k == "SPOR_DATA_DIR")
+            .cloned()
+            .collect();
+        builder = builder.add_source(
+            config::Environment::with_prefix("SPOR")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(vars)),
+        );
+        // No separator scheme maps this documented name onto ids.allow_synthetic.
+        if let Some((_, v)) = env.iter().find(|(k, _)| k == "SPOR_ALLOW_SYNTHETIC_IDS") {
+            let on = matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on");
+            builder = builder.set_override("ids.allow_synthetic", on).context("SPOR_ALLOW_SYNTHETIC_IDS")?;
+        }
+        let settings: Settings = builder
+            .build()
+            .and_then(config::Config::try_deserialize)
+            .map_err(|e| ConfigError(format!("configuration: {e}")))?;
+        if settings.import.batch_events == 0 {
+            return Err(ConfigError("configuration: import.batch_events must be at least 1".into()).into());
+        }
+        Ok(settings)
+    }
+
+    pub fn policy(&self) -> Policy {
+        Policy {
+            synthetic_ids: if self.ids.allow_synthetic { SyntheticIds::Allowed } else { SyntheticIds::Refused },
+        }
+    }
+}

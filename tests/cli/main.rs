@@ -1,0 +1,17 @@
+//! The one integration test binary: drives the real `spor` in a fresh
+//! directory per test, as ripgrep's tests do.
+
+mod fixture;
+mod import_export;
+mod operations;
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+/// `spor --data DIR` with a clean environment and synthetic ids allowed.
+pub fn spor(data: &Path) -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("spor"));
+    cmd.env_clear().env("SPOR_ALLOW_SYNTHETIC_IDS", "1").arg("--data").arg(data);
+    cmd
+}
