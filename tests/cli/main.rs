@@ -1,6 +1,7 @@
 //! The one integration test binary: drives the real `spor` in a fresh
 //! directory per test, as ripgrep's tests do.
 
+mod corruption;
 mod fixture;
 mod import_export;
 mod operations;
