@@ -5,6 +5,7 @@ mod corruption;
 mod fixture;
 mod import_export;
 mod operations;
+mod roundtrip;
 
 use std::path::Path;
 

@@ -70,6 +70,8 @@ pub struct Status {
 pub fn status_of(participant: ParticipantId, timeline: &Timeline, on: NaiveDate) -> Option<Status> {
     let unit = timeline.unit()?;
     let facts = timeline.facts();
+    // A stream whose registration was retracted has no participant in it.
+    facts.registered?;
     let state = state_of(&facts, on);
     let exit = facts.exit.as_ref();
     Some(Status {

@@ -4,9 +4,10 @@
 //! ```text
 //! DIR/spor.format   "spor store format N"; checked before sled is opened
 //! DIR/spor.lock     held with an exclusive lock while a spor has DIR open
-//! DIR/spor.head     last durable (seq, hash) + CRC; lets verify see a log
-//!                   that lost records at its end
-//! DIR/sled/         sled's files; DIR/sled/db is the log that gets fsync'd
+//! DIR/spor.head     last durable (seq, hash) + CRC; lets open and verify
+//!                   tell a torn end of the log from lost records
+//! DIR/spor.log      the event log itself (records, append-only, fsync'd)
+//! DIR/sled/         sled's files: the id and stream indexes
 //! ```
 
 use std::fs::{self, File, OpenOptions};

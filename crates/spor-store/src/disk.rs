@@ -4,13 +4,11 @@
 use std::fs::File;
 use std::io;
 
-/// The two steps that make an append durable: sled writes its buffers to the
-/// log file, then the file's data reaches stable storage.
+/// The two calls that make an append durable: the records are written into
+/// the log file at the end, then the file's data reaches stable storage.
 pub trait Disk: Send + Sync {
-    /// Writes sled's dirty buffers to its log file. On Linux sled ends this in
-    /// `sync_file_range`, which does not flush the disk's write cache; that is
-    /// why [`Disk::sync_data`] follows.
-    fn flush_log(&self, db: &sled::Db) -> io::Result<()>;
+    /// Writes `buf` at `offset` of the log file (`pwrite`).
+    fn write_at(&self, file: &File, buf: &[u8], offset: u64) -> io::Result<()>;
 
     /// `fdatasync` on the log file.
     fn sync_data(&self, file: &File) -> io::Result<()>;
@@ -21,11 +19,8 @@ pub trait Disk: Send + Sync {
 pub struct RealDisk;
 
 impl Disk for RealDisk {
-    fn flush_log(&self, db: &sled::Db) -> io::Result<()> {
-        db.flush().map(|_| ()).map_err(|e| match e {
-            sled::Error::Io(io) => io,
-            other => io::Error::other(other.to_string()),
-        })
+    fn write_at(&self, file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
+        std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
     }
 
     fn sync_data(&self, file: &File) -> io::Result<()> {

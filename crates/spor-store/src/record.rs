@@ -15,8 +15,10 @@ use sha2::{Digest, Sha256};
 
 const MAGIC: u8 = 0x53;
 const VERSION: u8 = 0x01;
-const HEADER: usize = 1 + 1 + 8 + 32 + 4;
-const TRAILER: usize = 4;
+/// Bytes before the payload.
+pub const HEADER: usize = 1 + 1 + 8 + 32 + 4;
+/// Bytes after the payload (the CRC).
+pub const TRAILER: usize = 4;
 
 /// The longest payload accepted: the interchange line limit.
 pub const MAX_PAYLOAD: usize = spor_domain::wire::MAX_LINE_BYTES;
@@ -92,6 +94,35 @@ pub fn decode(bytes: &[u8]) -> Result<Record<'_>, RecordError> {
     }
     let payload = std::str::from_utf8(payload).map_err(|_| RecordError::Utf8)?;
     Ok(Record { seq, prev_hash, payload })
+}
+
+/// The payload length a record header declares, after checking the marker,
+/// the version and the limit (so a damaged length cannot ask for gigabytes).
+pub fn payload_len(header: &[u8; HEADER]) -> Result<usize, RecordError> {
+    if header[0] != MAGIC {
+        return Err(RecordError::Magic);
+    }
+    if header[1] != VERSION {
+        return Err(RecordError::Version(header[1]));
+    }
+    let declared = u32::from_be_bytes(header[42..46].try_into().expect("4 bytes"));
+    let declared = usize::try_from(declared).unwrap_or(usize::MAX);
+    if declared > MAX_PAYLOAD {
+        return Err(RecordError::Length { declared, actual: MAX_PAYLOAD });
+    }
+    Ok(declared)
+}
+
+/// The offset of the first valid record anywhere in `bytes`, if any. Used to
+/// tell a torn end of the log (nothing valid after it) from damage inside it.
+pub fn find_any(bytes: &[u8]) -> Option<usize> {
+    (0..bytes.len()).find(|&i| {
+        let Some(header) = bytes.get(i..i + HEADER).and_then(|h| <&[u8; HEADER]>::try_from(h).ok()) else {
+            return false;
+        };
+        let Ok(len) = payload_len(header) else { return false };
+        bytes.get(i..i + HEADER + len + TRAILER).is_some_and(|r| decode(r).is_ok())
+    })
 }
 
 /// The hash of a whole encoded record, carried by the next record.

@@ -1,23 +1,36 @@
-//! The event log on sled 0.34, in one tree, with key prefixes:
+//! The event log: records in an append-only file of spor's own
+//! (`DIR/spor.log`), indexes in sled 0.34.
 //!
 //! ```text
-//! 'L' seq u64 BE                         -> record (see record.rs)
-//! 'S' participant [16] version u32 BE    -> seq u64 BE   (version counts from 1)
-//! 'I' event id [16]                      -> seq u64 BE
+//! spor.log   record, record, record, …          (see record.rs; seq 1, 2, 3, …)
+//! sled tree  'I' event id [16]                    -> seq u64 BE
+//!            'S' participant [16] version u32 BE  -> seq u64 BE   (version counts from 1)
+//!            'M' "applied"                        -> seq u64 BE   (indexes cover seq 1..=this)
 //! ```
 //!
-//! One append is one `sled::Batch`, which sled applies atomically, also across
-//! a crash. Durability is a leader-based group commit: after applying its
-//! batch, a writer waits until some flush covers it; the first writer that
-//! finds no flush running becomes the leader, flushes sled's buffers, calls
-//! `fdatasync` on sled's log file, and wakes everyone its flush covered.
-//! Concurrent writers thus share one fsync. If the flush or the fsync fails,
-//! the store refuses every later write (no retry: after a failed fsync the
-//! kernel may have dropped the dirty pages, so a retry can "succeed" on lost
-//! data; PostgreSQL learnt this as "fsyncgate").
+//! Why a file of our own: an acknowledged append must survive power loss,
+//! which takes an `fdatasync` covering it. sled's `flush()` writes many small
+//! buffers, each followed by a `sync_file_range` that waits for the disk, so a
+//! durable sled write costs several device round trips. The log file gets one
+//! `pwrite` and one `fdatasync` per group commit, the least any durable log can
+//! do. sled keeps what it is good at: the id and stream indexes, updated after
+//! the log is durable and flushed by sled in the background. After a crash the
+//! indexes may lag the log; opening replays the missing part (the log is the
+//! truth, the indexes are derived from it).
+//!
+//! Group commit is leader-based: a writer appends its records to the file
+//! under a short lock, then waits until some `fdatasync` covers them; the first
+//! waiter that finds no sync running becomes the leader, syncs, applies the
+//! covered records to the indexes and wakes everyone its sync covered. No
+//! committer thread, so a lone writer pays no hand-off. If a write or a sync
+//! fails, the store refuses every later write and never retries: after a
+//! failed fsync the kernel may have dropped the dirty pages, so a retry can
+//! "succeed" on lost data (PostgreSQL's "fsyncgate").
 
 use std::collections::HashMap;
-use std::fs::File;
+use std::fs::{File, OpenOptions as FsOpenOptions};
+use std::io::{BufReader, Read};
+use std::os::unix::fs::FileExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -25,14 +38,15 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use spor_domain::wire;
 use spor_domain::{Event, EventId, ParticipantId};
 
-use crate::dir::{self, HeadFile};
+use crate::dir::{self, HeadFile, HeadFileState};
 use crate::disk::{Disk, RealDisk};
 use crate::record::{self, Hash};
 use crate::{Appended, EventStore, Head, StoreError, StreamAppend};
 
-const LOG: u8 = b'L';
 const STREAM: u8 = b'S';
 const ID: u8 = b'I';
+const META_APPLIED: &[u8] = b"Mapplied";
+pub(crate) const LOG_FILE: &str = "spor.log";
 
 /// How to open a data directory.
 pub struct OpenOptions {
@@ -40,58 +54,75 @@ pub struct OpenOptions {
     pub create: bool,
     /// sled's page cache, in bytes.
     pub cache_capacity: u64,
-    /// The durability calls; tests inject failures here.
+    /// The write and sync calls; tests inject failures here.
     pub disk: Box<dyn Disk>,
 }
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        Self { create: false, cache_capacity: 256 * 1024 * 1024, disk: Box::new(RealDisk) }
+        Self { create: false, cache_capacity: 64 * 1024 * 1024, disk: Box::new(RealDisk) }
     }
 }
 
-/// The sled-backed event log. Share it between threads with `Arc`.
+/// The event log with its sled indexes. Share it between threads with `Arc`.
 pub struct SledStore {
     dir: PathBuf,
+    /// The indexes.
     tree: sled::Db,
-    /// sled's log file, opened once so the commit leader can `fdatasync` it.
-    log_file: File,
+    /// The log file, opened for appending at known offsets and for `pread`.
+    log: File,
     head_file: HeadFile,
     disk: Box<dyn Disk>,
-    /// Serialises the apply step: sequence numbers, hash chain and stream
-    /// versions advance together, under this lock only.
+    /// Serialises writing: sequence numbers, the hash chain, file offsets and
+    /// stream versions advance together, under this lock only.
     writer: Mutex<Writer>,
-    /// Group-commit state, and the condition writers wait on for their flush.
+    /// Group-commit state, and the condition writers wait on for their sync.
     commit: Mutex<Commit>,
-    flushed: Condvar,
+    synced: Condvar,
     /// Held for the life of the store; other processes get `InUse`.
     _lock: File,
 }
 
 struct Writer {
     head: Head,
-    /// Stream versions seen so far (loaded from the index on first use).
+    /// Where the next record goes.
+    end: u64,
+    /// File offset of each record: `offsets[seq - 1]`.
+    offsets: Vec<u64>,
+    /// Stream versions known so far (loaded from the index on first use).
     versions: HashMap<ParticipantId, u32>,
-    /// Counts applied batches; a batch is durable once `Commit::durable` reaches it.
-    applied: u64,
-    /// Set once a flush failed: no batch may be applied after it.
+    /// Records in the file but not yet in the indexes, in sequence order.
+    pending: Vec<Pending>,
+    pending_ids: HashMap<EventId, u64>,
+    /// Counts appends written to the file; one is durable once `Commit::durable` reaches it.
+    written: u64,
+    /// Set once a write or sync failed: nothing may be written after it.
     stopped: Option<String>,
+}
+
+struct Pending {
+    seq: u64,
+    id: EventId,
+    participant: ParticipantId,
+    version: u32,
 }
 
 struct Commit {
     durable: u64,
-    flushing: bool,
+    syncing: bool,
     failed: Option<String>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding these locks leaves no half-applied state that a
-    // later writer could trust less than sled itself: sled batches are atomic.
+    // A panic while holding these locks cannot leave a half-written record
+    // that a later reader trusts: records are checked on every read.
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl SledStore {
-    /// Opens (or with `create`, creates) the data directory.
+    /// Opens (or with `create`, creates) the data directory, recovering from
+    /// a crash: a torn record at the end of the log that was never
+    /// acknowledged is cut off, and the indexes are brought up to the log.
     pub fn open(dir: &Path, options: OpenOptions) -> Result<Self, StoreError> {
         if !dir.exists() {
             if !options.create {
@@ -104,47 +135,78 @@ impl SledStore {
         }
         let lock_file = dir::lock(dir)?;
         dir::check_format(dir)?;
-        let sled_path = dir::sled_dir(dir);
         let corrupt = |what: String| StoreError::Corrupt { dir: dir.to_owned(), what };
+        let log_path = dir.join(LOG_FILE);
+        let new_log = !log_path.exists();
+        if new_log && dir::sled_dir(dir).exists() {
+            return Err(corrupt(format!("{} is missing", log_path.display())));
+        }
+        let log = FsOpenOptions::new().create(true).truncate(false).read(true).write(true).open(&log_path)?;
+        if new_log {
+            log.sync_all()?;
+            File::open(dir)?.sync_all()?;
+        }
+        let head_state = dir::read_head_file(dir);
+        let scan = scan_log(&log, head_state).map_err(|e| match e {
+            ScanError::Io(e) => StoreError::Io(e),
+            ScanError::Corrupt(what) => corrupt(what),
+        })?;
+        if let Some(torn_at) = scan.torn_at {
+            tracing::warn!(offset = torn_at, "cutting off a torn, unacknowledged record at the end of the log");
+            log.set_len(torn_at)?;
+            log.sync_all()?;
+        }
         let config = sled::Config::new()
-            .path(&sled_path)
+            .path(dir::sled_dir(dir))
             .cache_capacity(options.cache_capacity)
             .mode(sled::Mode::HighThroughput);
         // sled panics on some damaged files instead of returning an error;
-        // either way the directory cannot be trusted.
-        let tree = match catch_unwind(AssertUnwindSafe(|| config.open())) {
-            Ok(Ok(db)) => db,
-            Ok(Err(sled::Error::Io(e))) => return Err(StoreError::Io(e)),
-            Ok(Err(e)) => return Err(corrupt(format!("sled could not open its files: {e}"))),
-            Err(_) => return Err(corrupt("sled could not read its files".into())),
-        };
-        let log_file = File::open(sled_path.join("db"))?;
-        File::open(&sled_path)?.sync_all()?;
-        let head = match tree.scan_prefix([LOG]).next_back() {
-            None => Head { seq: 0, hash: [0; 32] },
-            Some(item) => {
-                let (key, value) = item.map_err(|e| corrupt(e.to_string()))?;
-                let seq = log_key_seq(&key).ok_or_else(|| corrupt("malformed log key".into()))?;
-                let rec = record::decode(&value)
-                    .map_err(|e| corrupt(format!("last record (seq {seq}): {e}")))?;
-                if rec.seq != seq {
-                    return Err(corrupt(format!("record at key {seq} says seq {}", rec.seq)));
+        // either way its files cannot be trusted.
+        // sled releases its own file lock only when its background threads
+        // have ended, a moment after the previous store in this process was
+        // dropped (sled#1289); our lock above already excludes other
+        // processes, so a held sled lock here is that moment: wait it out.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        let opened = loop {
+            let attempt = catch_unwind(AssertUnwindSafe(|| config.open()));
+            match &attempt {
+                Ok(Err(sled::Error::Io(e)))
+                    if e.to_string().contains("could not acquire lock") && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
                 }
-                Head { seq, hash: record::hash(&value) }
+                _ => break attempt,
             }
         };
-        let head_file = HeadFile::open(dir)?;
-        Ok(Self {
+        let tree = match opened {
+            Ok(Ok(db)) => db,
+            Ok(Err(sled::Error::Io(e))) => return Err(StoreError::Io(e)),
+            Ok(Err(e)) => return Err(corrupt(format!("the indexes (sled) could not be opened: {e}"))),
+            Err(_) => return Err(corrupt("the indexes (sled) could not be read".into())),
+        };
+        let head = scan.head;
+        let store = Self {
             dir: dir.to_owned(),
             tree,
-            log_file,
-            head_file,
+            log,
+            head_file: HeadFile::open(dir)?,
             disk: options.disk,
-            writer: Mutex::new(Writer { head, versions: HashMap::new(), applied: 0, stopped: None }),
-            commit: Mutex::new(Commit { durable: 0, flushing: false, failed: None }),
-            flushed: Condvar::new(),
+            writer: Mutex::new(Writer {
+                head,
+                end: scan.end,
+                offsets: scan.offsets,
+                versions: HashMap::new(),
+                pending: Vec::new(),
+                pending_ids: HashMap::new(),
+                written: 0,
+                stopped: None,
+            }),
+            commit: Mutex::new(Commit { durable: 0, syncing: false, failed: None }),
+            synced: Condvar::new(),
             _lock: lock_file,
-        })
+        };
+        store.catch_up_indexes()?;
+        Ok(store)
     }
 
     /// The directory this store lives in.
@@ -160,30 +222,104 @@ impl SledStore {
         StoreError::Corrupt { dir: self.dir.clone(), what: what.into() }
     }
 
+    /// The last sequence number the indexes cover.
+    fn applied(&self) -> Result<u64, StoreError> {
+        match self.tree.get(META_APPLIED).map_err(sled_err)? {
+            None => Ok(0),
+            Some(v) => seq_value(&v).ok_or_else(|| self.corrupt("malformed index watermark")),
+        }
+    }
+
+    /// Replays records the indexes do not cover yet (sled flushes in the
+    /// background, so a crash can leave them behind the log).
+    fn catch_up_indexes(&self) -> Result<(), StoreError> {
+        let applied = self.applied()?;
+        let head = lock(&self.writer).head.seq;
+        if applied > head {
+            return Err(self.corrupt(format!(
+                "the indexes cover seq {applied}, but the log ends at seq {head}: records are missing from the log"
+            )));
+        }
+        if applied == head {
+            return Ok(());
+        }
+        tracing::info!(from = applied + 1, to = head, "bringing the indexes up to the log");
+        let mut versions: HashMap<ParticipantId, u32> = HashMap::new();
+        let mut batch = sled::Batch::default();
+        let mut in_batch = 0usize;
+        let mut last = applied;
+        let mut result = Ok(());
+        self.scan(applied + 1, &mut |seq, event| {
+            let v = match versions.get(&event.participant) {
+                Some(v) => *v,
+                None => match self.indexed_version(event.participant) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        result = Err(e);
+                        return Ok(());
+                    }
+                },
+            } + 1;
+            versions.insert(event.participant, v);
+            batch.insert(&id_key(event.id)[..], &seq.to_be_bytes()[..]);
+            batch.insert(&stream_key(event.participant, v)[..], &seq.to_be_bytes()[..]);
+            in_batch += 1;
+            last = seq;
+            if in_batch >= 50_000 {
+                batch.insert(META_APPLIED, &last.to_be_bytes()[..]);
+                self.tree.apply_batch(std::mem::take(&mut batch)).map_err(sled_err)?;
+                in_batch = 0;
+            }
+            Ok(())
+        })?;
+        result?;
+        batch.insert(META_APPLIED, &last.to_be_bytes()[..]);
+        self.tree.apply_batch(batch).map_err(sled_err)?;
+        self.tree.flush().map_err(sled_err)?;
+        Ok(())
+    }
+
+    /// The stream's last version in the indexes (0 if none).
+    fn indexed_version(&self, p: ParticipantId) -> Result<u32, StoreError> {
+        match self.tree.scan_prefix(stream_prefix(p)).next_back() {
+            None => Ok(0),
+            Some(item) => {
+                let (key, _) = item.map_err(sled_err)?;
+                let bytes: [u8; 4] =
+                    key[17..21].try_into().map_err(|_| self.corrupt("malformed stream index key"))?;
+                Ok(u32::from_be_bytes(bytes))
+            }
+        }
+    }
+
     fn stream_version(&self, w: &mut Writer, p: ParticipantId) -> Result<u32, StoreError> {
         if let Some(v) = w.versions.get(&p) {
             return Ok(*v);
         }
-        let v = match self.tree.scan_prefix(stream_prefix(p)).next_back() {
-            None => 0,
-            Some(item) => {
-                let (key, _) = item.map_err(sled_err)?;
-                let bytes: [u8; 4] = key[17..21]
-                    .try_into()
-                    .map_err(|_| self.corrupt("malformed stream index key"))?;
-                u32::from_be_bytes(bytes)
-            }
-        };
+        let v = self.indexed_version(p)?;
         w.versions.insert(p, v);
         Ok(v)
     }
 
-    fn read_seq(&self, seq: u64) -> Result<Event, StoreError> {
-        let bytes = self
-            .tree
-            .get(log_key(seq))
-            .map_err(sled_err)?
-            .ok_or_else(|| self.corrupt(format!("index points at seq {seq}, which is missing")))?;
+    /// The encoded record `seq` (checked).
+    fn read_record(&self, seq: u64) -> Result<Vec<u8>, StoreError> {
+        let offset = {
+            let w = lock(&self.writer);
+            let i = usize::try_from(seq.checked_sub(1).ok_or_else(|| self.corrupt("seq 0 asked for"))?)
+                .unwrap_or(usize::MAX);
+            *w.offsets.get(i).ok_or_else(|| self.corrupt(format!("index points at seq {seq}, past the log's end")))?
+        };
+        let mut header = [0u8; record::HEADER];
+        self.log.read_exact_at(&mut header, offset)?;
+        let len = record::payload_len(&header)
+            .map_err(|e| self.corrupt(format!("seq {seq}: {e}")))?;
+        let mut bytes = vec![0u8; record::HEADER + len + record::TRAILER];
+        self.log.read_exact_at(&mut bytes, offset)?;
+        Ok(bytes)
+    }
+
+    fn read_event(&self, seq: u64) -> Result<Event, StoreError> {
+        let bytes = self.read_record(seq)?;
         self.decode_event(seq, &bytes)
     }
 
@@ -195,7 +331,15 @@ impl SledStore {
         wire::parse_stored(rec.payload).map_err(|e| self.corrupt(format!("seq {seq}: {e}")))
     }
 
-    /// Waits until a flush covers batch `generation`, leading one if none runs.
+    fn stop(&self, w: &mut Writer, why: String) {
+        tracing::error!(error = %why, "writing the log failed; refusing all further writes");
+        w.stopped = Some(why.clone());
+        let mut c = lock(&self.commit);
+        c.failed.get_or_insert(why);
+        self.synced.notify_all();
+    }
+
+    /// Waits until an fsync covers append `generation`, leading one if none runs.
     fn wait_durable(&self, generation: u64) -> Result<(), StoreError> {
         let mut c = lock(&self.commit);
         loop {
@@ -205,40 +349,77 @@ impl SledStore {
             if let Some(why) = &c.failed {
                 return Err(StoreError::Stopped(why.clone()));
             }
-            if c.flushing {
-                c = self.flushed.wait(c).unwrap_or_else(std::sync::PoisonError::into_inner);
+            if c.syncing {
+                c = self.synced.wait(c).unwrap_or_else(std::sync::PoisonError::into_inner);
                 continue;
             }
-            c.flushing = true;
+            c.syncing = true;
             drop(c);
             let (target, head) = {
                 let w = lock(&self.writer);
-                (w.applied, w.head)
+                (w.written, w.head)
             };
-            let result = self
-                .disk
-                .flush_log(&self.tree)
-                .and_then(|()| self.disk.sync_data(&self.log_file));
-            if result.is_ok() {
-                // A hint for verify; the log is already durable, so a failure
-                // here loses nothing and is only logged.
-                if let Err(e) = self.head_file.write(head) {
-                    tracing::warn!(error = %e, "could not update spor.head");
+            let result = self.disk.sync_data(&self.log);
+            let applied = match &result {
+                Ok(()) => {
+                    // A hint for verify and recovery; the log is already
+                    // durable, so a failure here loses nothing.
+                    if let Err(e) = self.head_file.write(head) {
+                        tracing::warn!(error = %e, "could not update spor.head");
+                    }
+                    self.apply_indexes(head.seq)
                 }
-            }
+                Err(_) => Ok(()),
+            };
             c = lock(&self.commit);
-            c.flushing = false;
-            match result {
-                Ok(()) => c.durable = c.durable.max(target),
-                Err(e) => {
+            c.syncing = false;
+            match (result, applied) {
+                (Ok(()), Ok(())) => c.durable = c.durable.max(target),
+                (Err(e), _) | (Ok(()), Err(StoreError::Io(e))) => {
                     let why = e.to_string();
-                    tracing::error!(error = %why, "flush to disk failed; refusing all further writes");
+                    tracing::error!(error = %why, "sync of the log failed; refusing all further writes");
                     c.failed = Some(why.clone());
+                    drop(c);
                     lock(&self.writer).stopped = Some(why);
+                    c = lock(&self.commit);
+                }
+                (Ok(()), Err(other)) => {
+                    let why = other.to_string();
+                    c.failed = Some(why.clone());
+                    drop(c);
+                    lock(&self.writer).stopped = Some(why);
+                    c = lock(&self.commit);
                 }
             }
-            self.flushed.notify_all();
+            self.synced.notify_all();
         }
+    }
+
+    /// Moves durable records up to `upto` from pending into the sled indexes.
+    /// Writers keep appending meanwhile: the records stay visible as pending
+    /// until sled has them, and only the leader (one at a time) drains.
+    fn apply_indexes(&self, upto: u64) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        let (n, last) = {
+            let w = lock(&self.writer);
+            let n = w.pending.partition_point(|p| p.seq <= upto);
+            if n == 0 {
+                return Ok(());
+            }
+            for p in &w.pending[..n] {
+                batch.insert(&id_key(p.id)[..], &p.seq.to_be_bytes()[..]);
+                batch.insert(&stream_key(p.participant, p.version)[..], &p.seq.to_be_bytes()[..]);
+            }
+            (n, w.pending[n - 1].seq)
+        };
+        batch.insert(META_APPLIED, &last.to_be_bytes()[..]);
+        self.tree.apply_batch(batch).map_err(sled_err)?;
+        let mut w = lock(&self.writer);
+        let done: Vec<Pending> = w.pending.drain(..n).collect();
+        for p in done {
+            w.pending_ids.remove(&p.id);
+        }
+        Ok(())
     }
 }
 
@@ -250,22 +431,20 @@ impl EventStore for SledStore {
             if let Some(why) = &w.stopped {
                 return Err(StoreError::Stopped(why.clone()));
             }
-            let mut batch = sled::Batch::default();
+            let mut buffer: Vec<u8> = Vec::new();
             let mut head = w.head;
+            let mut offsets: Vec<u64> = Vec::new();
+            let mut new_pending: Vec<Pending> = Vec::new();
             let mut versions: HashMap<ParticipantId, u32> = HashMap::new();
             let mut ids_in_batch: HashMap<EventId, ()> = HashMap::new();
             for a in appends {
                 let mut fresh = Vec::with_capacity(a.events.len());
                 for e in &a.events {
                     if e.participant != a.participant {
-                        return Err(StoreError::WrongStream {
-                            id: e.id,
-                            participant: a.participant,
-                            stream: e.participant,
-                        });
+                        return Err(StoreError::WrongStream { id: e.id, participant: a.participant, stream: e.participant });
                     }
-                    if let Some((seq, stored)) = self.lookup(e.id)? {
-                        if stored == *e {
+                    if let Some(seq) = self.seq_of(&w, e.id)? {
+                        if self.read_event_locked(&w, seq)? == *e {
                             outcome.already.push((seq, e.id));
                             continue;
                         }
@@ -284,11 +463,7 @@ impl EventStore for SledStore {
                     None => self.stream_version(&mut w, a.participant)?,
                 };
                 if actual != a.expected_version {
-                    return Err(StoreError::Conflict {
-                        participant: a.participant,
-                        expected: a.expected_version,
-                        actual,
-                    });
+                    return Err(StoreError::Conflict { participant: a.participant, expected: a.expected_version, actual });
                 }
                 let mut version = actual;
                 for e in fresh {
@@ -296,9 +471,9 @@ impl EventStore for SledStore {
                     version += 1;
                     let bytes = record::encode(seq, &head.hash, &wire::to_line(e));
                     head = Head { seq, hash: record::hash(&bytes) };
-                    batch.insert(&log_key(seq)[..], bytes);
-                    batch.insert(&stream_key(a.participant, version)[..], &seq.to_be_bytes()[..]);
-                    batch.insert(&id_key(e.id)[..], &seq.to_be_bytes()[..]);
+                    offsets.push(w.end + u64::try_from(buffer.len()).unwrap_or(u64::MAX));
+                    buffer.extend_from_slice(&bytes);
+                    new_pending.push(Pending { seq, id: e.id, participant: a.participant, version });
                     outcome.stored.push((seq, e.id));
                 }
                 versions.insert(a.participant, version);
@@ -306,58 +481,61 @@ impl EventStore for SledStore {
             if outcome.stored.is_empty() {
                 return Ok(outcome);
             }
-            self.tree.apply_batch(batch).map_err(sled_err)?;
+            if let Err(e) = self.disk.write_at(&self.log, &buffer, w.end) {
+                // Part of the buffer may be in the file: nothing after it may
+                // be written, and the next open cuts the torn tail off.
+                self.stop(&mut w, e.to_string());
+                return Err(StoreError::Stopped(e.to_string()));
+            }
+            w.end += u64::try_from(buffer.len()).unwrap_or(u64::MAX);
             w.head = head;
+            w.offsets.extend(offsets);
             w.versions.extend(versions);
-            w.applied += 1;
-            w.applied
+            for p in &new_pending {
+                w.pending_ids.insert(p.id, p.seq);
+            }
+            w.pending.extend(new_pending);
+            w.written += 1;
+            w.written
         };
         self.wait_durable(generation)?;
         Ok(outcome)
     }
 
     fn lookup(&self, id: EventId) -> Result<Option<(u64, Event)>, StoreError> {
-        let Some(seq) = self.tree.get(id_key(id)).map_err(sled_err)? else {
-            return Ok(None);
+        let seq = {
+            let w = lock(&self.writer);
+            self.seq_of(&w, id)?
         };
-        let seq = seq_value(&seq).ok_or_else(|| self.corrupt("malformed id index value"))?;
-        Ok(Some((seq, self.read_seq(seq)?)))
+        match seq {
+            None => Ok(None),
+            Some(seq) => Ok(Some((seq, self.read_event(seq)?))),
+        }
     }
 
     fn stream(&self, participant: ParticipantId) -> Result<Vec<(u64, Event)>, StoreError> {
-        let mut out = Vec::new();
+        let mut seqs = Vec::new();
         for item in self.tree.scan_prefix(stream_prefix(participant)) {
             let (_, v) = item.map_err(sled_err)?;
-            let seq = seq_value(&v).ok_or_else(|| self.corrupt("malformed stream index value"))?;
-            out.push((seq, self.read_seq(seq)?));
+            seqs.push(seq_value(&v).ok_or_else(|| self.corrupt("malformed stream index value"))?);
         }
-        Ok(out)
+        {
+            let w = lock(&self.writer);
+            let last = seqs.last().copied().unwrap_or(0);
+            seqs.extend(w.pending.iter().filter(|p| p.participant == participant && p.seq > last).map(|p| p.seq));
+        }
+        seqs.into_iter().map(|seq| Ok((seq, self.read_event(seq)?))).collect()
     }
 
-    fn scan(
-        &self,
-        from: u64,
-        f: &mut dyn FnMut(u64, Event) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
-        for item in self.tree.range(log_key(from)..log_key(u64::MAX)) {
-            let (k, v) = item.map_err(sled_err)?;
-            let seq = log_key_seq(&k).ok_or_else(|| self.corrupt("malformed log key"))?;
-            f(seq, self.decode_event(seq, &v)?)?;
-        }
-        Ok(())
+    fn scan(&self, from: u64, f: &mut dyn FnMut(u64, Event) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        self.scan_records(from, &mut |seq, payload| {
+            let event = wire::parse_stored(payload).map_err(|e| self.corrupt(format!("seq {seq}: {e}")))?;
+            f(seq, event)
+        })
     }
 
-    fn scan_lines(
-        &self,
-        f: &mut dyn FnMut(u64, &str) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
-        for item in self.tree.scan_prefix([LOG]) {
-            let (k, v) = item.map_err(sled_err)?;
-            let seq = log_key_seq(&k).ok_or_else(|| self.corrupt("malformed log key"))?;
-            let rec = record::decode(&v).map_err(|e| self.corrupt(format!("seq {seq}: {e}")))?;
-            f(seq, rec.payload)?;
-        }
-        Ok(())
+    fn scan_lines(&self, f: &mut dyn FnMut(u64, &str) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        self.scan_records(1, f)
     }
 
     fn head(&self) -> Head {
@@ -365,25 +543,160 @@ impl EventStore for SledStore {
     }
 }
 
+impl SledStore {
+    /// The sequence number of an id: pending first, then the index.
+    fn seq_of(&self, w: &Writer, id: EventId) -> Result<Option<u64>, StoreError> {
+        if let Some(seq) = w.pending_ids.get(&id) {
+            return Ok(Some(*seq));
+        }
+        match self.tree.get(id_key(id)).map_err(sled_err)? {
+            None => Ok(None),
+            Some(v) => Ok(Some(seq_value(&v).ok_or_else(|| self.corrupt("malformed id index value"))?)),
+        }
+    }
+
+    /// Reads an event while the writer lock is held (offsets from `w`).
+    fn read_event_locked(&self, w: &Writer, seq: u64) -> Result<Event, StoreError> {
+        let i = usize::try_from(seq.saturating_sub(1)).unwrap_or(usize::MAX);
+        let offset = *w.offsets.get(i).ok_or_else(|| self.corrupt(format!("index points at seq {seq}, past the log's end")))?;
+        let mut header = [0u8; record::HEADER];
+        self.log.read_exact_at(&mut header, offset)?;
+        let len = record::payload_len(&header).map_err(|e| self.corrupt(format!("seq {seq}: {e}")))?;
+        let mut bytes = vec![0u8; record::HEADER + len + record::TRAILER];
+        self.log.read_exact_at(&mut bytes, offset)?;
+        self.decode_event(seq, &bytes)
+    }
+
+    /// Reads records from `from` on, in order, with a buffered sequential read.
+    fn scan_records(&self, from: u64, f: &mut dyn FnMut(u64, &str) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let (start, head) = {
+            let w = lock(&self.writer);
+            let i = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
+            match w.offsets.get(i) {
+                Some(o) => (*o, w.head.seq),
+                None => return Ok(()),
+            }
+        };
+        // A handle of its own, so concurrent scans do not share a file cursor.
+        let file = File::open(self.dir.join(LOG_FILE))?;
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        std::io::Seek::seek(&mut reader, std::io::SeekFrom::Start(start))?;
+        let mut buf = Vec::new();
+        let mut seq = from.max(1);
+        while seq <= head {
+            let mut header = [0u8; record::HEADER];
+            reader.read_exact(&mut header)?;
+            let len = record::payload_len(&header).map_err(|e| self.corrupt(format!("seq {seq}: {e}")))?;
+            buf.clear();
+            buf.extend_from_slice(&header);
+            buf.resize(record::HEADER + len + record::TRAILER, 0);
+            reader.read_exact(&mut buf[record::HEADER..])?;
+            let rec = record::decode(&buf).map_err(|e| self.corrupt(format!("seq {seq}: {e}")))?;
+            if rec.seq != seq {
+                return Err(self.corrupt(format!("record at seq {seq} says seq {}", rec.seq)));
+            }
+            f(seq, rec.payload)?;
+            seq += 1;
+        }
+        Ok(())
+    }
+}
+
+/// What opening found in the log file.
+struct Scan {
+    head: Head,
+    end: u64,
+    offsets: Vec<u64>,
+    /// A torn, never-acknowledged record starts here and is to be cut off.
+    torn_at: Option<u64>,
+}
+
+enum ScanError {
+    Io(std::io::Error),
+    Corrupt(String),
+}
+
+impl From<std::io::Error> for ScanError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+/// Reads the whole log once: checks each record's checksum and sequence
+/// number, notes offsets, and decides what an unreadable record means. At the
+/// very end, past everything `spor.head` says was made durable, it is a write
+/// torn by a crash and is cut off. Anywhere else it is damage.
+fn scan_log(log: &File, head_file: HeadFileState) -> Result<Scan, ScanError> {
+    let len = log.metadata()?.len();
+    let mut reader = BufReader::with_capacity(1 << 20, log);
+    let mut offsets = Vec::new();
+    let mut head = Head { seq: 0, hash: [0; 32] };
+    let mut at = 0u64;
+    let mut buf = Vec::new();
+    let durable = match head_file {
+        HeadFileState::At(h) => h.seq,
+        HeadFileState::Absent | HeadFileState::Damaged => 0,
+    };
+    while at < len {
+        let problem = match read_one(&mut reader, &mut buf, len - at) {
+            Ok(()) => match record::decode(&buf) {
+                Ok(rec) if rec.seq == head.seq + 1 => None,
+                Ok(rec) => Some(format!("record at offset {at} says seq {}, expected {}", rec.seq, head.seq + 1)),
+                Err(e) => Some(format!("record after seq {} (offset {at}): {e}", head.seq)),
+            },
+            Err(e) => Some(format!("record after seq {} (offset {at}): {e}", head.seq)),
+        };
+        if let Some(problem) = problem {
+            // Anything valid after it, or a durable head beyond it, means
+            // acknowledged records would be lost: refuse, never cut.
+            if head.seq < durable {
+                return Err(ScanError::Corrupt(format!(
+                    "{problem}; spor.head says seq {durable} was made durable"
+                )));
+            }
+            let mut tail = vec![0u8; usize::try_from(len - at).unwrap_or(0)];
+            log.read_exact_at(&mut tail, at)?;
+            if record::find_any(&tail[1..]).is_some() {
+                return Err(ScanError::Corrupt(format!("{problem}; valid records follow it")));
+            }
+            return Ok(Scan { head, end: at, offsets, torn_at: Some(at) });
+        }
+        offsets.push(at);
+        head = Head { seq: head.seq + 1, hash: record::hash(&buf) };
+        at += u64::try_from(buf.len()).unwrap_or(u64::MAX);
+    }
+    if head.seq < durable {
+        return Err(ScanError::Corrupt(format!(
+            "the log ends at seq {}, but spor.head says seq {durable} was made durable",
+            head.seq
+        )));
+    }
+    Ok(Scan { head, end: at, offsets, torn_at: None })
+}
+
+/// Reads one record's bytes into `buf` (at most `left` bytes available).
+fn read_one(reader: &mut impl Read, buf: &mut Vec<u8>, left: u64) -> Result<(), String> {
+    let mut header = [0u8; record::HEADER];
+    if left < u64::try_from(record::HEADER + record::TRAILER).unwrap_or(u64::MAX) {
+        return Err(format!("{left} bytes left, too few for a record"));
+    }
+    reader.read_exact(&mut header).map_err(|e| e.to_string())?;
+    let len = record::payload_len(&header).map_err(|e| e.to_string())?;
+    let total = record::HEADER + len + record::TRAILER;
+    if u64::try_from(total).unwrap_or(u64::MAX) > left {
+        return Err(format!("a record of {total} bytes, but only {left} are left"));
+    }
+    buf.clear();
+    buf.extend_from_slice(&header);
+    buf.resize(total, 0);
+    reader.read_exact(&mut buf[record::HEADER..]).map_err(|e| e.to_string())
+}
+
 fn sled_err(e: sled::Error) -> StoreError {
     match e {
         sled::Error::Io(io) => StoreError::Io(io),
         other => StoreError::Io(std::io::Error::other(other.to_string())),
     }
-}
-
-pub(crate) fn log_key(seq: u64) -> [u8; 9] {
-    let mut k = [0u8; 9];
-    k[0] = LOG;
-    k[1..].copy_from_slice(&seq.to_be_bytes());
-    k
-}
-
-pub(crate) fn log_key_seq(key: &[u8]) -> Option<u64> {
-    if key.len() != 9 || key[0] != LOG {
-        return None;
-    }
-    Some(u64::from_be_bytes(key[1..9].try_into().ok()?))
 }
 
 fn stream_prefix(p: ParticipantId) -> [u8; 17] {
@@ -411,9 +724,9 @@ pub(crate) fn seq_value(v: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(v.try_into().ok()?))
 }
 
-pub(crate) const PREFIX_LOG: u8 = LOG;
 pub(crate) const PREFIX_STREAM: u8 = STREAM;
 pub(crate) const PREFIX_ID: u8 = ID;
+pub(crate) const KEY_APPLIED: &[u8] = META_APPLIED;
 
 /// The genesis hash: the `prev_hash` of the first record.
 pub(crate) const GENESIS: Hash = [0; 32];

@@ -8,7 +8,7 @@ use spor_domain::{EventId, ParticipantId, wire};
 
 use crate::dir::{HeadFileState, read_head_file};
 use crate::record::{self, Hash};
-use crate::sled_store::{GENESIS, PREFIX_ID, PREFIX_LOG, PREFIX_STREAM, log_key_seq, seq_value};
+use crate::sled_store::{GENESIS, KEY_APPLIED, LOG_FILE, PREFIX_ID, PREFIX_STREAM, seq_value};
 use crate::{Head, SledStore};
 
 /// One problem found, with where it is.
@@ -57,7 +57,6 @@ fn walk(store: &SledStore, report: &mut VerifyReport) {
         report.findings.push(Finding { position, problem });
     };
     let tree = store.tree();
-    let mut expected_seq = 1u64;
     // The hash the next record must carry; `None` after an unreadable record,
     // whose successor cannot be checked against it.
     let mut prev: Option<Hash> = Some(GENESIS);
@@ -65,47 +64,77 @@ fn walk(store: &SledStore, report: &mut VerifyReport) {
     let mut streams: HashMap<ParticipantId, Vec<u64>> = HashMap::new();
     let mut last = Head { seq: 0, hash: GENESIS };
     let mut records = 0u64;
-    for item in tree.scan_prefix([PREFIX_LOG]) {
-        let (key, value) = match item {
-            Ok(kv) => kv,
+    // The hash of the record spor.head names, taken as the walk passes it.
+    let head_state = read_head_file(store.dir());
+    let noted_seq = match head_state {
+        HeadFileState::At(h) => h.seq,
+        _ => 0,
+    };
+    let mut noted_hash: Option<Hash> = None;
+    // Read through a handle of our own, one record at a time, so verify's
+    // memory does not grow with the log.
+    let (mut reader, len) = match std::fs::File::open(store.dir().join(LOG_FILE)).and_then(|f| {
+        let len = f.metadata()?.len();
+        Ok((std::io::BufReader::with_capacity(1 << 20, f), len))
+    }) {
+        Ok(r) => r,
+        Err(e) => {
+            find(LOG_FILE.into(), format!("unreadable: {e}"));
+            return;
+        }
+    };
+    let mut at = 0u64;
+    let mut raw: Vec<u8> = Vec::new();
+    while at < len {
+        let expected = last.seq + 1;
+        let mut header = [0u8; record::HEADER];
+        if len - at < u64::try_from(record::HEADER + record::TRAILER).unwrap_or(u64::MAX)
+            || std::io::Read::read_exact(&mut reader, &mut header).is_err()
+        {
+            find(format!("seq {expected}"), format!("the log ends inside a record (offset {at})"));
+            break;
+        }
+        let len_payload = match record::payload_len(&header) {
+            Ok(l) => l,
             Err(e) => {
-                find(format!("after seq {}", last.seq), format!("log unreadable: {e}"));
+                find(format!("seq {expected}"), format!("changed or damaged at offset {at}: {e}; the rest of the log cannot be read"));
                 break;
             }
         };
-        let Some(seq) = log_key_seq(&key) else {
-            find(format!("after seq {}", last.seq), "malformed log key".into());
-            continue;
-        };
-        records += 1;
-        if seq != expected_seq {
-            find(
-                format!("seq {expected_seq}"),
-                format!("missing: the log jumps from seq {} to seq {seq}", expected_seq - 1),
-            );
-            prev = None;
+        let total = record::HEADER + len_payload + record::TRAILER;
+        raw.clear();
+        raw.extend_from_slice(&header);
+        raw.resize(total, 0);
+        if std::io::Read::read_exact(&mut reader, &mut raw[record::HEADER..]).is_err() {
+            find(format!("seq {expected}"), format!("the log ends inside a record (offset {at})"));
+            break;
         }
-        expected_seq = seq + 1;
-        let hash = record::hash(&value);
-        last = Head { seq, hash };
-        let rec = match record::decode(&value) {
+        at += u64::try_from(total).unwrap_or(u64::MAX);
+        let raw = &raw[..];
+        records += 1;
+        let hash = record::hash(raw);
+        if last.seq + 1 == noted_seq {
+            noted_hash = Some(hash);
+        }
+        let rec = match record::decode(raw) {
             Ok(r) => r,
             Err(e) => {
-                find(format!("seq {seq}"), format!("changed or damaged: {e}"));
+                find(format!("seq {expected}"), format!("changed or damaged: {e}"));
                 prev = None;
+                last = Head { seq: expected, hash };
                 continue;
             }
         };
-        if rec.seq != seq {
-            find(format!("seq {seq}"), format!("reordered: the record there is seq {}", rec.seq));
+        if rec.seq != expected {
+            find(format!("seq {expected}"), format!("reordered or missing: the record there is seq {}", rec.seq));
         }
+        let seq = rec.seq;
+        last = Head { seq, hash };
         if let Some(p) = prev {
             if rec.prev_hash != p {
                 find(
                     format!("seq {seq}"),
-                    format!(
-                        "hash chain broken: the record before seq {seq} was changed, or this one was put in its place"
-                    ),
+                    format!("hash chain broken: the record before seq {seq} was changed, or this one was put in its place"),
                 );
             }
         }
@@ -119,6 +148,15 @@ fn walk(store: &SledStore, report: &mut VerifyReport) {
             }
             Err(e) => find(format!("seq {seq}"), format!("not a valid event: {e}")),
         }
+    }
+    match tree.get(KEY_APPLIED) {
+        Ok(Some(v)) if seq_value(&v) == Some(last.seq) => {}
+        Ok(None) if last.seq == 0 => {}
+        Ok(other) => find(
+            "indexes".into(),
+            format!("cover up to seq {:?}, the log ends at seq {}", other.as_deref().and_then(seq_value), last.seq),
+        ),
+        Err(e) => find("indexes".into(), format!("unreadable: {e}")),
     }
     report.records = records;
     report.head = last;
@@ -182,7 +220,7 @@ fn walk(store: &SledStore, report: &mut VerifyReport) {
     // page, so every loop here stops at the first error.
     for item in tree.iter() {
         match item {
-            Ok((key, _)) if key.first().is_none_or(|k| ![PREFIX_LOG, PREFIX_ID, PREFIX_STREAM].contains(k)) => {
+            Ok((key, _)) if key.first().is_none_or(|k| ![PREFIX_ID, PREFIX_STREAM].contains(k)) && &key[..] != KEY_APPLIED => {
                 find("tree".into(), format!("unknown key {:?}", key.first()));
             }
             Ok(_) => {}
@@ -193,7 +231,7 @@ fn walk(store: &SledStore, report: &mut VerifyReport) {
         }
     }
 
-    match read_head_file(store.dir()) {
+    match head_state {
         HeadFileState::Absent if last.seq > 0 => {
             find("spor.head".into(), "missing; records lost at the end could not be seen".into());
         }
@@ -204,12 +242,7 @@ fn walk(store: &SledStore, report: &mut VerifyReport) {
             format!("missing: spor.head says the log reached seq {}, it ends at seq {}", h.seq, last.seq),
         ),
         HeadFileState::At(h) if h.seq > 0 => {
-            let at = tree
-                .get(crate::sled_store::log_key(h.seq))
-                .ok()
-                .flatten()
-                .map(|v| record::hash(&v));
-            if at != Some(h.hash) {
+            if noted_hash != Some(h.hash) {
                 find(
                     format!("seq {}", h.seq),
                     "history rewritten: this record's hash differs from the one noted in spor.head".into(),
@@ -219,3 +252,4 @@ fn walk(store: &SledStore, report: &mut VerifyReport) {
         HeadFileState::At(_) => {}
     }
 }
+

@@ -165,8 +165,18 @@ fn d1() -> Result<(), String> {
         if !report.is_clean() {
             return Err(format!("cycle {cycle}: verify found {:?}", report.findings));
         }
+        // Every id in the log, read straight from the stored lines.
+        let mut stored: HashSet<String> = HashSet::new();
+        store
+            .scan_lines(&mut |_, line| {
+                if let Some(id) = line.get(7..43) {
+                    stored.insert(id.to_owned());
+                }
+                Ok(())
+            })
+            .map_err(|e| e.to_string())?;
         for id in &acked {
-            if store.lookup(*id).map_err(|e| e.to_string())?.is_none() {
+            if !stored.contains(&id.0.to_string()) {
                 return Err(format!("cycle {cycle}: acknowledged {id} is lost"));
             }
         }
@@ -234,7 +244,7 @@ fn d3() -> Result<(), String> {
     }
     let calls = parse_strace(&trace)?;
     // File descriptors that name sled's log file (a descriptor can be reused).
-    let db_path = format!("{}\"", dir.join("sled").join("db").display());
+    let db_path = format!("{}\"", dir.join("spor.log").display());
     let mut db_fds: HashSet<String> = HashSet::new();
     for c in &calls {
         if c.name == "openat" && c.args.contains(&db_path) {

@@ -19,29 +19,44 @@ fn filled(dir: &std::path::Path, n: u32) {
     }
 }
 
-/// Opens sled directly, as someone with access to the files would, and
-/// applies `f` to its tree.
-fn tamper(dir: &std::path::Path, f: impl FnOnce(&sled::Db)) {
-    let db = sled::Config::new().path(dir.join("sled")).open().unwrap();
-    f(&db);
-    db.flush().unwrap();
+/// The log file's records, as (offset, bytes), read as anyone with access
+/// to the files could.
+fn records(dir: &std::path::Path) -> Vec<(usize, Vec<u8>)> {
+    let bytes = std::fs::read(dir.join("spor.log")).unwrap();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let header: &[u8; record::HEADER] = bytes[at..at + record::HEADER].try_into().unwrap();
+        let len = record::HEADER + record::payload_len(header).unwrap() + record::TRAILER;
+        out.push((at, bytes[at..at + len].to_vec()));
+        at += len;
+    }
+    out
 }
 
-fn log_key(seq: u64) -> Vec<u8> {
-    let mut k = vec![b'L'];
-    k.extend_from_slice(&seq.to_be_bytes());
-    k
+fn write_records(dir: &std::path::Path, records: &[(usize, Vec<u8>)]) {
+    let bytes: Vec<u8> = records.iter().flat_map(|(_, r)| r.clone()).collect();
+    std::fs::write(dir.join("spor.log"), bytes).unwrap();
 }
 
 /// Rewrites the payload of record `seq`, keeping its sequence number and
 /// previous hash and computing a fresh, valid CRC.
-fn rewrite(db: &sled::Db, seq: u64, from: &str, to: &str) {
-    let old = db.get(log_key(seq)).unwrap().unwrap();
-    let rec = record::decode(&old).unwrap();
+fn rewrite(dir: &std::path::Path, seq: u64, from: &str, to: &str) {
+    let mut all = records(dir);
+    let i = usize::try_from(seq - 1).unwrap();
+    let rec = record::decode(&all[i].1).unwrap();
     assert!(rec.payload.contains(from));
     let forged = record::encode(rec.seq, &rec.prev_hash, &rec.payload.replace(from, to));
     assert!(record::decode(&forged).is_ok(), "the forged record has a valid checksum");
-    db.insert(log_key(seq), forged).unwrap();
+    all[i].1 = forged;
+    write_records(dir, &all);
+}
+
+/// Opens sled directly and applies `f` to the index tree.
+fn tamper_index(dir: &std::path::Path, f: impl FnOnce(&sled::Db)) {
+    let db = sled::Config::new().path(dir.join("sled")).open().unwrap();
+    f(&db);
+    db.flush().unwrap();
 }
 
 fn report(dir: &std::path::Path) -> Vec<(String, String)> {
@@ -54,7 +69,7 @@ fn a_rewritten_record_with_a_valid_checksum_breaks_the_chain_at_its_successor() 
     let tmp = tempfile::tempdir().unwrap();
     filled(tmp.path(), 40);
     assert!(report(tmp.path()).is_empty());
-    tamper(tmp.path(), |db| rewrite(db, 17, "adviser-", "Adviser-"));
+    rewrite(tmp.path(), 17, "adviser-", "Adviser-");
     let findings = report(tmp.path());
     assert_eq!(findings.len(), 1, "{findings:?}");
     assert_eq!(findings[0].0, "seq 18");
@@ -65,7 +80,7 @@ fn a_rewritten_record_with_a_valid_checksum_breaks_the_chain_at_its_successor() 
 fn a_rewritten_last_record_is_found_against_the_head_file() {
     let tmp = tempfile::tempdir().unwrap();
     filled(tmp.path(), 10);
-    tamper(tmp.path(), |db| rewrite(db, 10, "adviser-", "Adviser-"));
+    rewrite(tmp.path(), 10, "adviser-", "Adviser-");
     let findings = report(tmp.path());
     assert_eq!(findings.len(), 1, "{findings:?}");
     assert_eq!(findings[0].0, "seq 10");
@@ -73,28 +88,21 @@ fn a_rewritten_last_record_is_found_against_the_head_file() {
 }
 
 #[test]
-fn removed_records_and_swapped_records_are_reported_with_their_position() {
+fn removed_or_swapped_records_are_refused_at_open_with_their_position() {
     let tmp = tempfile::tempdir().unwrap();
     filled(tmp.path(), 30);
-    // Take the last three records away, index entries and all.
-    tamper(tmp.path(), |db| {
-        for seq in 28..=30 {
-            db.remove(log_key(seq)).unwrap();
-        }
-    });
-    let findings = report(tmp.path());
-    assert!(findings.iter().any(|(pos, p)| pos == "seq 28" && p.contains("spor.head says the log reached seq 30")), "{findings:?}");
+    let all = records(tmp.path());
+    write_records(tmp.path(), &all[..27]);
+    let err = SledStore::open(tmp.path(), OpenOptions::default()).err().expect("open must refuse");
+    assert!(err.to_string().contains("the log ends at seq 27, but spor.head says seq 30 was made durable"), "{err}");
 
     let tmp = tempfile::tempdir().unwrap();
     filled(tmp.path(), 30);
-    tamper(tmp.path(), |db| {
-        let a = db.get(log_key(5)).unwrap().unwrap();
-        let b = db.get(log_key(6)).unwrap().unwrap();
-        db.insert(log_key(5), b).unwrap();
-        db.insert(log_key(6), a).unwrap();
-    });
-    let findings = report(tmp.path());
-    assert!(findings.iter().any(|(pos, p)| pos == "seq 5" && p.contains("reordered")), "{findings:?}");
+    let mut all = records(tmp.path());
+    all.swap(4, 5);
+    write_records(tmp.path(), &all);
+    let err = SledStore::open(tmp.path(), OpenOptions::default()).err().expect("open must refuse");
+    assert!(err.to_string().contains("says seq 6, expected 5"), "{err}");
 }
 
 #[test]
@@ -102,7 +110,7 @@ fn a_damaged_index_entry_is_reported() {
     let tmp = tempfile::tempdir().unwrap();
     filled(tmp.path(), 12);
     let victim = event(participant(3), 3).id;
-    tamper(tmp.path(), |db| {
+    tamper_index(tmp.path(), |db| {
         let mut k = vec![b'I'];
         k.extend_from_slice(victim.0.as_bytes());
         db.insert(k, &9u64.to_be_bytes()[..]).unwrap();

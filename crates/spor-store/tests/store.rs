@@ -22,19 +22,19 @@ struct FailingDisk {
     calls: Arc<AtomicUsize>,
     fail_at: usize,
     error: io::ErrorKind,
-    /// Fail in `flush_log` (a write error) instead of `sync_data`.
-    in_flush: bool,
+    /// Fail in `write_at` (a write error) instead of `sync_data`.
+    in_write: bool,
 }
 
 impl Disk for FailingDisk {
-    fn flush_log(&self, db: &sled::Db) -> io::Result<()> {
-        if self.in_flush && self.calls.fetch_add(1, Ordering::SeqCst) + 1 >= self.fail_at {
+    fn write_at(&self, file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
+        if self.in_write && self.calls.fetch_add(1, Ordering::SeqCst) + 1 >= self.fail_at {
             return Err(io::Error::from(self.error));
         }
-        RealDisk.flush_log(db)
+        RealDisk.write_at(file, buf, offset)
     }
     fn sync_data(&self, file: &File) -> io::Result<()> {
-        if !self.in_flush && self.calls.fetch_add(1, Ordering::SeqCst) + 1 >= self.fail_at {
+        if !self.in_write && self.calls.fetch_add(1, Ordering::SeqCst) + 1 >= self.fail_at {
             return Err(io::Error::from(self.error));
         }
         RealDisk.sync_data(file)
@@ -136,6 +136,9 @@ fn sixty_four_writers_on_one_participant_lose_nothing_and_exit_once() {
                     if timeline.admit(&e, &Policy::default()).is_err() {
                         return false; // refused by the rules: after the exit
                     }
+                    // Widen the window between reading and writing, as a
+                    // slow adviser's browser would.
+                    std::thread::sleep(std::time::Duration::from_millis(1));
                     let append = [StreamAppend { participant: p, expected_version: timeline.version(), events: vec![e.clone()] }];
                     match store.append(&append) {
                         Ok(_) => return true,
@@ -185,7 +188,7 @@ fn spor_fixture_start(p: spor_domain::ParticipantId) -> Vec<spor_domain::Event> 
 fn concurrent_appends_share_fsyncs() {
     let tmp = tempfile::tempdir().unwrap();
     let calls = Arc::new(AtomicUsize::new(0));
-    let disk = FailingDisk { calls: Arc::clone(&calls), fail_at: usize::MAX, error: io::ErrorKind::Other, in_flush: false };
+    let disk = FailingDisk { calls: Arc::clone(&calls), fail_at: usize::MAX, error: io::ErrorKind::Other, in_write: false };
     let store = Arc::new(open(tmp.path(), Box::new(disk)));
     let threads: Vec<_> = (0..16u128)
         .map(|t| {
@@ -210,11 +213,11 @@ fn concurrent_appends_share_fsyncs() {
 /// call is never retried, and everything acknowledged before survives.
 #[test]
 fn a_failed_fsync_or_write_stops_all_writes_and_is_never_retried() {
-    for (error, in_flush) in [(io::ErrorKind::Other, false), (io::ErrorKind::StorageFull, true)] {
+    for (error, in_write) in [(io::ErrorKind::Other, false), (io::ErrorKind::StorageFull, true)] {
         let tmp = tempfile::tempdir().unwrap();
         let calls = Arc::new(AtomicUsize::new(0));
         {
-            let disk = FailingDisk { calls: Arc::clone(&calls), fail_at: 4, error, in_flush };
+            let disk = FailingDisk { calls: Arc::clone(&calls), fail_at: 4, error, in_write };
             let store = open(tmp.path(), Box::new(disk));
             for i in 0..3u32 {
                 store.append(&one(1, u128::from(i), i)).unwrap();
