@@ -4,8 +4,8 @@
 //! ```text
 //! spor.log   record, record, record, …          (see record.rs; seq 1, 2, 3, …)
 //! sled tree  'I' event id [16]                    -> seq u64 BE
-//!            'S' participant [16] version u32 BE  -> seq u64 BE   (version counts from 1)
-//!            'M' "applied"                        -> seq u64 BE   (indexes cover seq 1..=this)
+//!            'M' "applied"                        -> seq u64 BE   (the id index covers seq 1..=this)
+//! memory     participant -> [seq, …]              (built from the log at open)
 //! ```
 //!
 //! Why a file of our own: an acknowledged append must survive power loss,
@@ -13,10 +13,12 @@
 //! buffers, each followed by a `sync_file_range` that waits for the disk, so a
 //! durable sled write costs several device round trips. The log file gets one
 //! `pwrite` and one `fdatasync` per group commit, the least any durable log can
-//! do. sled keeps what it is good at: the id and stream indexes, updated after
-//! the log is durable and flushed by sled in the background. After a crash the
-//! indexes may lag the log; opening replays the missing part (the log is the
-//! truth, the indexes are derived from it).
+//! do. sled keeps what it is good at: the id index, updated after the log is
+//! durable and flushed by sled in the background. After a crash the index may
+//! lag the log; opening replays the missing part (the log is the truth, the
+//! index is derived from it). The stream index (which records belong to which
+//! participant) is rebuilt in memory while opening reads the log anyway: the
+//! participant stands at a fixed place in every canonical line.
 //!
 //! Group commit is leader-based: a writer appends its records to the file
 //! under a short lock, then waits until some `fdatasync` covers them; the first
@@ -43,7 +45,6 @@ use crate::disk::{Disk, RealDisk};
 use crate::record::{self, Hash};
 use crate::{Appended, EventStore, Head, StoreError, StreamAppend};
 
-const STREAM: u8 = b'S';
 const ID: u8 = b'I';
 const META_APPLIED: &[u8] = b"Mapplied";
 pub(crate) const LOG_FILE: &str = "spor.log";
@@ -89,8 +90,8 @@ struct Writer {
     end: u64,
     /// File offset of each record: `offsets[seq - 1]`.
     offsets: Vec<u64>,
-    /// Stream versions known so far (loaded from the index on first use).
-    versions: HashMap<ParticipantId, u32>,
+    /// Every stream's records in order; a stream's version is its length.
+    streams: HashMap<ParticipantId, Vec<u64>>,
     /// Records in the file but not yet in the indexes, in sequence order.
     pending: Vec<Pending>,
     pending_ids: HashMap<EventId, u64>,
@@ -103,8 +104,6 @@ struct Writer {
 struct Pending {
     seq: u64,
     id: EventId,
-    participant: ParticipantId,
-    version: u32,
 }
 
 struct Commit {
@@ -195,7 +194,7 @@ impl SledStore {
                 head,
                 end: scan.end,
                 offsets: scan.offsets,
-                versions: HashMap::new(),
+                streams: scan.streams,
                 pending: Vec::new(),
                 pending_ids: HashMap::new(),
                 written: 0,
@@ -224,7 +223,7 @@ impl SledStore {
 
     /// The last sequence number the indexes cover.
     fn applied(&self) -> Result<u64, StoreError> {
-        match self.tree.get(META_APPLIED).map_err(sled_err)? {
+        match self.tree.get(META_APPLIED).map_err(|e| self.sled_err(e))? {
             None => Ok(0),
             Some(v) => seq_value(&v).ok_or_else(|| self.corrupt("malformed index watermark")),
         }
@@ -243,62 +242,34 @@ impl SledStore {
         if applied == head {
             return Ok(());
         }
-        tracing::info!(from = applied + 1, to = head, "bringing the indexes up to the log");
-        let mut versions: HashMap<ParticipantId, u32> = HashMap::new();
+        tracing::info!(from = applied + 1, to = head, "bringing the id index up to the log");
         let mut batch = sled::Batch::default();
         let mut in_batch = 0usize;
         let mut last = applied;
-        let mut result = Ok(());
         self.scan(applied + 1, &mut |seq, event| {
-            let v = match versions.get(&event.participant) {
-                Some(v) => *v,
-                None => match self.indexed_version(event.participant) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        result = Err(e);
-                        return Ok(());
-                    }
-                },
-            } + 1;
-            versions.insert(event.participant, v);
             batch.insert(&id_key(event.id)[..], &seq.to_be_bytes()[..]);
-            batch.insert(&stream_key(event.participant, v)[..], &seq.to_be_bytes()[..]);
             in_batch += 1;
             last = seq;
             if in_batch >= 50_000 {
                 batch.insert(META_APPLIED, &last.to_be_bytes()[..]);
-                self.tree.apply_batch(std::mem::take(&mut batch)).map_err(sled_err)?;
+                self.tree.apply_batch(std::mem::take(&mut batch)).map_err(|e| self.sled_err(e))?;
                 in_batch = 0;
             }
             Ok(())
         })?;
-        result?;
         batch.insert(META_APPLIED, &last.to_be_bytes()[..]);
-        self.tree.apply_batch(batch).map_err(sled_err)?;
-        self.tree.flush().map_err(sled_err)?;
+        self.tree.apply_batch(batch).map_err(|e| self.sled_err(e))?;
+        self.tree.flush().map_err(|e| self.sled_err(e))?;
         Ok(())
     }
 
-    /// The stream's last version in the indexes (0 if none).
-    fn indexed_version(&self, p: ParticipantId) -> Result<u32, StoreError> {
-        match self.tree.scan_prefix(stream_prefix(p)).next_back() {
-            None => Ok(0),
-            Some(item) => {
-                let (key, _) = item.map_err(sled_err)?;
-                let bytes: [u8; 4] =
-                    key[17..21].try_into().map_err(|_| self.corrupt("malformed stream index key"))?;
-                Ok(u32::from_be_bytes(bytes))
-            }
-        }
+    fn stream_version(w: &Writer, p: ParticipantId) -> u32 {
+        w.streams.get(&p).map_or(0, |s| u32::try_from(s.len()).unwrap_or(u32::MAX))
     }
 
-    fn stream_version(&self, w: &mut Writer, p: ParticipantId) -> Result<u32, StoreError> {
-        if let Some(v) = w.versions.get(&p) {
-            return Ok(*v);
-        }
-        let v = self.indexed_version(p)?;
-        w.versions.insert(p, v);
-        Ok(v)
+    /// A copy of the in-memory stream index, for verify.
+    pub(crate) fn stream_index(&self) -> HashMap<ParticipantId, Vec<u64>> {
+        lock(&self.writer).streams.clone()
     }
 
     /// The encoded record `seq` (checked).
@@ -408,12 +379,11 @@ impl SledStore {
             }
             for p in &w.pending[..n] {
                 batch.insert(&id_key(p.id)[..], &p.seq.to_be_bytes()[..]);
-                batch.insert(&stream_key(p.participant, p.version)[..], &p.seq.to_be_bytes()[..]);
             }
             (n, w.pending[n - 1].seq)
         };
         batch.insert(META_APPLIED, &last.to_be_bytes()[..]);
-        self.tree.apply_batch(batch).map_err(sled_err)?;
+        self.tree.apply_batch(batch).map_err(|e| self.sled_err(e))?;
         let mut w = lock(&self.writer);
         let done: Vec<Pending> = w.pending.drain(..n).collect();
         for p in done {
@@ -435,6 +405,7 @@ impl EventStore for SledStore {
             let mut head = w.head;
             let mut offsets: Vec<u64> = Vec::new();
             let mut new_pending: Vec<Pending> = Vec::new();
+            let mut new_streams: Vec<(ParticipantId, u64)> = Vec::new();
             let mut versions: HashMap<ParticipantId, u32> = HashMap::new();
             let mut ids_in_batch: HashMap<EventId, ()> = HashMap::new();
             for a in appends {
@@ -460,7 +431,7 @@ impl EventStore for SledStore {
                 }
                 let actual = match versions.get(&a.participant) {
                     Some(v) => *v,
-                    None => self.stream_version(&mut w, a.participant)?,
+                    None => Self::stream_version(&w, a.participant),
                 };
                 if actual != a.expected_version {
                     return Err(StoreError::Conflict { participant: a.participant, expected: a.expected_version, actual });
@@ -473,7 +444,8 @@ impl EventStore for SledStore {
                     head = Head { seq, hash: record::hash(&bytes) };
                     offsets.push(w.end + u64::try_from(buffer.len()).unwrap_or(u64::MAX));
                     buffer.extend_from_slice(&bytes);
-                    new_pending.push(Pending { seq, id: e.id, participant: a.participant, version });
+                    new_pending.push(Pending { seq, id: e.id });
+                    new_streams.push((a.participant, seq));
                     outcome.stored.push((seq, e.id));
                 }
                 versions.insert(a.participant, version);
@@ -490,7 +462,9 @@ impl EventStore for SledStore {
             w.end += u64::try_from(buffer.len()).unwrap_or(u64::MAX);
             w.head = head;
             w.offsets.extend(offsets);
-            w.versions.extend(versions);
+            for (p, seq) in new_streams {
+                w.streams.entry(p).or_default().push(seq);
+            }
             for p in &new_pending {
                 w.pending_ids.insert(p.id, p.seq);
             }
@@ -514,16 +488,7 @@ impl EventStore for SledStore {
     }
 
     fn stream(&self, participant: ParticipantId) -> Result<Vec<(u64, Event)>, StoreError> {
-        let mut seqs = Vec::new();
-        for item in self.tree.scan_prefix(stream_prefix(participant)) {
-            let (_, v) = item.map_err(sled_err)?;
-            seqs.push(seq_value(&v).ok_or_else(|| self.corrupt("malformed stream index value"))?);
-        }
-        {
-            let w = lock(&self.writer);
-            let last = seqs.last().copied().unwrap_or(0);
-            seqs.extend(w.pending.iter().filter(|p| p.participant == participant && p.seq > last).map(|p| p.seq));
-        }
+        let seqs = lock(&self.writer).streams.get(&participant).cloned().unwrap_or_default();
         seqs.into_iter().map(|seq| Ok((seq, self.read_event(seq)?))).collect()
     }
 
@@ -549,7 +514,7 @@ impl SledStore {
         if let Some(seq) = w.pending_ids.get(&id) {
             return Ok(Some(*seq));
         }
-        match self.tree.get(id_key(id)).map_err(sled_err)? {
+        match self.tree.get(id_key(id)).map_err(|e| self.sled_err(e))? {
             None => Ok(None),
             Some(v) => Ok(Some(seq_value(&v).ok_or_else(|| self.corrupt("malformed id index value"))?)),
         }
@@ -605,6 +570,7 @@ impl SledStore {
 /// What opening found in the log file.
 struct Scan {
     head: Head,
+    streams: HashMap<ParticipantId, Vec<u64>>,
     end: u64,
     offsets: Vec<u64>,
     /// A torn, never-acknowledged record starts here and is to be cut off.
@@ -630,6 +596,7 @@ fn scan_log(log: &File, head_file: HeadFileState) -> Result<Scan, ScanError> {
     let len = log.metadata()?.len();
     let mut reader = BufReader::with_capacity(1 << 20, log);
     let mut offsets = Vec::new();
+    let mut streams: HashMap<ParticipantId, Vec<u64>> = HashMap::new();
     let mut head = Head { seq: 0, hash: [0; 32] };
     let mut at = 0u64;
     let mut buf = Vec::new();
@@ -640,7 +607,13 @@ fn scan_log(log: &File, head_file: HeadFileState) -> Result<Scan, ScanError> {
     while at < len {
         let problem = match read_one(&mut reader, &mut buf, len - at) {
             Ok(()) => match record::decode(&buf) {
-                Ok(rec) if rec.seq == head.seq + 1 => None,
+                Ok(rec) if rec.seq == head.seq + 1 => match participant_of(rec.payload) {
+                    Some(p) => {
+                        streams.entry(p).or_default().push(rec.seq);
+                        None
+                    }
+                    None => Some(format!("seq {}: not a valid event", rec.seq)),
+                },
                 Ok(rec) => Some(format!("record at offset {at} says seq {}, expected {}", rec.seq, head.seq + 1)),
                 Err(e) => Some(format!("record after seq {} (offset {at}): {e}", head.seq)),
             },
@@ -659,19 +632,44 @@ fn scan_log(log: &File, head_file: HeadFileState) -> Result<Scan, ScanError> {
             if record::find_any(&tail[1..]).is_some() {
                 return Err(ScanError::Corrupt(format!("{problem}; valid records follow it")));
             }
-            return Ok(Scan { head, end: at, offsets, torn_at: Some(at) });
+            return Ok(Scan { head: finish(log, head, &offsets, at)?, streams, end: at, offsets, torn_at: Some(at) });
         }
         offsets.push(at);
-        head = Head { seq: head.seq + 1, hash: record::hash(&buf) };
+        // The hash is needed for the last record only; it is taken at the end.
+        head.seq += 1;
         at += u64::try_from(buf.len()).unwrap_or(u64::MAX);
     }
+    let head = finish(log, head, &offsets, at)?;
     if head.seq < durable {
         return Err(ScanError::Corrupt(format!(
             "the log ends at seq {}, but spor.head says seq {durable} was made durable",
             head.seq
         )));
     }
-    Ok(Scan { head, end: at, offsets, torn_at: None })
+    Ok(Scan { head, streams, end: at, offsets, torn_at: None })
+}
+
+/// The head: the last record's sequence number and hash.
+fn finish(log: &File, head: Head, offsets: &[u64], end: u64) -> Result<Head, ScanError> {
+    let Some(&start) = offsets.last() else {
+        return Ok(Head { seq: 0, hash: [0; 32] });
+    };
+    let mut bytes = vec![0u8; usize::try_from(end - start).unwrap_or(0)];
+    log.read_exact_at(&mut bytes, start)?;
+    Ok(Head { seq: head.seq, hash: record::hash(&bytes) })
+}
+
+/// The participant of a stored line. Canonical lines (`wire::to_line`) begin
+/// `{"id":"<uuid>","participant":"<uuid>"`, so it is read from its place;
+/// any other line is parsed whole.
+fn participant_of(payload: &str) -> Option<ParticipantId> {
+    const PREFIX: &str = "\",\"participant\":\"";
+    if payload.get(43..60) == Some(PREFIX) {
+        if let Some(p) = payload.get(60..96).and_then(|u| uuid::Uuid::parse_str(u).ok()) {
+            return Some(ParticipantId(p));
+        }
+    }
+    wire::parse_stored(payload).ok().map(|e| e.participant)
 }
 
 /// Reads one record's bytes into `buf` (at most `left` bytes available).
@@ -692,25 +690,17 @@ fn read_one(reader: &mut impl Read, buf: &mut Vec<u8>, left: u64) -> Result<(), 
     reader.read_exact(&mut buf[record::HEADER..]).map_err(|e| e.to_string())
 }
 
-fn sled_err(e: sled::Error) -> StoreError {
-    match e {
-        sled::Error::Io(io) => StoreError::Io(io),
-        other => StoreError::Io(std::io::Error::other(other.to_string())),
+impl SledStore {
+    /// sled's errors: its own I/O failures are disk failures; everything
+    /// else (a checksum that failed on a page, a bug report) means its files
+    /// cannot be trusted. The index is derived from the log, so the remedy
+    /// named in docs/store.md is to move `sled/` aside and reopen.
+    fn sled_err(&self, e: sled::Error) -> StoreError {
+        match e {
+            sled::Error::Io(io) => StoreError::Io(io),
+            other => self.corrupt(format!("the id index (sled): {other}")),
+        }
     }
-}
-
-fn stream_prefix(p: ParticipantId) -> [u8; 17] {
-    let mut k = [0u8; 17];
-    k[0] = STREAM;
-    k[1..].copy_from_slice(p.0.as_bytes());
-    k
-}
-
-pub(crate) fn stream_key(p: ParticipantId, version: u32) -> [u8; 21] {
-    let mut k = [0u8; 21];
-    k[..17].copy_from_slice(&stream_prefix(p));
-    k[17..].copy_from_slice(&version.to_be_bytes());
-    k
 }
 
 pub(crate) fn id_key(id: EventId) -> [u8; 17] {
@@ -724,7 +714,6 @@ pub(crate) fn seq_value(v: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(v.try_into().ok()?))
 }
 
-pub(crate) const PREFIX_STREAM: u8 = STREAM;
 pub(crate) const PREFIX_ID: u8 = ID;
 pub(crate) const KEY_APPLIED: &[u8] = META_APPLIED;
 

@@ -117,7 +117,7 @@ fn spawn_child(dir: &Path, seconds: Option<u64>, strace: Option<&Path>) -> std::
     let mut cmd = match strace {
         Some(trace) => {
             let mut c = Command::new("strace");
-            c.args(["-f", "-ttt", "-s", "4194304", "-e", "trace=openat,pwrite64,write,pwritev,fsync,fdatasync,sync_file_range", "-o"]);
+            c.args(["-f", "-y", "-ttt", "-s", "4194304", "-e", "trace=openat,pwrite64,write,pwritev,fsync,fdatasync,sync_file_range", "-o"]);
             c.arg(trace).arg(&exe);
             c
         }
@@ -243,22 +243,16 @@ fn d3() -> Result<(), String> {
         let _ = std::fs::copy(&trace, keep);
     }
     let calls = parse_strace(&trace)?;
-    // File descriptors that name sled's log file (a descriptor can be reused).
-    let db_path = format!("{}\"", dir.join("spor.log").display());
-    let mut db_fds: HashSet<String> = HashSet::new();
-    for c in &calls {
-        if c.name == "openat" && c.args.contains(&db_path) {
-            db_fds.insert(c.ret.trim().to_owned());
-        }
-    }
-    if db_fds.is_empty() {
-        return Err("no open of sled's log file in the trace".into());
-    }
-    // The first argument of these calls is the descriptor: `5, "…"` or `5)`.
-    let on_db = |c: &Call| c.args.split([',', ')']).next().is_some_and(|fd| db_fds.contains(fd.trim()));
+    // With -y, strace names each descriptor's file: `4</tmp/…/spor.log>`.
+    let log_path = format!("<{}>", dir.join("spor.log").display());
+    let on_db = |c: &Call| c.args.split([',', ')']).next().is_some_and(|fd| fd.trim().ends_with(&log_path));
     let writes: Vec<&Call> = calls.iter().filter(|c| (c.name == "pwrite64" || c.name == "pwritev") && on_db(c)).collect();
     let syncs: Vec<&Call> = calls.iter().filter(|c| (c.name == "fdatasync" || c.name == "fsync") && on_db(c) && c.ret.trim() == "0").collect();
-    let ack_writes: Vec<&Call> = calls.iter().filter(|c| c.name == "write" && c.args.starts_with("1,") && c.args.contains("ack ")).collect();
+    let ack_writes: Vec<&Call> =
+        calls.iter().filter(|c| c.name == "write" && c.args.starts_with("1<") && c.args.contains("ack ")).collect();
+    if writes.is_empty() || syncs.is_empty() {
+        return Err(format!("no write or no fdatasync of {log_path} in the trace"));
+    }
     // Index the event ids each write carried and each acknowledgement named:
     // one pass over the trace, not one search per event.
     let ids_in = |text: &str| -> Vec<String> {
