@@ -80,6 +80,9 @@ pub struct SledStore {
     /// Group-commit state, and the condition writers wait on for their sync.
     commit: Mutex<Commit>,
     synced: Condvar,
+    /// Serialises moving durable records into the sled index, which happens
+    /// after a sync and outside the commit lock.
+    indexing: Mutex<()>,
     /// Held for the life of the store; other processes get `InUse`.
     _lock: File,
 }
@@ -202,6 +205,7 @@ impl SledStore {
             }),
             commit: Mutex::new(Commit { durable: 0, syncing: false, failed: None }),
             synced: Condvar::new(),
+            indexing: Mutex::new(()),
             _lock: lock_file,
         };
         store.catch_up_indexes()?;
@@ -331,44 +335,55 @@ impl SledStore {
                 (w.written, w.head)
             };
             let result = self.disk.sync_data(&self.log);
-            let applied = match &result {
-                Ok(()) => {
-                    // A hint for verify and recovery; the log is already
-                    // durable, so a failure here loses nothing.
-                    if let Err(e) = self.head_file.write(head) {
-                        tracing::warn!(error = %e, "could not update spor.head");
-                    }
-                    self.apply_indexes(head.seq)
+            if result.is_ok() {
+                // A hint for verify and recovery; the log is already durable,
+                // so a failure here loses nothing.
+                if let Err(e) = self.head_file.write(head) {
+                    tracing::warn!(error = %e, "could not update spor.head");
                 }
-                Err(_) => Ok(()),
-            };
+            }
             c = lock(&self.commit);
             c.syncing = false;
-            match (result, applied) {
-                (Ok(()), Ok(())) => c.durable = c.durable.max(target),
-                (Err(e), _) | (Ok(()), Err(StoreError::Io(e))) => {
+            let synced = match result {
+                Ok(()) => {
+                    c.durable = c.durable.max(target);
+                    true
+                }
+                Err(e) => {
                     let why = e.to_string();
                     tracing::error!(error = %why, "sync of the log failed; refusing all further writes");
                     c.failed = Some(why.clone());
                     drop(c);
                     lock(&self.writer).stopped = Some(why);
                     c = lock(&self.commit);
+                    false
                 }
-                (Ok(()), Err(other)) => {
-                    let why = other.to_string();
-                    c.failed = Some(why.clone());
-                    drop(c);
-                    lock(&self.writer).stopped = Some(why);
-                    c = lock(&self.commit);
-                }
-            }
+            };
             self.synced.notify_all();
+            if synced {
+                // Index what this sync made durable, off the commit path: the
+                // next sync may already be running. One indexer at a time.
+                drop(c);
+                let indexed = {
+                    let _one = lock(&self.indexing);
+                    self.apply_indexes(head.seq)
+                };
+                if let Err(e) = indexed {
+                    let why = e.to_string();
+                    tracing::error!(error = %why, "updating the id index failed; refusing all further writes");
+                    lock(&self.writer).stopped = Some(why.clone());
+                    let mut failed = lock(&self.commit);
+                    failed.failed.get_or_insert(why);
+                    self.synced.notify_all();
+                }
+                c = lock(&self.commit);
+            }
         }
     }
 
-    /// Moves durable records up to `upto` from pending into the sled indexes.
+    /// Moves durable records up to `upto` from pending into the sled index.
     /// Writers keep appending meanwhile: the records stay visible as pending
-    /// until sled has them, and only the leader (one at a time) drains.
+    /// until sled has them, and one indexer at a time drains.
     fn apply_indexes(&self, upto: u64) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         let (n, last) = {
@@ -493,9 +508,49 @@ impl EventStore for SledStore {
     }
 
     fn scan(&self, from: u64, f: &mut dyn FnMut(u64, Event) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        self.scan_records(from, &mut |seq, payload| {
-            let event = wire::parse_stored(payload).map_err(|e| self.corrupt(format!("seq {seq}: {e}")))?;
-            f(seq, event)
+        // Reading, checking and parsing run in a thread of their own, a chunk
+        // ahead of `f`, so a rebuild uses both cores. The channel is bounded:
+        // at most a few chunks are in memory at once.
+        const CHUNK: usize = 2048;
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<(u64, Event)>, StoreError>>(4);
+            let reader = scope.spawn(move || {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                let read = self.scan_records(from, &mut |seq, payload| {
+                    let event = wire::parse_stored(payload).map_err(|e| self.corrupt(format!("seq {seq}: {e}")))?;
+                    chunk.push((seq, event));
+                    if chunk.len() == CHUNK {
+                        let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                        // The receiver stopped (its `f` failed): stop reading.
+                        tx.send(Ok(full)).map_err(|_| StoreError::Io(std::io::Error::other("scan stopped")))?;
+                    }
+                    Ok(())
+                });
+                let last = read.map(|()| chunk);
+                let _ = tx.send(last);
+            });
+            let mut result = Ok(());
+            for message in rx {
+                match message {
+                    Ok(events) => {
+                        for (seq, event) in events {
+                            if let Err(e) = f(seq, event) {
+                                result = Err(e);
+                                break;
+                            }
+                        }
+                        if result.is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+            }
+            let _ = reader.join();
+            result
         })
     }
 
