@@ -53,13 +53,12 @@ pub(crate) fn plan_follow_ups<R: Rng>(
         let body = follow_up(p.rng, outcome);
         p.routine(date, body, exit);
     }
-    if let Some(date) = any {
-        if p.rng.random_bool(0.04) {
+    if let Some(date) = any
+        && p.rng.random_bool(0.04) {
             let body = follow_up(p.rng, FollowUpOutcome::Unreachable);
             let mistake = p.routine(date, body, exit);
             p.retract(mistake, date, WHY_FOLLOW_UP, After::Event(mistake));
         }
-    }
 }
 
 fn follow_up(rng: &mut impl Rng, outcome: FollowUpOutcome) -> EventBody {

@@ -276,7 +276,7 @@ impl Hours {
 
 impl fmt::Display for Hours {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.tenths % 10 == 0 {
+        if self.tenths.is_multiple_of(10) {
             write!(f, "{}", self.tenths / 10)
         } else {
             write!(f, "{}.{}", self.tenths / 10, self.tenths % 10)
@@ -286,7 +286,7 @@ impl fmt::Display for Hours {
 
 impl Serialize for Hours {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.tenths % 10 == 0 {
+        if self.tenths.is_multiple_of(10) {
             s.serialize_u32(self.tenths / 10)
         } else {
             s.serialize_f64(f64::from(self.tenths) / 10.0)
@@ -298,7 +298,7 @@ impl<'de> Deserialize<'de> for Hours {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let x = f64::deserialize(d)?;
         let tenths = (x * 10.0).round();
-        if !x.is_finite() || x < 0.0 || x > 1000.0 || (tenths - x * 10.0).abs() > 1e-6 {
+        if !x.is_finite() || !(0.0..=1000.0).contains(&x) || (tenths - x * 10.0).abs() > 1e-6 {
             return Err(serde::de::Error::custom(format!(
                 "{x} is not a number of hours with at most one decimal"
             )));

@@ -91,11 +91,10 @@ impl Timeline {
 
     /// Adds an event the store has accepted. A retraction marks its target.
     pub fn push(&mut self, seq: u64, event: Event) {
-        if let EventBody::Retracted(r) = &event.body {
-            if let Some(&i) = self.index.get(&r.event) {
+        if let EventBody::Retracted(r) = &event.body
+            && let Some(&i) = self.index.get(&r.event) {
                 self.entries[i].retracted_by = Some(event.id);
             }
-        }
         self.index.insert(event.id, self.entries.len());
         self.entries.push(Entry { seq, event, retracted_by: None });
     }
@@ -144,11 +143,10 @@ impl Timeline {
     /// Decides whether `event` may join this timeline. The store's
     /// idempotency check comes first: an id already stored never reaches here.
     pub fn admit(&self, event: &Event, policy: &Policy) -> Result<(), Refusal> {
-        if let Some(stream) = self.unit() {
-            if event.unit != stream {
+        if let Some(stream) = self.unit()
+            && event.unit != stream {
                 return Err(Refusal::UnitMismatch { event: event.id, unit: event.unit, stream });
             }
-        }
         check_alone(event, policy)?;
         let mut events = self.effective();
         if let EventBody::Retracted(r) = &event.body {

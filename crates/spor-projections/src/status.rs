@@ -114,7 +114,7 @@ impl Projections {
     pub fn statuses(&self, unit: Option<UnitCode>, on: NaiveDate) -> Vec<Status> {
         let mut v: Vec<Status> =
             self.timelines(unit).filter_map(|(p, t)| status_of(p, t, on)).collect();
-        v.sort_by(|a, b| (a.unit, a.participant).cmp(&(b.unit, b.participant)));
+        v.sort_by_key(|a| (a.unit, a.participant));
         v
     }
 

@@ -719,11 +719,10 @@ fn finish(log: &File, head: Head, offsets: &[u64], end: u64) -> Result<Head, Sca
 /// any other line is parsed whole.
 fn participant_of(payload: &str) -> Option<ParticipantId> {
     const PREFIX: &str = "\",\"participant\":\"";
-    if payload.get(43..60) == Some(PREFIX) {
-        if let Some(p) = payload.get(60..96).and_then(|u| uuid::Uuid::parse_str(u).ok()) {
+    if payload.get(43..60) == Some(PREFIX)
+        && let Some(p) = payload.get(60..96).and_then(|u| uuid::Uuid::parse_str(u).ok()) {
             return Some(ParticipantId(p));
         }
-    }
     wire::parse_stored(payload).ok().map(|e| e.participant)
 }
 

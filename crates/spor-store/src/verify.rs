@@ -130,14 +130,13 @@ fn walk(store: &SledStore, report: &mut VerifyReport) {
         }
         let seq = rec.seq;
         last = Head { seq, hash };
-        if let Some(p) = prev {
-            if rec.prev_hash != p {
+        if let Some(p) = prev
+            && rec.prev_hash != p {
                 find(
                     format!("seq {seq}"),
                     format!("hash chain broken: the record before seq {seq} was changed, or this one was put in its place"),
                 );
             }
-        }
         prev = Some(hash);
         match wire::parse_stored(rec.payload) {
             Ok(event) => {

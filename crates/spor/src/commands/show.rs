@@ -113,9 +113,8 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
 
 /// Identity numbers are shown masked in listings.
 fn mask_person(v: &mut serde_json::Value) {
-    if let Some(person) = v.pointer_mut("/data/person") {
-        if let Some(s) = person.as_str() {
+    if let Some(person) = v.pointer_mut("/data/person")
+        && let Some(s) = person.as_str() {
             *person = serde_json::Value::String(format!("{}*****", &s[..6.min(s.len())]));
         }
-    }
 }
