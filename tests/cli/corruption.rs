@@ -18,7 +18,8 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::spor;
 
-fn files(dir: &Path) -> Vec<(PathBuf, u64)> {
+/// Every file under `dir` (path relative to it, and length), sorted.
+pub fn files(dir: &Path) -> Vec<(PathBuf, u64)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {

@@ -18,20 +18,7 @@ fn with_log(n: u128) -> (tempfile::TempDir, std::path::PathBuf) {
 
 /// Every file under `dir` with its bytes, to show a command changed nothing.
 fn snapshot(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let p = entry.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((p.clone(), std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
+    crate::corruption::files(dir).into_iter().map(|(rel, _)| (rel.clone(), std::fs::read(dir.join(rel)).unwrap())).collect()
 }
 
 #[test]

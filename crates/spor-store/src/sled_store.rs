@@ -278,16 +278,24 @@ impl SledStore {
 
     /// The encoded record `seq` (checked).
     fn read_record(&self, seq: u64) -> Result<Vec<u8>, StoreError> {
-        let offset = {
-            let w = lock(&self.writer);
-            let i = usize::try_from(seq.checked_sub(1).ok_or_else(|| self.corrupt("seq 0 asked for"))?)
-                .unwrap_or(usize::MAX);
-            *w.offsets.get(i).ok_or_else(|| self.corrupt(format!("index points at seq {seq}, past the log's end")))?
-        };
+        let w = lock(&self.writer);
+        let offset = self.offset_of(&w, seq)?;
+        drop(w);
+        self.read_at(seq, offset)
+    }
+
+    /// Where record `seq` starts in the log file.
+    fn offset_of(&self, w: &Writer, seq: u64) -> Result<u64, StoreError> {
+        let i = usize::try_from(seq.checked_sub(1).ok_or_else(|| self.corrupt("seq 0 asked for"))?)
+            .unwrap_or(usize::MAX);
+        w.offsets.get(i).copied().ok_or_else(|| self.corrupt(format!("index points at seq {seq}, past the log's end")))
+    }
+
+    /// The encoded record `seq` at `offset`: its header says how long it is.
+    fn read_at(&self, seq: u64, offset: u64) -> Result<Vec<u8>, StoreError> {
         let mut header = [0u8; record::HEADER];
         self.log.read_exact_at(&mut header, offset)?;
-        let len = record::payload_len(&header)
-            .map_err(|e| self.corrupt(format!("seq {seq}: {e}")))?;
+        let len = record::payload_len(&header).map_err(|e| self.corrupt(format!("seq {seq}: {e}")))?;
         let mut bytes = vec![0u8; record::HEADER + len + record::TRAILER];
         self.log.read_exact_at(&mut bytes, offset)?;
         Ok(bytes)
@@ -577,13 +585,7 @@ impl SledStore {
 
     /// Reads an event while the writer lock is held (offsets from `w`).
     fn read_event_locked(&self, w: &Writer, seq: u64) -> Result<Event, StoreError> {
-        let i = usize::try_from(seq.saturating_sub(1)).unwrap_or(usize::MAX);
-        let offset = *w.offsets.get(i).ok_or_else(|| self.corrupt(format!("index points at seq {seq}, past the log's end")))?;
-        let mut header = [0u8; record::HEADER];
-        self.log.read_exact_at(&mut header, offset)?;
-        let len = record::payload_len(&header).map_err(|e| self.corrupt(format!("seq {seq}: {e}")))?;
-        let mut bytes = vec![0u8; record::HEADER + len + record::TRAILER];
-        self.log.read_exact_at(&mut bytes, offset)?;
+        let bytes = self.read_at(seq, self.offset_of(w, seq)?)?;
         self.decode_event(seq, &bytes)
     }
 
