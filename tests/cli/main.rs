@@ -6,6 +6,7 @@ mod fixture;
 mod import_export;
 mod operations;
 mod roundtrip;
+mod survey;
 
 use std::path::Path;
 

@@ -203,8 +203,9 @@ fn parse_strace(path: &Path) -> Result<Vec<Call>, String> {
     let mut open: HashMap<u32, (f64, String, String)> = HashMap::new();
     let mut calls = Vec::new();
     for line in text.lines() {
-        let mut parts = line.splitn(3, ' ');
-        let (Some(pid), Some(ts), Some(rest)) = (parts.next(), parts.next(), parts.next()) else { continue };
+        // strace pads the pid column ("1529  1795…" but "24222 1795…").
+        let Some((pid, rest)) = line.trim_start().split_once(' ') else { continue };
+        let Some((ts, rest)) = rest.trim_start().split_once(' ') else { continue };
         let (Ok(pid), Ok(ts)) = (pid.parse::<u32>(), ts.parse::<f64>()) else { continue };
         if let Some(head) = rest.strip_suffix(" <unfinished ...>") {
             let (name, args) = head.split_once('(').unwrap_or((head, ""));

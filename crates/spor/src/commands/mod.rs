@@ -7,6 +7,7 @@ mod import;
 mod log;
 mod show;
 mod status;
+mod survey;
 mod verify;
 
 use std::path::Path;
@@ -34,6 +35,9 @@ pub enum Command {
     Show(show::Args),
     /// The current status of every participant, or of one unit.
     Status(status::Args),
+    /// The year-end survey (q1..q13c and the indicators) for a calendar year,
+    /// by unit, county or the whole country.
+    Survey(survey::Args),
     /// Check the log and every index; print the head hash.
     ///
     /// Reports every changed, missing, reordered or unreadable record with
@@ -53,6 +57,7 @@ pub fn run(command: Command, data: &Path, settings: &Settings) -> anyhow::Result
         Command::Log(a) => log::run(a, data, settings),
         Command::Show(a) => show::run(a, data, settings),
         Command::Status(a) => status::run(a, data, settings),
+        Command::Survey(a) => survey::run(a, data, settings),
         Command::Verify(a) => verify::run(a, data, settings),
         Command::Demo(a) => demo::run(a, data, settings),
     }

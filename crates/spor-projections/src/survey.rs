@@ -1,0 +1,406 @@
+//! The year-end survey (resultatrapportering, contract §2): each
+//! participant's contribution to the answers q1..q13c for a calendar year,
+//! summed by unit, county and the whole country, and the indicators beside
+//! them.
+//!
+//! Every count is a sum of per-participant contributions (0 or 1 each), so a
+//! county is the sum of its units and the nation of its counties by
+//! construction, and `q1 = q2 + q4` and `q7a + … + q12c = q4` hold in every
+//! row because they hold for every participant (the tests check both).
+
+use std::collections::BTreeMap;
+use std::ops::AddAssign;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use spor_domain::event::{Exit, InterruptedReason, MainActivity, StoppedReason, Support};
+use spor_domain::timeline::{Entry, Facts};
+use spor_domain::{CountyCode, ParticipantId, Timeline, UnitCode, calendar};
+
+use crate::Projections;
+
+/// How rows are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grouping {
+    Unit,
+    County,
+    National,
+}
+
+/// Which survey to compute.
+#[derive(Debug, Clone, Copy)]
+pub struct SurveyRequest {
+    pub year: i32,
+    pub by: Grouping,
+    /// Count only events recorded at or before this time (the survey as it
+    /// could have been answered then). A retraction recorded later does not
+    /// apply.
+    pub known_at: Option<DateTime<Utc>>,
+}
+
+/// The answers q1..q13c. Field order is the questionnaire's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Answers {
+    pub q1: u64,
+    pub q2: u64,
+    pub q3: u64,
+    pub q4: u64,
+    pub q5: u64,
+    pub q6: u64,
+    pub q7a: u64,
+    pub q7b: u64,
+    pub q7c: u64,
+    pub q8a: u64,
+    pub q8b: u64,
+    pub q9a: u64,
+    pub q9b: u64,
+    pub q10a: u64,
+    pub q11a: u64,
+    pub q11b: u64,
+    pub q12a: u64,
+    pub q12b: u64,
+    pub q12c: u64,
+    pub q13a: u64,
+    pub q13b: u64,
+    pub q13c: u64,
+}
+
+/// The keys in order, with the questionnaire's short Norwegian wording.
+pub const QUESTIONS: [(&str, &str); 22] = [
+    ("q1", "Deltakere i løpet av året"),
+    ("q2", "Deltakere ved årets slutt"),
+    ("q3", "Av disse i permisjon"),
+    ("q4", "Avsluttet i løpet av året"),
+    ("q5", "Avsluttet på under to år"),
+    ("q6", "Innvilget mer enn to år"),
+    ("q7a", "Avbrutt: død"),
+    ("q7b", "Avbrutt: flyttet"),
+    ("q7c", "Avbrutt: ukjent årsak"),
+    ("q8a", "Stans: helse"),
+    ("q8b", "Stans: atferd"),
+    ("q9a", "Videregående opplæring"),
+    ("q9b", "Høyere utdanning"),
+    ("q10a", "Ordinært arbeid"),
+    ("q11a", "Lønnstilskudd"),
+    ("q11b", "Andre NAV-tiltak"),
+    ("q12a", "Grunnskole"),
+    ("q12b", "Andre tiltak"),
+    ("q12c", "Ingen aktivitet"),
+    ("q13a", "Sosialhjelp"),
+    ("q13b", "Trygdeytelse"),
+    ("q13c", "Annen livsopphold"),
+];
+
+impl Answers {
+    /// The answers as (key, count), in questionnaire order.
+    pub fn values(&self) -> [(&'static str, u64); 22] {
+        let v = [
+            self.q1, self.q2, self.q3, self.q4, self.q5, self.q6, self.q7a, self.q7b, self.q7c,
+            self.q8a, self.q8b, self.q9a, self.q9b, self.q10a, self.q11a, self.q11b, self.q12a,
+            self.q12b, self.q12c, self.q13a, self.q13b, self.q13c,
+        ];
+        std::array::from_fn(|i| (QUESTIONS[i].0, v[i]))
+    }
+
+    /// q7a + … + q12c: every exit has exactly one of these.
+    pub fn exits_by_reason_or_activity(&self) -> u64 {
+        self.q7a
+            + self.q7b
+            + self.q7c
+            + self.q8a
+            + self.q8b
+            + self.q9a
+            + self.q9b
+            + self.q10a
+            + self.q11a
+            + self.q11b
+            + self.q12a
+            + self.q12b
+            + self.q12c
+    }
+}
+
+impl AddAssign for Answers {
+    fn add_assign(&mut self, o: Self) {
+        self.q1 += o.q1;
+        self.q2 += o.q2;
+        self.q3 += o.q3;
+        self.q4 += o.q4;
+        self.q5 += o.q5;
+        self.q6 += o.q6;
+        self.q7a += o.q7a;
+        self.q7b += o.q7b;
+        self.q7c += o.q7c;
+        self.q8a += o.q8a;
+        self.q8b += o.q8b;
+        self.q9a += o.q9a;
+        self.q9b += o.q9b;
+        self.q10a += o.q10a;
+        self.q11a += o.q11a;
+        self.q11b += o.q11b;
+        self.q12a += o.q12a;
+        self.q12b += o.q12b;
+        self.q12c += o.q12c;
+        self.q13a += o.q13a;
+        self.q13b += o.q13b;
+        self.q13c += o.q13c;
+    }
+}
+
+/// A unit's size by participants in the year (q1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SizeClass {
+    /// 0 or 1 participant.
+    Single,
+    /// 2 to 39.
+    Small,
+    /// 40 to 99.
+    Medium,
+    /// 100 or more.
+    Large,
+}
+
+impl SizeClass {
+    pub fn of(q1: u64) -> Self {
+        match q1 {
+            0..=1 => Self::Single,
+            2..=39 => Self::Small,
+            40..=99 => Self::Medium,
+            _ => Self::Large,
+        }
+    }
+}
+
+/// The indicators the report derives (contract §2).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Indicators {
+    /// Ordinary work + wage subsidy (q10a + q11a).
+    pub work: u64,
+    /// Upper secondary + higher education (q9a + q9b).
+    pub education: u64,
+    pub work_or_education: u64,
+    /// work_or_education / q4, against the 60 % target; `None` when q4 is 0.
+    pub work_or_education_share: Option<f64>,
+    pub under_two_years: u64,
+    pub two_years: u64,
+    pub over_two_years: u64,
+    /// Exits with at least one kind of support.
+    pub any_support: u64,
+    pub no_support: u64,
+    /// For unit rows only.
+    pub size_class: Option<SizeClass>,
+}
+
+/// The ministry's target for the share in work or education at exit.
+pub const TARGET_WORK_OR_EDUCATION: f64 = 0.6;
+
+impl Indicators {
+    fn of(a: &Answers, any_support: u64, size_class: Option<SizeClass>) -> Self {
+        let work = a.q10a + a.q11a;
+        let education = a.q9a + a.q9b;
+        let work_or_education = work + education;
+        #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+        let share = (a.q4 > 0).then(|| work_or_education as f64 / a.q4 as f64);
+        Self {
+            work,
+            education,
+            work_or_education,
+            work_or_education_share: share,
+            under_two_years: a.q5,
+            two_years: a.q4 - a.q5 - a.q6,
+            over_two_years: a.q6,
+            any_support,
+            no_support: a.q4 - any_support,
+            size_class,
+        }
+    }
+}
+
+/// One row: a unit, a county or the country.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    pub code: String,
+    /// The name valid in the survey's year; `None` for a unit number the
+    /// shipped table does not know.
+    pub name: Option<String>,
+    pub answers: Answers,
+    pub indicators: Indicators,
+}
+
+/// The totals over all rows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Total {
+    pub answers: Answers,
+    pub indicators: Indicators,
+}
+
+/// A computed survey, in the shape of contract §2's JSON.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Survey {
+    pub year: i32,
+    pub by: Grouping,
+    pub rows: Vec<Row>,
+    pub total: Total,
+    /// Unit numbers counted (under their county) that the shipped table does
+    /// not know in the survey's year.
+    pub unknown_units: Vec<String>,
+}
+
+/// One participant's contribution: answers of 0 or 1, and whether their exit
+/// carried support.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Contribution {
+    pub answers: Answers,
+    pub any_support: u64,
+}
+
+/// The facts of a timeline as the survey may count them.
+pub fn facts_known(timeline: &Timeline, known_at: Option<DateTime<Utc>>) -> Facts {
+    match known_at {
+        None => timeline.facts(),
+        Some(t) => timeline.facts_where(|e: &Entry| e.event.recorded_at <= t),
+    }
+}
+
+/// What one participant adds to the survey of `year`.
+pub fn contribution(f: &Facts, year: i32) -> Contribution {
+    let mut c = Contribution::default();
+    let (Some(first), Some(last)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31))
+    else {
+        return c;
+    };
+    let Some(start) = f.started else { return c };
+    if start > last {
+        return c;
+    }
+    let a = &mut c.answers;
+    let exit = f.exit.as_ref();
+    let exit_date = exit.map(|x| x.date);
+    // q1: not ended before 1 January.
+    if exit_date.is_none_or(|d| d >= first) {
+        a.q1 = 1;
+    }
+    // q2: not ended on or before 31 December; q3: of these, on leave then.
+    if exit_date.is_none_or(|d| d > last) {
+        a.q2 = 1;
+        if f.on_leave(last) {
+            a.q3 = 1;
+        }
+    }
+    let Some(x) = exit.filter(|x| first <= x.date && x.date <= last) else {
+        return c;
+    };
+    a.q4 = 1;
+    if f.months > 24 {
+        a.q6 = 1;
+    } else if x.date < calendar::planned_end(start, 24, f.leave_days()) {
+        a.q5 = 1;
+    }
+    match &x.exit {
+        Exit::Interrupted(i) => match i.reason {
+            InterruptedReason::Death => a.q7a = 1,
+            InterruptedReason::Moved => a.q7b = 1,
+            InterruptedReason::Unknown => a.q7c = 1,
+        },
+        Exit::Stopped(s) if s.reason == StoppedReason::Health => a.q8a = 1,
+        Exit::Stopped(s) if s.reason == StoppedReason::Behaviour => a.q8b = 1,
+        other => match other.main_activity() {
+            Some(MainActivity::UpperSecondary) => a.q9a = 1,
+            Some(MainActivity::HigherEducation) => a.q9b = 1,
+            Some(MainActivity::Work) => a.q10a = 1,
+            Some(MainActivity::WageSubsidy) => a.q11a = 1,
+            Some(MainActivity::NavMeasure) => a.q11b = 1,
+            Some(MainActivity::PrimarySchool) => a.q12a = 1,
+            Some(MainActivity::OtherMeasure) => a.q12b = 1,
+            // The rules require a main activity wherever the reason does not
+            // give one; an exit without one counts as no activity rather than
+            // vanishing from the sum.
+            Some(MainActivity::NoActivity) | None => a.q12c = 1,
+        },
+    }
+    let support = x.exit.support();
+    a.q13a = u64::from(support.contains(&Support::SocialAssistance));
+    a.q13b = u64::from(support.contains(&Support::InsuranceBenefit));
+    a.q13c = u64::from(support.contains(&Support::OtherSupport));
+    c.any_support = u64::from(!support.is_empty());
+    c
+}
+
+/// Every participant's contribution to the survey, with their unit.
+pub fn contributions(
+    projections: &Projections,
+    year: i32,
+    known_at: Option<DateTime<Utc>>,
+) -> Vec<(ParticipantId, UnitCode, Contribution)> {
+    let mut out: Vec<_> = projections
+        .timelines(None)
+        .filter_map(|(p, t)| {
+            let unit = t.unit()?;
+            let c = contribution(&facts_known(t, known_at), year);
+            (c != Contribution::default()).then_some((p, unit, c))
+        })
+        .collect();
+    out.sort_by_key(|(p, u, _)| (*u, *p));
+    out
+}
+
+/// The survey of a year, grouped as asked.
+pub fn survey(projections: &Projections, request: &SurveyRequest) -> Survey {
+    let in_year = NaiveDate::from_ymd_opt(request.year, 12, 31).unwrap_or(NaiveDate::MAX);
+    let mut units: BTreeMap<UnitCode, Contribution> = BTreeMap::new();
+    for (_, unit, c) in contributions(projections, request.year, request.known_at) {
+        let sum = units.entry(unit).or_default();
+        sum.answers += c.answers;
+        sum.any_support += c.any_support;
+    }
+    let unknown_units: Vec<String> =
+        units.keys().filter(|u| u.name_on(in_year).is_none()).map(ToString::to_string).collect();
+    let mut total = Contribution::default();
+    for c in units.values() {
+        total.answers += c.answers;
+        total.any_support += c.any_support;
+    }
+    let rows: Vec<Row> = match request.by {
+        Grouping::Unit => units
+            .iter()
+            .map(|(u, c)| Row {
+                code: u.to_string(),
+                name: u.name_on(in_year).map(str::to_owned),
+                answers: c.answers,
+                indicators: Indicators::of(&c.answers, c.any_support, Some(SizeClass::of(c.answers.q1))),
+            })
+            .collect(),
+        Grouping::County => {
+            let mut counties: BTreeMap<CountyCode, Contribution> = BTreeMap::new();
+            for (u, c) in &units {
+                let sum = counties.entry(u.county()).or_default();
+                sum.answers += c.answers;
+                sum.any_support += c.any_support;
+            }
+            counties
+                .iter()
+                .map(|(k, c)| Row {
+                    code: k.to_string(),
+                    name: Some(k.name_on(in_year).to_owned()),
+                    answers: c.answers,
+                    indicators: Indicators::of(&c.answers, c.any_support, None),
+                })
+                .collect()
+        }
+        Grouping::National => vec![Row {
+            code: "national".into(),
+            name: Some("Hele landet".into()),
+            answers: total.answers,
+            indicators: Indicators::of(&total.answers, total.any_support, None),
+        }],
+    };
+    Survey {
+        year: request.year,
+        by: request.by,
+        rows,
+        total: Total { answers: total.answers, indicators: Indicators::of(&total.answers, total.any_support, None) },
+        unknown_units,
+    }
+}

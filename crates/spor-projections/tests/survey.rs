@@ -1,0 +1,237 @@
+//! The year-end survey (contract §2): its sums hold by construction over
+//! random logs, and every boundary of the definitions is pinned by a
+//! hand-built timeline.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use proptest::prelude::*;
+use spor_demo::DemoSpec;
+use spor_domain::event::*;
+use spor_domain::person::{PersonNumber, make_fodselsnummer};
+use spor_domain::{Event, EventBody, EventId, ParticipantId, UnitCode};
+use spor_projections::Projections;
+use spor_projections::survey::{Answers, Grouping, SurveyRequest, survey};
+use uuid::Uuid;
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn demo(people: usize, seed: u64) -> Projections {
+    let mut p = Projections::new();
+    for (i, e) in spor_demo::generate(&DemoSpec { participants: people, seed }).into_iter().enumerate() {
+        p.apply(u64::try_from(i).unwrap() + 1, e);
+    }
+    p
+}
+
+fn answers(p: &Projections, year: i32, by: Grouping) -> Vec<(String, Answers)> {
+    survey(p, &SurveyRequest { year, by, known_at: None }).rows.into_iter().map(|r| (r.code, r.answers)).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// q1 = q2 + q4 and q7a..q12c add up to q4 in every row; a county is
+    /// the sum of its units and the nation the sum of its counties; the
+    /// survey known at a time after the last record is the plain survey.
+    #[test]
+    fn the_sums_hold_in_every_row(seed in 0u64..10_000, people in 30usize..150) {
+        let p = demo(people, seed);
+        for year in 2005..=2008 {
+            let units = survey(&p, &SurveyRequest { year, by: Grouping::Unit, known_at: None });
+            let counties = survey(&p, &SurveyRequest { year, by: Grouping::County, known_at: None });
+            let nation = survey(&p, &SurveyRequest { year, by: Grouping::National, known_at: None });
+            for row in units.rows.iter().chain(&counties.rows).chain(&nation.rows) {
+                let a = row.answers;
+                prop_assert_eq!(a.q1, a.q2 + a.q4, "q1 = q2 + q4 in {} {}", year, row.code);
+                prop_assert_eq!(a.exits_by_reason_or_activity(), a.q4, "q7a..q12c = q4 in {} {}", year, row.code);
+                prop_assert!(a.q3 <= a.q2 && a.q5 + a.q6 <= a.q4);
+                prop_assert!(a.q13a <= a.q4 && a.q13b <= a.q4 && a.q13c <= a.q4);
+            }
+            for county in &counties.rows {
+                let mut sum = Answers::default();
+                for unit in units.rows.iter().filter(|u| u.code.starts_with(&county.code)) {
+                    sum += unit.answers;
+                }
+                prop_assert_eq!(sum, county.answers, "county {} = sum of its units", county.code);
+            }
+            let mut sum = Answers::default();
+            for county in &counties.rows {
+                sum += county.answers;
+            }
+            prop_assert_eq!(sum, nation.rows[0].answers);
+            prop_assert_eq!(sum, nation.total.answers);
+            let later = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+            let known = survey(&p, &SurveyRequest { year, by: Grouping::Unit, known_at: Some(later) });
+            prop_assert_eq!(&known.rows, &units.rows);
+        }
+        // The demo is realistic enough that the sums are not vacuous.
+        let all = survey(&p, &SurveyRequest { year: 2007, by: Grouping::National, known_at: None });
+        prop_assert!(all.total.answers.q1 > 0);
+    }
+}
+
+/// A participant built event by event: unit 0301, recorded the day after.
+struct Person {
+    id: ParticipantId,
+    next: u128,
+    events: Vec<Event>,
+}
+
+impl Person {
+    fn new(n: u128) -> Self {
+        let mut p = Self { id: ParticipantId(Uuid::from_u128(0xA0 << 120 | n)), next: n << 16, events: Vec::new() };
+        let birth = d("1980-05-05");
+        let person = PersonNumber::parse(&(0..1000).find_map(|i| make_fodselsnummer(birth, i, 0)).unwrap()).unwrap();
+        p.at("2005-01-03", EventBody::Registered(Registered { person, birth_date: None, basis: Basis::Asylum }));
+        p.at("2005-01-04", EventBody::Claimed);
+        p.at("2005-01-05", EventBody::Granted(Granted { months: 24 }));
+        p
+    }
+
+    fn at(&mut self, date: &str, body: EventBody) -> EventId {
+        self.recorded(date, &format!("{date}T12:00:00Z"), body)
+    }
+
+    fn recorded(&mut self, date: &str, recorded: &str, body: EventBody) -> EventId {
+        self.next += 1;
+        let id = EventId(Uuid::from_u128(0xE0 << 120 | self.next));
+        self.events.push(Event {
+            id,
+            participant: self.id,
+            unit: UnitCode::parse("0301").unwrap(),
+            date: d(date),
+            recorded_at: DateTime::parse_from_rfc3339(recorded).unwrap().with_timezone(&Utc),
+            by: Some("adviser-1".into()),
+            body,
+        });
+        id
+    }
+
+    fn completed(&mut self, date: &str, reason: CompletedReason) -> EventId {
+        self.at(date, EventBody::Completed(Completed { reason, main_activity: None, support: vec![] }))
+    }
+
+    /// The survey of `year` for this one participant, checked against the
+    /// rules first so that every case is a valid timeline.
+    fn survey(&self, year: i32, known_at: Option<&str>) -> Answers {
+        let mut timeline = spor_domain::Timeline::new();
+        let mut p = Projections::new();
+        let policy = spor_domain::Policy::default();
+        for (i, e) in self.events.iter().enumerate() {
+            timeline.admit(e, &policy).unwrap_or_else(|r| panic!("case is not a valid timeline: {r}"));
+            timeline.push(u64::try_from(i).unwrap() + 1, e.clone());
+            p.apply(u64::try_from(i).unwrap() + 1, e.clone());
+        }
+        let known_at = known_at.map(|t| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc));
+        let s = survey(&p, &SurveyRequest { year, by: Grouping::National, known_at });
+        s.total.answers
+    }
+}
+
+fn leave(from: &str, to: &str) -> EventBody {
+    EventBody::LeaveGranted(LeaveGranted { from: d(from), to: d(to), reason: LeaveReason::Parental })
+}
+
+#[test]
+fn an_exit_on_1_january_ends_in_that_year_and_was_there_at_the_end_of_the_one_before() {
+    let mut p = Person::new(1);
+    p.at("2005-02-01", EventBody::Started);
+    p.completed("2007-01-01", CompletedReason::WorkFullTime);
+    let y2006 = p.survey(2006, None);
+    assert_eq!((y2006.q1, y2006.q2, y2006.q4), (1, 1, 0));
+    let y2007 = p.survey(2007, None);
+    assert_eq!((y2007.q1, y2007.q2, y2007.q4, y2007.q10a), (1, 0, 1, 1));
+}
+
+#[test]
+fn an_exit_on_31_december_ends_in_that_year_and_is_gone_the_next() {
+    let mut p = Person::new(2);
+    p.at("2005-02-01", EventBody::Started);
+    p.completed("2006-12-31", CompletedReason::UpperSecondary);
+    let y2006 = p.survey(2006, None);
+    assert_eq!((y2006.q1, y2006.q2, y2006.q4, y2006.q9a), (1, 0, 1, 1));
+    assert_eq!(p.survey(2007, None), Answers::default());
+}
+
+#[test]
+fn a_start_on_31_december_counts_that_year() {
+    let mut p = Person::new(3);
+    p.at("2005-12-31", EventBody::Started);
+    let y = p.survey(2005, None);
+    assert_eq!((y.q1, y.q2, y.q3), (1, 1, 0));
+    assert_eq!(p.survey(2004, None), Answers::default());
+}
+
+#[test]
+fn a_leave_covering_31_december_is_q3_and_one_ended_the_day_before_is_not() {
+    let mut covering = Person::new(4);
+    covering.at("2005-02-01", EventBody::Started);
+    covering.at("2006-12-01", leave("2006-12-15", "2007-01-31"));
+    assert_eq!(covering.survey(2006, None).q3, 1);
+
+    let mut back = Person::new(5);
+    back.at("2005-02-01", EventBody::Started);
+    back.at("2006-12-01", leave("2006-12-15", "2007-01-31"));
+    back.at("2006-12-31", EventBody::LeaveEnded); // first day back is 31 December
+    assert_eq!(back.survey(2006, None).q3, 0);
+
+    let mut ended = Person::new(6);
+    ended.at("2005-02-01", EventBody::Started);
+    ended.at("2006-12-01", leave("2006-12-01", "2006-12-30"));
+    assert_eq!(ended.survey(2006, None).q3, 0);
+}
+
+#[test]
+fn q5_is_an_exit_before_start_plus_24_months_plus_leave_days() {
+    // Start 1 March 2005; 10 days of leave; start + 24 months + 10 days = 11 March 2007.
+    let at = |date: &str| {
+        let mut p = Person::new(7);
+        p.at("2005-03-01", EventBody::Started);
+        p.at("2005-06-01", leave("2005-06-01", "2005-06-10"));
+        p.completed(date, CompletedReason::WorkPartTime);
+        p.survey(2007, None)
+    };
+    let on = at("2007-03-11");
+    assert_eq!((on.q4, on.q5, on.q6), (1, 0, 0), "exactly at the limit: two years");
+    let before = at("2007-03-10");
+    assert_eq!((before.q4, before.q5, before.q6), (1, 1, 0), "one day before: under two years");
+}
+
+#[test]
+fn an_extension_makes_q6_and_its_retraction_undoes_it() {
+    let mut p = Person::new(8);
+    p.at("2005-03-01", EventBody::Started);
+    let ext = p.at("2006-12-01", EventBody::Extended(Extended { months: 30 }));
+    p.completed("2007-06-30", CompletedReason::HigherEducation);
+    let with = p.survey(2007, None);
+    assert_eq!((with.q4, with.q5, with.q6, with.q9b), (1, 0, 1, 1));
+    p.at("2007-07-15", EventBody::Retracted(Retracted { event: ext, why: "registrert på feil person".into() }));
+    let without = p.survey(2007, None);
+    assert_eq!((without.q4, without.q5, without.q6), (1, 0, 0));
+}
+
+#[test]
+fn a_late_exit_recorded_after_known_at_is_not_known_then() {
+    let mut p = Person::new(9);
+    p.at("2005-03-01", EventBody::Started);
+    p.recorded(
+        "2007-12-20",
+        "2008-02-10T09:00:00Z",
+        EventBody::Stopped(Stopped { reason: StoppedReason::Health, main_activity: None, support: vec![Support::InsuranceBenefit] }),
+    );
+    let then = p.survey(2007, Some("2008-01-31T23:59:59Z"));
+    assert_eq!((then.q1, then.q2, then.q4), (1, 1, 0));
+    let now = p.survey(2007, Some("2008-02-10T09:00:00Z"));
+    assert_eq!((now.q1, now.q2, now.q4, now.q8a, now.q13b), (1, 0, 1, 1, 1));
+}
+
+#[test]
+fn an_event_retracted_after_known_at_still_counts_as_known_then() {
+    let mut p = Person::new(10);
+    p.at("2005-03-01", EventBody::Started);
+    let exit = p.completed("2007-05-31", CompletedReason::NavMeasure);
+    p.recorded("2008-03-01", "2008-03-01T10:00:00Z", EventBody::Retracted(Retracted { event: exit, why: "feil dato".into() }));
+    assert_eq!(p.survey(2007, Some("2008-02-01T00:00:00Z")).q11b, 1);
+    assert_eq!(p.survey(2007, None).q4, 0);
+}

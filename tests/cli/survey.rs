@@ -1,0 +1,75 @@
+//! `spor survey` as contract §2's command line: the JSON document's shape,
+//! the spreadsheet CSV, and `--known-at`.
+
+use predicates::prelude::*;
+use predicates::str::contains;
+
+use crate::spor;
+
+fn demo() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    spor(&data).args(["demo", "--participants", "300", "--seed", "5"]).assert().success();
+    (tmp, data)
+}
+
+fn json(data: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    let out = spor(data).arg("survey").args(args).args(["--format", "json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_json_document_has_the_contract_shape_and_adds_up() {
+    let (_tmp, data) = demo();
+    let by_county = json(&data, &["--year", "2007", "--by", "county"]);
+    assert_eq!(by_county["year"], 2007);
+    assert_eq!(by_county["by"], "county");
+    let rows = by_county["rows"].as_array().unwrap();
+    let codes: Vec<&str> = rows.iter().map(|r| r["code"].as_str().unwrap()).collect();
+    let mut sorted = codes.clone();
+    sorted.sort_unstable();
+    assert_eq!(codes, sorted, "rows are sorted by code");
+    assert!(rows.iter().any(|r| r["code"] == "03" && r["name"] == "Oslo"));
+    let q = |v: &serde_json::Value, k: &str| v["answers"][k].as_u64().unwrap();
+    for row in rows.iter().chain([&by_county["total"]]) {
+        assert_eq!(q(row, "q1"), q(row, "q2") + q(row, "q4"));
+    }
+    let total_q1: u64 = rows.iter().map(|r| q(r, "q1")).sum();
+    assert_eq!(total_q1, q(&by_county["total"], "q1"));
+    assert!(total_q1 > 50, "the demo gives a real survey");
+    let national = json(&data, &["--year", "2007", "--by", "national"]);
+    assert_eq!(national["total"], by_county["total"]);
+    let by_unit = json(&data, &["--year", "2007", "--by", "unit"]);
+    assert!(by_unit["rows"].as_array().unwrap().iter().all(|r| r["indicators"]["size_class"].is_string()));
+}
+
+#[test]
+fn the_csv_opens_in_a_spreadsheet_with_norwegian_headers() {
+    let (_tmp, data) = demo();
+    let out = spor(&data).args(["survey", "--year", "2007", "--by", "county", "--format", "csv"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(out.stdout.starts_with(b"\xEF\xBB\xBF"), "UTF-8 byte-order mark");
+    let text = String::from_utf8(out.stdout[3..].to_vec()).unwrap();
+    let header = text.lines().next().unwrap();
+    assert!(header.starts_with("kode,navn,q1 Deltakere i løpet av året,q2 Deltakere ved årets slutt"));
+    assert!(text.lines().last().unwrap().starts_with("total,Totalt,"));
+    assert!(!text.contains('\u{a0}'), "no locale-formatted numbers");
+}
+
+#[test]
+fn known_at_before_the_year_sees_nothing_and_a_bad_time_is_a_usage_error() {
+    let (_tmp, data) = demo();
+    let early = json(&data, &["--year", "2007", "--by", "national", "--known-at", "2004-12-31"]);
+    assert_eq!(early["total"]["answers"]["q1"], 0);
+    spor(&data)
+        .args(["survey", "--year", "2007", "--known-at", "31.12.2007"])
+        .assert()
+        .code(2)
+        .stderr(contains("neither an RFC 3339 time"));
+    spor(&data)
+        .args(["survey", "--year", "2007", "--by", "county"])
+        .assert()
+        .success()
+        .stdout(contains("Resultatrapportering 2007 (per fylke)").and(contains("Totalt")));
+}
