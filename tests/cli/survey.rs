@@ -73,3 +73,30 @@ fn known_at_before_the_year_sees_nothing_and_a_bad_time_is_a_usage_error() {
         .success()
         .stdout(contains("Resultatrapportering 2007 (per fylke)").and(contains("Totalt")));
 }
+
+#[test]
+fn explain_lists_the_participants_behind_a_count_and_those_close_to_it() {
+    let (_tmp, data) = demo();
+    let county = json(&data, &["--year", "2007", "--by", "unit"]);
+    let row = county["rows"].as_array().unwrap().iter().max_by_key(|r| r["answers"]["q4"].as_u64()).unwrap().clone();
+    let unit = row["code"].as_str().unwrap();
+    let out = spor(&data)
+        .args(["survey", "explain", "--year", "2007", "--unit", unit, "--key", "q4", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed = v["participants"].as_array().unwrap();
+    assert_eq!(listed.len() as u64, row["answers"]["q4"].as_u64().unwrap());
+    assert!(listed.iter().all(|p| p["events"].as_array().unwrap().iter().any(|e| e["by"].is_string())));
+    spor(&data)
+        .args(["survey", "explain", "--year", "2007", "--unit", unit, "--key", "q4", "--not"])
+        .assert()
+        .success()
+        .stdout(contains("nær, men ikke talt med"));
+    spor(&data)
+        .args(["survey", "explain", "--year", "2007", "--unit", unit, "--key", "q99"])
+        .assert()
+        .code(3)
+        .stderr(contains("`q99` is not a survey question"));
+}

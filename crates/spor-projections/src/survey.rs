@@ -404,3 +404,167 @@ pub fn survey(projections: &Projections, request: &SurveyRequest) -> Survey {
         unknown_units,
     }
 }
+
+/// One event behind a count, as a leader checks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Behind {
+    pub event: spor_domain::EventId,
+    #[serde(rename = "type")]
+    pub kind: spor_domain::EventKind,
+    pub date: NaiveDate,
+    pub recorded_at: DateTime<Utc>,
+    pub by: Option<String>,
+}
+
+/// A participant behind a count (or close to it, with why not).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Explained {
+    /// The name-free id.
+    pub participant: ParticipantId,
+    pub unit: UnitCode,
+    pub events: Vec<Behind>,
+    /// For participants not counted: why not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why_not: Option<WhyNot>,
+}
+
+/// Why a participant close to a count is not in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum WhyNot {
+    /// Started after 31 December.
+    StartedAfterTheYear { date: NaiveDate },
+    /// Ended before 1 January.
+    EndedBeforeTheYear { date: NaiveDate },
+    /// Ended after 31 December.
+    EndedAfterTheYear { date: NaiveDate },
+    /// A leave that ended before 31 December.
+    LeaveEndedBefore31December { date: NaiveDate },
+    UnderTwoYears,
+    GrantedOverTwoYears,
+    TwoYears,
+    /// Ended in the year, with another answer to the same question.
+    CountedUnder { key: &'static str },
+    /// Ended in the year without this kind of support.
+    WithoutThisSupport,
+}
+
+/// Why a key cannot be explained.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a survey question; the keys are q1, q2, q3, q4, q5, q6, q7a-c, q8a-b, q9a-b, q10a, q11a-b, q12a-c, q13a-c")]
+pub struct UnknownKey(pub String);
+
+fn value_of(a: &Answers, key: &str) -> Option<u64> {
+    a.values().iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+}
+
+/// The participants of `unit` counted in `key` for `year`, each with the
+/// events that put them there. With `counted: false`, the participants close
+/// to being counted but not, each with why not.
+pub fn explain(
+    projections: &Projections,
+    year: i32,
+    unit: UnitCode,
+    key: &str,
+    known_at: Option<DateTime<Utc>>,
+    counted: bool,
+) -> Result<Vec<Explained>, UnknownKey> {
+    if value_of(&Answers::default(), key).is_none() {
+        return Err(UnknownKey(key.to_owned()));
+    }
+    let mut out = Vec::new();
+    for (p, t) in projections.timelines(Some(unit)) {
+        let f = facts_known(t, known_at);
+        let c = contribution(&f, year);
+        let is_counted = value_of(&c.answers, key) == Some(1);
+        let why_not = if is_counted { None } else { near_miss(&f, &c.answers, year, key) };
+        if (counted && is_counted) || (!counted && why_not.is_some()) {
+            out.push(Explained { participant: p, unit, events: behind(t, &f, key, known_at), why_not });
+        }
+    }
+    out.sort_by_key(|e| e.participant);
+    Ok(out)
+}
+
+/// The events that decide a participant's place in `key`.
+fn behind(t: &Timeline, f: &Facts, key: &str, known_at: Option<DateTime<Utc>>) -> Vec<Behind> {
+    use spor_domain::EventKind as K;
+    let exit_id = f.exit.as_ref().map(|x| x.event);
+    let leave_ids: Vec<_> = f.leaves.iter().map(|l| l.event).collect();
+    let wanted = |e: &Entry| {
+        let kind = e.event.body.kind();
+        kind == K::Started
+            || Some(e.event.id) == exit_id
+            || (matches!(key, "q3" | "q5") && leave_ids.contains(&e.event.id))
+            || (matches!(key, "q3" | "q5") && kind == K::LeaveEnded)
+            || (key == "q6" && matches!(kind, K::Granted | K::Extended))
+    };
+    let mut v: Vec<Behind> = t
+        .entries()
+        .iter()
+        .filter(|e| known_at.is_none_or(|k| e.event.recorded_at <= k))
+        // A retraction counts once it is known: recorded by `known_at`.
+        .filter(|e| {
+            e.retracted_by.and_then(|r| t.get(r)).is_none_or(|r| known_at.is_some_and(|k| r.event.recorded_at > k))
+        })
+        .filter(|e| wanted(e))
+        .map(|e| Behind {
+            event: e.event.id,
+            kind: e.event.body.kind(),
+            date: e.event.date,
+            recorded_at: e.event.recorded_at,
+            by: e.event.by.clone(),
+        })
+        .collect();
+    v.sort_by_key(|b| (b.date, b.recorded_at));
+    v
+}
+
+/// The keys that place an exit by its reason or main activity (q7a..q12c).
+const ACTIVITY_KEYS: [&str; 13] =
+    ["q7a", "q7b", "q7c", "q8a", "q8b", "q9a", "q9b", "q10a", "q11a", "q11b", "q12a", "q12b", "q12c"];
+
+/// Why someone close to a count is not in it, if they are close at all: a
+/// start or an exit within a month of the year's ends, or another answer to
+/// the same question.
+fn near_miss(f: &Facts, a: &Answers, year: i32, key: &str) -> Option<WhyNot> {
+    let first = NaiveDate::from_ymd_opt(year, 1, 1)?;
+    let last = NaiveDate::from_ymd_opt(year, 12, 31)?;
+    let month_before = calendar::sub_months(first, 1);
+    let month_after = calendar::add_months(last, 1);
+    let start = f.started?;
+    let exit = f.exit.as_ref();
+    if start > last {
+        return (start <= month_after).then_some(WhyNot::StartedAfterTheYear { date: start });
+    }
+    if let Some(x) = exit {
+        if x.date < first {
+            return (x.date >= month_before).then_some(WhyNot::EndedBeforeTheYear { date: x.date });
+        }
+        if x.date > last && key != "q1" && key != "q2" && key != "q3" {
+            return (x.date <= month_after).then_some(WhyNot::EndedAfterTheYear { date: x.date });
+        }
+    }
+    match key {
+        "q3" if a.q2 == 1 => f
+            .leave_spans()
+            .iter()
+            .filter_map(|s| s.effective())
+            .filter(|p| p.to < last && p.to >= calendar::sub_months(last, 1))
+            .map(|p| WhyNot::LeaveEndedBefore31December { date: p.to })
+            .next(),
+        "q5" | "q6" if a.q4 == 1 => Some(if a.q5 == 1 {
+            WhyNot::UnderTwoYears
+        } else if a.q6 == 1 {
+            WhyNot::GrantedOverTwoYears
+        } else {
+            WhyNot::TwoYears
+        }),
+        "q13a" | "q13b" | "q13c" if a.q4 == 1 => Some(WhyNot::WithoutThisSupport),
+        k if ACTIVITY_KEYS.contains(&k) && a.q4 == 1 => {
+            let other = a.values().iter().skip(6).take(13).find(|(_, v)| *v == 1).map(|(k, _)| *k)?;
+            Some(WhyNot::CountedUnder { key: other })
+        }
+        _ => None,
+    }
+}

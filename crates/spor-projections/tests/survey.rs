@@ -9,7 +9,7 @@ use spor_domain::event::*;
 use spor_domain::person::{PersonNumber, make_fodselsnummer};
 use spor_domain::{Event, EventBody, EventId, ParticipantId, UnitCode};
 use spor_projections::Projections;
-use spor_projections::survey::{Answers, Grouping, SurveyRequest, survey};
+use spor_projections::survey::{Answers, Grouping, SurveyRequest, WhyNot, explain, survey};
 use uuid::Uuid;
 
 fn d(s: &str) -> NaiveDate {
@@ -22,10 +22,6 @@ fn demo(people: usize, seed: u64) -> Projections {
         p.apply(u64::try_from(i).unwrap() + 1, e);
     }
     p
-}
-
-fn answers(p: &Projections, year: i32, by: Grouping) -> Vec<(String, Answers)> {
-    survey(p, &SurveyRequest { year, by, known_at: None }).rows.into_iter().map(|r| (r.code, r.answers)).collect()
 }
 
 proptest! {
@@ -234,4 +230,45 @@ fn an_event_retracted_after_known_at_still_counts_as_known_then() {
     p.recorded("2008-03-01", "2008-03-01T10:00:00Z", EventBody::Retracted(Retracted { event: exit, why: "feil dato".into() }));
     assert_eq!(p.survey(2007, Some("2008-02-01T00:00:00Z")).q11b, 1);
     assert_eq!(p.survey(2007, None).q4, 0);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(6))]
+
+    /// `explain` lists exactly the participants behind each count, each
+    /// with the events that put them there.
+    #[test]
+    fn explain_lists_exactly_the_participants_behind_each_count(seed in 0u64..10_000) {
+        let p = demo(80, seed);
+        let s = survey(&p, &SurveyRequest { year: 2007, by: Grouping::Unit, known_at: None });
+        for row in &s.rows {
+            let unit = UnitCode::parse(&row.code).unwrap();
+            for (key, count) in row.answers.values() {
+                let found = explain(&p, 2007, unit, key, None, true).unwrap();
+                prop_assert_eq!(u64::try_from(found.len()).unwrap(), count, "{} {}", row.code, key);
+                for e in &found {
+                    prop_assert!(e.events.iter().any(|b| b.kind == spor_domain::EventKind::Started));
+                    prop_assert!(e.why_not.is_none());
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn explain_not_names_an_exit_on_1_january_of_the_next_year() {
+    let mut p = Person::new(11);
+    p.at("2005-02-01", EventBody::Started);
+    let exit = p.completed("2008-01-01", CompletedReason::WorkFullTime);
+    let mut proj = Projections::new();
+    for (i, e) in p.events.iter().enumerate() {
+        proj.apply(u64::try_from(i).unwrap() + 1, e.clone());
+    }
+    let unit = UnitCode::parse("0301").unwrap();
+    assert!(explain(&proj, 2007, unit, "q4", None, true).unwrap().is_empty());
+    let close = explain(&proj, 2007, unit, "q4", None, false).unwrap();
+    assert_eq!(close.len(), 1);
+    assert_eq!(close[0].why_not, Some(WhyNot::EndedAfterTheYear { date: d("2008-01-01") }));
+    assert!(close[0].events.iter().any(|b| b.event == exit && b.by.as_deref() == Some("adviser-1")));
+    assert_eq!(explain(&proj, 2007, unit, "q99", None, true).unwrap_err().0, "q99");
 }

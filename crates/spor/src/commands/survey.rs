@@ -6,7 +6,13 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use comfy_table::Table;
-use spor_projections::survey::{Grouping, Indicators, QUESTIONS, Row, SurveyRequest, TARGET_WORK_OR_EDUCATION, survey};
+use anyhow::Context;
+use spor_domain::UnitCode;
+use spor_domain::wire::format_time;
+use spor_projections::survey::{Grouping, Indicators, QUESTIONS, Row, SurveyRequest, TARGET_WORK_OR_EDUCATION, WhyNot, explain, survey};
+
+use crate::exit::Refused;
+use crate::output::norwegian_date;
 
 use super::status::load;
 use super::{Access, open_store};
@@ -14,10 +20,13 @@ use crate::output::Format;
 use crate::settings::Settings;
 
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
+    #[command(subcommand)]
+    explain: Option<Sub>,
     /// The calendar year.
-    #[arg(long)]
-    year: i32,
+    #[arg(long, required = true)]
+    year: Option<i32>,
     /// One row per unit, per county, or one for the whole country.
     #[arg(long, value_enum, default_value = "unit")]
     by: By,
@@ -28,6 +37,33 @@ pub struct Args {
     /// could have been answered then.
     #[arg(long, value_parser = parse_time)]
     known_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Sub {
+    /// The participants behind one count: their name-free ids and the events
+    /// that put them there, with dates and who recorded them. With --not,
+    /// those close to it who were not counted, and why.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ExplainArgs {
+    #[arg(long)]
+    year: i32,
+    /// The unit (municipality or Oslo ward number).
+    #[arg(long)]
+    unit: UnitCode,
+    /// The question, e.g. q9a.
+    #[arg(long)]
+    key: String,
+    /// List those close to the count but not in it, with why not.
+    #[arg(long)]
+    not: bool,
+    #[arg(long, value_parser = parse_time)]
+    known_at: Option<DateTime<Utc>>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -49,6 +85,10 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
 }
 
 pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
+    if let Some(Sub::Explain(e)) = args.explain {
+        return explain_run(e, data, settings);
+    }
+    let year = args.year.context("--year is required")?;
     let store = open_store(data, settings, Access::Existing)?;
     let projections = load(&store)?;
     let by = match args.by {
@@ -56,9 +96,9 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
         By::County => Grouping::County,
         By::National => Grouping::National,
     };
-    let result = survey(&projections, &SurveyRequest { year: args.year, by, known_at: args.known_at });
+    let result = survey(&projections, &SurveyRequest { year, by, known_at: args.known_at });
     for u in &result.unknown_units {
-        eprintln!("spor: unit {u} is not in Statistics Norway's table for {}; counted under county {}", args.year, &u[..2]);
+        eprintln!("spor: unit {u} is not in Statistics Norway's table for {year}; counted under county {}", &u[..2]);
     }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -82,7 +122,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
             w.flush()?;
         }
         Format::Table => {
-            writeln!(out, "Resultatrapportering {} ({})", args.year, match by {
+            writeln!(out, "Resultatrapportering {year} ({})", match by {
                 Grouping::Unit => "per enhet",
                 Grouping::County => "per fylke",
                 Grouping::National => "hele landet",
@@ -168,4 +208,89 @@ fn summary(row: &Row) -> Vec<String> {
         i.work_or_education_share.map(|s| format!("{} %", percent(s))).unwrap_or_else(|| "–".into()),
         i.size_class.map(|s| format!("{s:?}").to_lowercase()).unwrap_or_default(),
     ]
+}
+
+fn explain_run(args: ExplainArgs, data: &Path, settings: &Settings) -> anyhow::Result<()> {
+    let store = open_store(data, settings, Access::Existing)?;
+    let projections = load(&store)?;
+    let found = explain(&projections, args.year, args.unit, &args.key, args.known_at, !args.not)
+        .map_err(|e| Refused(e.to_string()))?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer(
+                &mut out,
+                &serde_json::json!({ "year": args.year, "unit": args.unit, "key": args.key, "counted": !args.not, "participants": found }),
+            )?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(["participant", "unit", "event", "type", "date", "recorded_at", "by", "why_not"])?;
+            for p in &found {
+                for e in &p.events {
+                    w.write_record([
+                        p.participant.to_string(),
+                        p.unit.to_string(),
+                        e.event.0.to_string(),
+                        e.kind.to_string(),
+                        e.date.to_string(),
+                        format_time(e.recorded_at),
+                        e.by.clone().unwrap_or_default(),
+                        p.why_not.map(bokmal).unwrap_or_default(),
+                    ])?;
+                }
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            let text = QUESTIONS.iter().find(|(k, _)| *k == args.key).map_or("", |(_, t)| t);
+            writeln!(
+                out,
+                "{} {} ({text}), {} {}: {} {}",
+                args.unit,
+                args.key,
+                args.unit.name_on(NaiveDate::from_ymd_opt(args.year, 12, 31).unwrap_or(NaiveDate::MAX)).unwrap_or("(ukjent enhet)"),
+                args.year,
+                found.len(),
+                if args.not { "nær, men ikke talt med" } else { "talt med" }
+            )?;
+            let mut table = Table::new();
+            table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+            table.set_header(["deltaker", "hendelse", "dato", "registrert", "av", "hvorfor ikke"]);
+            for p in &found {
+                for (i, e) in p.events.iter().enumerate() {
+                    table.add_row([
+                        if i == 0 { p.participant.to_string() } else { String::new() },
+                        e.kind.to_string(),
+                        norwegian_date(e.date),
+                        format_time(e.recorded_at),
+                        e.by.clone().unwrap_or_default(),
+                        if i == 0 { p.why_not.map(bokmal).unwrap_or_default() } else { String::new() },
+                    ]);
+                }
+            }
+            writeln!(out, "{table}")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Why someone was not counted, as an adviser reads it.
+fn bokmal(why: WhyNot) -> String {
+    match why {
+        WhyNot::StartedAfterTheYear { date } => format!("startet {}, etter året", norwegian_date(date)),
+        WhyNot::EndedBeforeTheYear { date } => format!("avsluttet {}, før året", norwegian_date(date)),
+        WhyNot::EndedAfterTheYear { date } => format!("avsluttet {}, året etter", norwegian_date(date)),
+        WhyNot::LeaveEndedBefore31December { date } => {
+            format!("permisjon til {}, ikke 31. desember", norwegian_date(date))
+        }
+        WhyNot::UnderTwoYears => "avsluttet på under to år (q5)".into(),
+        WhyNot::GrantedOverTwoYears => "innvilget mer enn to år (q6)".into(),
+        WhyNot::TwoYears => "avsluttet etter to år".into(),
+        WhyNot::CountedUnder { key } => format!("avsluttet i året, talt under {key}"),
+        WhyNot::WithoutThisSupport => "avsluttet i året uten denne ytelsen".into(),
+    }
 }
