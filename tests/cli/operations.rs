@@ -157,3 +157,15 @@ fn status_lists_a_unit_in_three_formats() {
         .success()
         .stdout(contains("on_leave").and(contains("3 participant(s) on 15.06.2005")));
 }
+
+#[test]
+fn lint_names_the_participant_and_the_rule() {
+    let (_tmp, data) = with_log(8);
+    // The fixture's leaves end on 31 July 2005 and no return is logged.
+    let out = spor(&data).args(["lint", "--on", "2005-09-01", "--format", "json"]).output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found = v["findings"].as_array().unwrap();
+    assert!(found.iter().any(|f| f["rule"] == "leave_without_return" && f["participant"].is_string()));
+    spor(&data).args(["lint", "--on", "2005-09-01"]).assert().success().stdout(contains("retur er ikke registrert"));
+}

@@ -4,7 +4,7 @@ use chrono::{Days, Months, NaiveDate};
 
 /// A span of days, both ends included. Two dates side by side invite swaps;
 /// a `Period` names which is which.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Period {
     pub from: NaiveDate,
     pub to: NaiveDate,

@@ -8,6 +8,7 @@
 //! rebuilt from the log; the tests check exactly that.
 
 pub mod status;
+pub mod lint;
 pub mod survey;
 
 use std::collections::HashMap;

@@ -2,19 +2,16 @@
 //! random logs, and every boundary of the definitions is pinned by a
 //! hand-built timeline.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+mod common;
+
+use chrono::{TimeZone, Utc};
+use common::{Person, d, leave};
 use proptest::prelude::*;
 use spor_demo::DemoSpec;
 use spor_domain::event::*;
-use spor_domain::person::{PersonNumber, make_fodselsnummer};
-use spor_domain::{Event, EventBody, EventId, ParticipantId, UnitCode};
+use spor_domain::{EventBody, UnitCode};
 use spor_projections::Projections;
 use spor_projections::survey::{Answers, Grouping, SurveyRequest, WhyNot, explain, survey};
-use uuid::Uuid;
-
-fn d(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-}
 
 fn demo(people: usize, seed: u64) -> Projections {
     let mut p = Projections::new();
@@ -65,68 +62,6 @@ proptest! {
         let all = survey(&p, &SurveyRequest { year: 2007, by: Grouping::National, known_at: None });
         prop_assert!(all.total.answers.q1 > 0);
     }
-}
-
-/// A participant built event by event: unit 0301, recorded the day after.
-struct Person {
-    id: ParticipantId,
-    next: u128,
-    events: Vec<Event>,
-}
-
-impl Person {
-    fn new(n: u128) -> Self {
-        let mut p = Self { id: ParticipantId(Uuid::from_u128(0xA0 << 120 | n)), next: n << 16, events: Vec::new() };
-        let birth = d("1980-05-05");
-        let person = PersonNumber::parse(&(0..1000).find_map(|i| make_fodselsnummer(birth, i, 0)).unwrap()).unwrap();
-        p.at("2005-01-03", EventBody::Registered(Registered { person, birth_date: None, basis: Basis::Asylum }));
-        p.at("2005-01-04", EventBody::Claimed);
-        p.at("2005-01-05", EventBody::Granted(Granted { months: 24 }));
-        p
-    }
-
-    fn at(&mut self, date: &str, body: EventBody) -> EventId {
-        self.recorded(date, &format!("{date}T12:00:00Z"), body)
-    }
-
-    fn recorded(&mut self, date: &str, recorded: &str, body: EventBody) -> EventId {
-        self.next += 1;
-        let id = EventId(Uuid::from_u128(0xE0 << 120 | self.next));
-        self.events.push(Event {
-            id,
-            participant: self.id,
-            unit: UnitCode::parse("0301").unwrap(),
-            date: d(date),
-            recorded_at: DateTime::parse_from_rfc3339(recorded).unwrap().with_timezone(&Utc),
-            by: Some("adviser-1".into()),
-            body,
-        });
-        id
-    }
-
-    fn completed(&mut self, date: &str, reason: CompletedReason) -> EventId {
-        self.at(date, EventBody::Completed(Completed { reason, main_activity: None, support: vec![] }))
-    }
-
-    /// The survey of `year` for this one participant, checked against the
-    /// rules first so that every case is a valid timeline.
-    fn survey(&self, year: i32, known_at: Option<&str>) -> Answers {
-        let mut timeline = spor_domain::Timeline::new();
-        let mut p = Projections::new();
-        let policy = spor_domain::Policy::default();
-        for (i, e) in self.events.iter().enumerate() {
-            timeline.admit(e, &policy).unwrap_or_else(|r| panic!("case is not a valid timeline: {r}"));
-            timeline.push(u64::try_from(i).unwrap() + 1, e.clone());
-            p.apply(u64::try_from(i).unwrap() + 1, e.clone());
-        }
-        let known_at = known_at.map(|t| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc));
-        let s = survey(&p, &SurveyRequest { year, by: Grouping::National, known_at });
-        s.total.answers
-    }
-}
-
-fn leave(from: &str, to: &str) -> EventBody {
-    EventBody::LeaveGranted(LeaveGranted { from: d(from), to: d(to), reason: LeaveReason::Parental })
 }
 
 #[test]

@@ -17,6 +17,7 @@ pub struct Settings {
     pub ids: Ids,
     pub store: Store,
     pub import: Import,
+    pub lint: Lint,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -35,6 +36,13 @@ pub struct Store {
 #[serde(deny_unknown_fields)]
 pub struct Import {
     pub batch_events: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lint {
+    pub stale_days: u32,
+    pub late_exit_days: u32,
 }
 
 /// A configuration problem: exits with the usage code.

@@ -4,6 +4,7 @@
 mod demo;
 mod export;
 mod import;
+mod lint;
 mod log;
 mod show;
 mod status;
@@ -38,6 +39,9 @@ pub enum Command {
     /// The year-end survey (q1..q13c and the indicators) for a calendar year,
     /// by unit, county or the whole country.
     Survey(survey::Args),
+    /// Data-quality findings: past the planned end, nothing logged for long,
+    /// exits recorded late, leaves with no return, unknown unit numbers.
+    Lint(lint::Args),
     /// Check the log and every index; print the head hash.
     ///
     /// Reports every changed, missing, reordered or unreadable record with
@@ -58,6 +62,7 @@ pub fn run(command: Command, data: &Path, settings: &Settings) -> anyhow::Result
         Command::Show(a) => show::run(a, data, settings),
         Command::Status(a) => status::run(a, data, settings),
         Command::Survey(a) => survey::run(a, data, settings),
+        Command::Lint(a) => lint::run(a, data, settings),
         Command::Verify(a) => verify::run(a, data, settings),
         Command::Demo(a) => demo::run(a, data, settings),
     }
