@@ -3,6 +3,7 @@
 
 mod corruption;
 mod fixture;
+mod followups;
 mod import_export;
 mod operations;
 mod roundtrip;

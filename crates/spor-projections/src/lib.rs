@@ -9,6 +9,7 @@
 
 pub mod status;
 pub mod lint;
+pub mod reminders;
 pub mod survey;
 
 use std::collections::HashMap;

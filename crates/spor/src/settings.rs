@@ -18,6 +18,7 @@ pub struct Settings {
     pub store: Store,
     pub import: Import,
     pub lint: Lint,
+    pub reminders: Reminders,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -43,6 +44,27 @@ pub struct Import {
 pub struct Lint {
     pub stale_days: u32,
     pub late_exit_days: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reminders {
+    pub nav_handover_months_before: u32,
+    pub post_exit_months: Vec<u32>,
+    pub post_exit_window_months: u32,
+    pub stale_days: u32,
+    pub within_days: u32,
+}
+
+impl Reminders {
+    pub fn rules(&self) -> spor_projections::reminders::ReminderRules {
+        spor_projections::reminders::ReminderRules {
+            nav_handover_months_before: self.nav_handover_months_before,
+            post_exit_months: self.post_exit_months.clone(),
+            post_exit_window_months: self.post_exit_window_months,
+            stale_days: self.stale_days,
+        }
+    }
 }
 
 /// A configuration problem: exits with the usage code.

@@ -3,6 +3,7 @@
 
 mod demo;
 mod export;
+mod followups;
 mod import;
 mod lint;
 mod log;
@@ -39,6 +40,10 @@ pub enum Command {
     /// The year-end survey (q1..q13c and the indicators) for a calendar year,
     /// by unit, county or the whole country.
     Survey(survey::Args),
+    /// The follow-up reminders open on a day: leave ending, hand-over to NAV,
+    /// planned end, contact 2, 6 and 12 months after exit, nobody touched
+    /// for 90 days.
+    Followups(followups::Args),
     /// Data-quality findings: past the planned end, nothing logged for long,
     /// exits recorded late, leaves with no return, unknown unit numbers.
     Lint(lint::Args),
@@ -63,6 +68,7 @@ pub fn run(command: Command, data: &Path, settings: &Settings) -> anyhow::Result
         Command::Status(a) => status::run(a, data, settings),
         Command::Survey(a) => survey::run(a, data, settings),
         Command::Lint(a) => lint::run(a, data, settings),
+        Command::Followups(a) => followups::run(a, data, settings),
         Command::Verify(a) => verify::run(a, data, settings),
         Command::Demo(a) => demo::run(a, data, settings),
     }
