@@ -10,8 +10,8 @@ use spor_projections::reminders::{Kind, Reminder, list};
 
 use super::status::load;
 use super::{Access, open_store};
-use crate::output::{Format, norwegian_date, parse_date};
-use crate::settings::Settings;
+use crate::output::{norwegian_date, parse_date};
+use crate::settings::{ConfigError, Settings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -24,11 +24,24 @@ pub struct Args {
     /// Reminders due within this many days of --on (default from the configuration, 14).
     #[arg(long, value_name = "DAYS")]
     within: Option<u32>,
+    /// table, json, csv, or ics (an iCalendar file of one unit's reminders).
     #[arg(long, value_enum, default_value = "table")]
-    format: Format,
+    format: FollowupFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FollowupFormat {
+    Table,
+    Json,
+    Csv,
+    /// All-day events with stable UIDs, for advisers' calendars; needs --unit.
+    Ics,
 }
 
 pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
+    if args.format == FollowupFormat::Ics && args.unit.is_none() {
+        return Err(ConfigError("--format ics writes one unit's calendar: give --unit".into()).into());
+    }
     let store = open_store(data, settings, Access::Existing)?;
     let projections = load(&store)?;
     let within = args.within.unwrap_or(settings.reminders.within_days);
@@ -36,7 +49,8 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match args.format {
-        Format::Json => {
+        FollowupFormat::Ics => out.write_all(calendar(&items, args.on).as_bytes())?,
+        FollowupFormat::Json => {
             // Fields in the contract's order.
             #[derive(serde::Serialize)]
             struct Item<'a> {
@@ -58,7 +72,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
             serde_json::to_writer(&mut out, &Doc { on: args.on, items })?;
             writeln!(out)?;
         }
-        Format::Csv => {
+        FollowupFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
             w.write_record(["participant", "unit", "kind", "due", "overdue"])?;
             for r in &items {
@@ -66,7 +80,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
             }
             w.flush()?;
         }
-        Format::Table => {
+        FollowupFormat::Table => {
             // What an adviser reads on a Monday morning: overdue first, then by due date.
             let mut sorted: Vec<&Reminder> = items.iter().collect();
             sorted.sort_by_key(|r| (!r.overdue, r.due, r.unit, r.participant));
@@ -101,4 +115,35 @@ fn bokmal(r: &Reminder) -> String {
         Kind::PostExit => format!("Kontakt {} måneder etter avslutning", r.months_after_exit.unwrap_or(0)),
         Kind::Stale => "Ingen registrering på lenge".into(),
     }
+}
+
+/// The reminders as an iCalendar file: one all-day event per reminder (due
+/// date, exclusive end the next day), with a UID that stays the same when the
+/// due date moves, so a calendar that imports the file again updates instead
+/// of duplicating. No identity number or other personal data: the summary
+/// names the kind and the name-free participant id.
+fn calendar(items: &[Reminder], on: NaiveDate) -> String {
+    use icalendar::{Calendar, Component, Event, EventLike};
+    let stamp = on.and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or_default();
+    let mut cal = Calendar::new();
+    cal.name("spor: oppfølging");
+    for r in items {
+        let identity = match r.kind {
+            // A leave's reminder is tied to that leave, whose end never moves.
+            Kind::LeaveEnds => format!("{}-{}", r.kind.as_str(), r.due),
+            Kind::PostExit => format!("{}-{}", r.kind.as_str(), r.months_after_exit.unwrap_or(0)),
+            _ => r.kind.as_str().to_owned(),
+        };
+        let short = &r.participant.to_string()[..8];
+        let event = Event::new()
+            .uid(&format!("{}-{identity}@spor", r.participant))
+            .timestamp(stamp)
+            .summary(&format!("{} (deltaker {short})", bokmal(r)))
+            .description(&format!("Deltaker-id {} i enhet {}. Åpne spor for detaljer.", r.participant, r.unit))
+            .starts(r.due)
+            .ends(r.due.succ_opt().unwrap_or(r.due))
+            .done();
+        cal.push(event);
+    }
+    cal.done().to_string()
 }
