@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::ops::AddAssign;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 use spor_domain::event::{Exit, InterruptedReason, MainActivity, StoppedReason, Support};
 use spor_domain::timeline::{Entry, Facts};
@@ -37,6 +37,9 @@ pub struct SurveyRequest {
     /// could have been answered then). A retraction recorded later does not
     /// apply.
     pub known_at: Option<DateTime<Utc>>,
+    /// The day the one-year indicator is taken on: a 12-month contact whose
+    /// window has not closed by then is pending, not "not reached".
+    pub as_of: NaiveDate,
 }
 
 /// The answers q1..q13c. Field order is the questionnaire's.
@@ -227,6 +230,8 @@ pub struct Row {
     pub name: Option<String>,
     pub answers: Answers,
     pub indicators: Indicators,
+    /// The one-year result of those who ended in the year as job seekers.
+    pub one_year: OneYear,
 }
 
 /// The totals over all rows.
@@ -234,6 +239,7 @@ pub struct Row {
 pub struct Total {
     pub answers: Answers,
     pub indicators: Indicators,
+    pub one_year: OneYear,
 }
 
 /// A computed survey, in the shape of contract §2's JSON.
@@ -248,12 +254,77 @@ pub struct Survey {
     pub unknown_units: Vec<String>,
 }
 
-/// One participant's contribution: answers of 0 or 1, and whether their exit
-/// carried support.
+/// One participant's contribution: answers of 0 or 1, whether their exit
+/// carried support, and their part of the one-year indicator.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Contribution {
     pub answers: Answers,
     pub any_support: u64,
+    pub one_year: OneYear,
+}
+
+/// The one-year result (contract §3), per exit year: of those who ended as
+/// job seekers (main activity wage subsidy, NAV measure or other measure),
+/// how many were reached by the 12-month contact and how many of those were
+/// in work or education. The ministry's target is 30 %.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct OneYear {
+    pub jobseekers: u64,
+    /// A 12-month follow-up with an outcome other than `unreachable`.
+    pub reached: u64,
+    /// Of those reached, in work or education.
+    pub work_or_education: u64,
+    /// No 12-month follow-up within its window, or one with outcome `unreachable`.
+    pub not_reached: u64,
+    /// The 12-month window is still open on the day asked about.
+    pub pending: u64,
+}
+
+impl AddAssign for OneYear {
+    fn add_assign(&mut self, o: Self) {
+        self.jobseekers += o.jobseekers;
+        self.reached += o.reached;
+        self.work_or_education += o.work_or_education;
+        self.not_reached += o.not_reached;
+        self.pending += o.pending;
+    }
+}
+
+impl OneYear {
+    /// work_or_education / jobseekers, against the 30 % target; `None` with no job seekers.
+    pub fn share(&self) -> Option<f64> {
+        #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+        (self.jobseekers > 0).then(|| self.work_or_education as f64 / self.jobseekers as f64)
+    }
+}
+
+/// The ministry's target for the one-year result.
+pub const TARGET_ONE_YEAR: f64 = 0.3;
+
+/// The one-year part of a participant's contribution for an exit in `year`.
+fn one_year(f: &Facts, year: i32, as_of: NaiveDate) -> OneYear {
+    use spor_domain::event::FollowUpOutcome as O;
+    let mut o = OneYear::default();
+    let Some(x) = f.exit.as_ref().filter(|x| x.date.year() == year) else { return o };
+    if !matches!(x.exit.main_activity(), Some(MainActivity::WageSubsidy | MainActivity::NavMeasure | MainActivity::OtherMeasure)) {
+        return o;
+    }
+    o.jobseekers = 1;
+    // The contact that answers the 12-month reminder: within a month either side.
+    let due = calendar::add_months(x.date, 12);
+    let (from, until) = (calendar::sub_months(due, 1), calendar::add_months(due, 1));
+    let outcomes: Vec<O> = f.follow_ups.iter().filter(|(d, _)| from <= *d && *d <= until).map(|(_, u)| u.outcome).collect();
+    if outcomes.iter().any(|u| matches!(u, O::Work | O::Education)) {
+        o.reached = 1;
+        o.work_or_education = 1;
+    } else if outcomes.iter().any(|u| *u != O::Unreachable) {
+        o.reached = 1;
+    } else if outcomes.is_empty() && until >= as_of {
+        o.pending = 1;
+    } else {
+        o.not_reached = 1;
+    }
+    o
 }
 
 /// The facts of a timeline as the survey may count them.
@@ -328,17 +399,25 @@ pub fn contribution(f: &Facts, year: i32) -> Contribution {
     c
 }
 
+/// A participant's whole contribution to the survey of `year`.
+pub fn contribution_on(f: &Facts, year: i32, as_of: NaiveDate) -> Contribution {
+    let mut c = contribution(f, year);
+    c.one_year = one_year(f, year, as_of);
+    c
+}
+
 /// Every participant's contribution to the survey, with their unit.
 pub fn contributions(
     projections: &Projections,
     year: i32,
     known_at: Option<DateTime<Utc>>,
+    as_of: NaiveDate,
 ) -> Vec<(ParticipantId, UnitCode, Contribution)> {
     let mut out: Vec<_> = projections
         .timelines(None)
         .filter_map(|(p, t)| {
             let unit = t.unit()?;
-            let c = contribution(&facts_known(t, known_at), year);
+            let c = contribution_on(&facts_known(t, known_at), year, as_of);
             (c != Contribution::default()).then_some((p, unit, c))
         })
         .collect();
@@ -350,10 +429,11 @@ pub fn contributions(
 pub fn survey(projections: &Projections, request: &SurveyRequest) -> Survey {
     let in_year = NaiveDate::from_ymd_opt(request.year, 12, 31).unwrap_or(NaiveDate::MAX);
     let mut units: BTreeMap<UnitCode, Contribution> = BTreeMap::new();
-    for (_, unit, c) in contributions(projections, request.year, request.known_at) {
+    for (_, unit, c) in contributions(projections, request.year, request.known_at, request.as_of) {
         let sum = units.entry(unit).or_default();
         sum.answers += c.answers;
         sum.any_support += c.any_support;
+        sum.one_year += c.one_year;
     }
     let unknown_units: Vec<String> =
         units.keys().filter(|u| u.name_on(in_year).is_none()).map(ToString::to_string).collect();
@@ -361,6 +441,7 @@ pub fn survey(projections: &Projections, request: &SurveyRequest) -> Survey {
     for c in units.values() {
         total.answers += c.answers;
         total.any_support += c.any_support;
+        total.one_year += c.one_year;
     }
     let rows: Vec<Row> = match request.by {
         Grouping::Unit => units
@@ -370,6 +451,7 @@ pub fn survey(projections: &Projections, request: &SurveyRequest) -> Survey {
                 name: u.name_on(in_year).map(str::to_owned),
                 answers: c.answers,
                 indicators: Indicators::of(&c.answers, c.any_support, Some(SizeClass::of(c.answers.q1))),
+                one_year: c.one_year,
             })
             .collect(),
         Grouping::County => {
@@ -378,6 +460,7 @@ pub fn survey(projections: &Projections, request: &SurveyRequest) -> Survey {
                 let sum = counties.entry(u.county()).or_default();
                 sum.answers += c.answers;
                 sum.any_support += c.any_support;
+                sum.one_year += c.one_year;
             }
             counties
                 .iter()
@@ -386,6 +469,7 @@ pub fn survey(projections: &Projections, request: &SurveyRequest) -> Survey {
                     name: Some(k.name_on(in_year).to_owned()),
                     answers: c.answers,
                     indicators: Indicators::of(&c.answers, c.any_support, None),
+                    one_year: c.one_year,
                 })
                 .collect()
         }
@@ -394,13 +478,18 @@ pub fn survey(projections: &Projections, request: &SurveyRequest) -> Survey {
             name: Some("Hele landet".into()),
             answers: total.answers,
             indicators: Indicators::of(&total.answers, total.any_support, None),
+            one_year: total.one_year,
         }],
     };
     Survey {
         year: request.year,
         by: request.by,
         rows,
-        total: Total { answers: total.answers, indicators: Indicators::of(&total.answers, total.any_support, None) },
+        total: Total {
+            answers: total.answers,
+            indicators: Indicators::of(&total.answers, total.any_support, None),
+            one_year: total.one_year,
+        },
         unknown_units,
     }
 }

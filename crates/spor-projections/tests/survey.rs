@@ -31,9 +31,9 @@ proptest! {
     fn the_sums_hold_in_every_row(seed in 0u64..10_000, people in 30usize..150) {
         let p = demo(people, seed);
         for year in 2005..=2008 {
-            let units = survey(&p, &SurveyRequest { year, by: Grouping::Unit, known_at: None });
-            let counties = survey(&p, &SurveyRequest { year, by: Grouping::County, known_at: None });
-            let nation = survey(&p, &SurveyRequest { year, by: Grouping::National, known_at: None });
+            let units = survey(&p, &SurveyRequest { year, by: Grouping::Unit, known_at: None, as_of: d("2030-01-01") });
+            let counties = survey(&p, &SurveyRequest { year, by: Grouping::County, known_at: None, as_of: d("2030-01-01") });
+            let nation = survey(&p, &SurveyRequest { year, by: Grouping::National, known_at: None, as_of: d("2030-01-01") });
             for row in units.rows.iter().chain(&counties.rows).chain(&nation.rows) {
                 let a = row.answers;
                 prop_assert_eq!(a.q1, a.q2 + a.q4, "q1 = q2 + q4 in {} {}", year, row.code);
@@ -55,11 +55,11 @@ proptest! {
             prop_assert_eq!(sum, nation.rows[0].answers);
             prop_assert_eq!(sum, nation.total.answers);
             let later = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
-            let known = survey(&p, &SurveyRequest { year, by: Grouping::Unit, known_at: Some(later) });
+            let known = survey(&p, &SurveyRequest { year, by: Grouping::Unit, known_at: Some(later), as_of: d("2030-01-01") });
             prop_assert_eq!(&known.rows, &units.rows);
         }
         // The demo is realistic enough that the sums are not vacuous.
-        let all = survey(&p, &SurveyRequest { year: 2007, by: Grouping::National, known_at: None });
+        let all = survey(&p, &SurveyRequest { year: 2007, by: Grouping::National, known_at: None, as_of: d("2030-01-01") });
         prop_assert!(all.total.answers.q1 > 0);
     }
 }
@@ -175,7 +175,7 @@ proptest! {
     #[test]
     fn explain_lists_exactly_the_participants_behind_each_count(seed in 0u64..10_000) {
         let p = demo(80, seed);
-        let s = survey(&p, &SurveyRequest { year: 2007, by: Grouping::Unit, known_at: None });
+        let s = survey(&p, &SurveyRequest { year: 2007, by: Grouping::Unit, known_at: None, as_of: d("2030-01-01") });
         for row in &s.rows {
             let unit = UnitCode::parse(&row.code).unwrap();
             for (key, count) in row.answers.values() {
@@ -206,4 +206,46 @@ fn explain_not_names_an_exit_on_1_january_of_the_next_year() {
     assert_eq!(close[0].why_not, Some(WhyNot::EndedAfterTheYear { date: d("2008-01-01") }));
     assert!(close[0].events.iter().any(|b| b.event == exit && b.by.as_deref() == Some("adviser-1")));
     assert_eq!(explain(&proj, 2007, unit, "q99", None, true).unwrap_err().0, "q99");
+}
+
+/// The one-year result (contract §3) of one job seeker who ended on
+/// 30 June 2006, with a contact dated `contact` (if any), taken on `as_of`.
+fn one_year_of(contact: Option<(&str, FollowUpOutcome)>, as_of: &str) -> spor_projections::survey::OneYear {
+    let mut p = Person::new(20);
+    p.at("2005-02-01", EventBody::Started);
+    p.completed("2006-06-30", CompletedReason::WageSubsidy);
+    if let Some((date, outcome)) = contact {
+        p.at(date, EventBody::FollowUp(FollowUp { outcome, channel: Some(Channel::Phone), note: None }));
+    }
+    let s = survey(&p.projections(), &SurveyRequest { year: 2006, by: Grouping::National, known_at: None, as_of: d(as_of) });
+    s.total.one_year
+}
+
+#[test]
+fn the_one_year_result_counts_the_12_month_contact_within_its_window() {
+    use spor_projections::survey::OneYear;
+    let reached_in_work = one_year_of(Some(("2007-05-30", FollowUpOutcome::Work)), "2008-01-01");
+    assert_eq!(reached_in_work, OneYear { jobseekers: 1, reached: 1, work_or_education: 1, not_reached: 0, pending: 0 });
+    assert_eq!(reached_in_work.share(), Some(1.0));
+    let reached_in_measure = one_year_of(Some(("2007-07-30", FollowUpOutcome::Measure)), "2008-01-01");
+    assert_eq!((reached_in_measure.reached, reached_in_measure.work_or_education), (1, 0));
+    // A day outside the window (due 2007-06-30, window 2007-05-30..2007-07-30).
+    let too_early = one_year_of(Some(("2007-05-29", FollowUpOutcome::Work)), "2008-01-01");
+    assert_eq!((too_early.reached, too_early.not_reached), (0, 1));
+    let unreachable = one_year_of(Some(("2007-06-30", FollowUpOutcome::Unreachable)), "2008-01-01");
+    assert_eq!((unreachable.reached, unreachable.not_reached), (0, 1));
+    let waiting = one_year_of(None, "2007-07-30");
+    assert_eq!((waiting.pending, waiting.not_reached), (1, 0), "the window is still open");
+    let missed = one_year_of(None, "2007-07-31");
+    assert_eq!((missed.pending, missed.not_reached), (0, 1));
+}
+
+#[test]
+fn only_job_seekers_count_in_the_one_year_result() {
+    let mut p = Person::new(21);
+    p.at("2005-02-01", EventBody::Started);
+    p.completed("2006-06-30", CompletedReason::WorkFullTime);
+    let s = survey(&p.projections(), &SurveyRequest { year: 2006, by: Grouping::National, known_at: None, as_of: d("2008-01-01") });
+    assert_eq!(s.total.one_year.jobseekers, 0);
+    assert_eq!(s.total.one_year.share(), None);
 }

@@ -66,7 +66,7 @@ impl Person {
             p.apply(u64::try_from(i).unwrap() + 1, e.clone());
         }
         let known_at = known_at.map(|t| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc));
-        let s = survey(&p, &SurveyRequest { year, by: Grouping::National, known_at });
+        let s = survey(&p, &SurveyRequest { year, by: Grouping::National, known_at, as_of: d("2030-01-01") });
         s.total.answers
     }
 

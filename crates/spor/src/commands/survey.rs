@@ -9,7 +9,10 @@ use comfy_table::Table;
 use anyhow::Context;
 use spor_domain::UnitCode;
 use spor_domain::wire::format_time;
-use spor_projections::survey::{Grouping, Indicators, QUESTIONS, Row, SurveyRequest, TARGET_WORK_OR_EDUCATION, WhyNot, explain, survey};
+use spor_projections::survey::{
+    Grouping, Indicators, OneYear, QUESTIONS, Row, SurveyRequest, TARGET_ONE_YEAR, TARGET_WORK_OR_EDUCATION, WhyNot, explain,
+    survey,
+};
 
 use crate::exit::Refused;
 use crate::output::norwegian_date;
@@ -96,7 +99,10 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
         By::County => Grouping::County,
         By::National => Grouping::National,
     };
-    let result = survey(&projections, &SurveyRequest { year, by, known_at: args.known_at });
+    // The one-year indicator's pending contacts are judged on the day the
+    // survey is taken as of: the known-at time, or today.
+    let as_of = args.known_at.map_or_else(|| Utc::now().date_naive(), |t| t.date_naive());
+    let result = survey(&projections, &SurveyRequest { year, by, known_at: args.known_at, as_of });
     for u in &result.unknown_units {
         eprintln!("spor: unit {u} is not in Statistics Norway's table for {year}; counted under county {}", &u[..2]);
     }
@@ -116,9 +122,9 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
             header.extend(INDICATOR_HEADERS.iter().map(|s| (*s).to_owned()));
             w.write_record(&header)?;
             for row in &result.rows {
-                w.write_record(csv_row(&row.code, row.name.as_deref(), &row.answers.values(), &row.indicators))?;
+                w.write_record(csv_row(&row.code, row.name.as_deref(), &row.answers.values(), &row.indicators, &row.one_year))?;
             }
-            w.write_record(csv_row("total", Some("Totalt"), &result.total.answers.values(), &result.total.indicators))?;
+            w.write_record(csv_row("total", Some("Totalt"), &result.total.answers.values(), &result.total.indicators, &result.total.one_year))?;
             w.flush()?;
         }
         Format::Table => {
@@ -149,18 +155,31 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
                     name: Some("Totalt".into()),
                     answers: result.total.answers,
                     indicators: result.total.indicators,
+                    one_year: result.total.one_year,
                 };
                 table.add_row(summary(&total));
                 writeln!(out, "{table}")?;
             }
             writeln!(out, "Målet for andel i arbeid eller utdanning ved avslutning er {} %.", percent(TARGET_WORK_OR_EDUCATION))?;
+            let o = &result.total.one_year;
+            writeln!(
+                out,
+                "Ettårsresultat for dem som avsluttet i {year} som arbeidssøkere: {} av {} i arbeid eller utdanning etter ett år ({}; målet er {} %), {} nådd, {} ikke nådd, {} venter på kontakt.",
+                o.work_or_education,
+                o.jobseekers,
+                o.share().map_or_else(|| "–".to_owned(), |s| format!("{} %", percent(s))),
+                percent(TARGET_ONE_YEAR),
+                o.reached,
+                o.not_reached,
+                o.pending
+            )?;
         }
     }
     out.flush()?;
     Ok(())
 }
 
-const INDICATOR_HEADERS: [&str; 10] = [
+const INDICATOR_HEADERS: [&str; 16] = [
     "arbeid",
     "utdanning",
     "arbeid eller utdanning",
@@ -171,9 +190,15 @@ const INDICATOR_HEADERS: [&str; 10] = [
     "med livsopphold",
     "uten livsopphold",
     "størrelse",
+    "ettårsresultat: arbeidssøkere ved avslutning",
+    "ettårsresultat: nådd etter 12 måneder",
+    "ettårsresultat: i arbeid eller utdanning",
+    "ettårsresultat: ikke nådd",
+    "ettårsresultat: venter på kontakt",
+    "ettårsresultat: andel (%)",
 ];
 
-fn csv_row(code: &str, name: Option<&str>, answers: &[(&str, u64); 22], i: &Indicators) -> Vec<String> {
+fn csv_row(code: &str, name: Option<&str>, answers: &[(&str, u64); 22], i: &Indicators, o: &OneYear) -> Vec<String> {
     let mut r = vec![code.to_owned(), name.unwrap_or("").to_owned()];
     r.extend(answers.iter().map(|(_, n)| n.to_string()));
     r.extend([
@@ -187,6 +212,12 @@ fn csv_row(code: &str, name: Option<&str>, answers: &[(&str, u64); 22], i: &Indi
         i.any_support.to_string(),
         i.no_support.to_string(),
         i.size_class.map(|s| serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()).unwrap_or_default(),
+        o.jobseekers.to_string(),
+        o.reached.to_string(),
+        o.work_or_education.to_string(),
+        o.not_reached.to_string(),
+        o.pending.to_string(),
+        o.share().map(|s| format!("{:.1}", s * 100.0)).unwrap_or_default(),
     ]);
     r
 }
