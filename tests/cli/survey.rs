@@ -100,3 +100,23 @@ fn explain_lists_the_participants_behind_a_count_and_those_close_to_it() {
         .code(3)
         .stderr(contains("`q99` is not a survey question"));
 }
+
+#[test]
+fn publish_hides_small_counts_in_every_format() {
+    let (_tmp, data) = demo();
+    let v = json(&data, &["--year", "2007", "--by", "unit", "--publish"]);
+    assert_eq!(v["suppressed_up_to"], 4);
+    let rows = v["rows"].as_array().unwrap();
+    let mut hidden = 0;
+    for row in rows {
+        for (key, n) in row["answers"].as_object().unwrap() {
+            match n.as_u64() {
+                Some(n) => assert!(n == 0 || n > 4, "{} {key} = {n} published", row["code"]),
+                None => hidden += 1,
+            }
+        }
+    }
+    assert!(hidden > 0, "a demo of 300 people has small unit counts");
+    let out = spor(&data).args(["survey", "--year", "2007", "--by", "unit", "--publish", "--format", "csv"]).output().unwrap();
+    assert!(String::from_utf8(out.stdout).unwrap().contains(",:,"), "suppressed cells are shown as :");
+}

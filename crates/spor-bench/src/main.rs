@@ -56,8 +56,18 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Cmd::All { events, dir, seconds } => all(events, &dir, Duration::from_secs(seconds)),
         Cmd::Rebuild { data } => {
-            let (elapsed, n) = rebuild(&data)?;
-            println!("{} {} {}", elapsed.as_secs_f64(), n, peak_rss_kib_self());
+            let (elapsed, n, p) = rebuild(&data)?;
+            let rss = peak_rss_kib_self();
+            let (survey, unit, all) = queries(&p);
+            println!(
+                "{} {} {} {} {} {}",
+                elapsed.as_secs_f64(),
+                n,
+                rss,
+                survey.as_secs_f64(),
+                unit.as_secs_f64(),
+                all.as_secs_f64()
+            );
             Ok(())
         }
     }
@@ -108,6 +118,10 @@ fn all(events: usize, dir: &Path, seconds: Duration) -> anyhow::Result<()> {
     let parts: Vec<&str> = text.split_whitespace().collect();
     let (secs, count, rss) = (parts[0].parse::<f64>()?, parts[1], parts[2].parse::<u64>()?);
     rows.push((format!("open + rebuild status of {count} events"), format!("{secs:.2} s, peak RSS {} MB", rss / 1024)));
+    let ms = |i: usize| -> anyhow::Result<f64> { Ok(parts[i].parse::<f64>()? * 1000.0) };
+    rows.push((format!("national survey 2007, once open ({count} events)"), format!("{:.0} ms", ms(3)?)));
+    rows.push((format!("reminders of one unit (030101), once open ({count} events)"), format!("{:.1} ms", ms(4)?)));
+    rows.push((format!("reminders of every unit, once open ({count} events)"), format!("{:.0} ms", ms(5)?)));
 
     let bytes = dir_size(&data)?;
     #[allow(clippy::cast_precision_loss)]
@@ -208,8 +222,28 @@ fn write_demo_file(path: &Path, events: usize) -> anyhow::Result<usize> {
     Ok(n)
 }
 
+/// Times a national survey and the reminders of one unit and of all units
+/// on projections already folded.
+fn queries(p: &Projections) -> (Duration, Duration, Duration) {
+    use spor_projections::reminders::{ReminderRules, list};
+    use spor_projections::survey::{Grouping, SurveyRequest, survey};
+    let day = chrono::NaiveDate::from_ymd_opt(2008, 6, 2).expect("valid date");
+    let request = SurveyRequest { year: 2007, by: Grouping::National, known_at: None, as_of: day };
+    let start = Instant::now();
+    std::hint::black_box(survey(p, &request));
+    let survey_time = start.elapsed();
+    let unit = UnitCode::parse("030101").expect("valid unit");
+    let rules = ReminderRules::default();
+    let start = Instant::now();
+    std::hint::black_box(list(p, day, Some(unit), 14, &rules));
+    let unit_time = start.elapsed();
+    let start = Instant::now();
+    std::hint::black_box(list(p, day, None, 14, &rules));
+    (survey_time, unit_time, start.elapsed())
+}
+
 /// Opens the store and folds every event into projections, as `spor status` does.
-fn rebuild(data: &Path) -> anyhow::Result<(Duration, u64)> {
+fn rebuild(data: &Path) -> anyhow::Result<(Duration, u64, Projections)> {
     let start = Instant::now();
     let store = SledStore::open(data, StoreOptions::default())?;
     let mut p = Projections::new();
@@ -221,7 +255,8 @@ fn rebuild(data: &Path) -> anyhow::Result<(Duration, u64)> {
     let rows = p.statuses(None, day);
     let elapsed = start.elapsed();
     std::hint::black_box(rows);
-    Ok((elapsed, p.events()))
+    let n = p.events();
+    Ok((elapsed, n, p))
 }
 
 fn sibling(name: &str) -> anyhow::Result<PathBuf> {

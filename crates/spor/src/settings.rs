@@ -19,6 +19,7 @@ pub struct Settings {
     pub import: Import,
     pub lint: Lint,
     pub reminders: Reminders,
+    pub survey: Survey,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -65,6 +66,12 @@ impl Reminders {
             stale_days: self.stale_days,
         }
     }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Survey {
+    pub suppress_up_to: u64,
 }
 
 /// A configuration problem: exits with the usage code.

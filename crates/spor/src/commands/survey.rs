@@ -14,6 +14,8 @@ use spor_projections::survey::{
     survey,
 };
 
+use spor_projections::publish::{Published, PublishedRow, publish};
+
 use crate::exit::Refused;
 use crate::output::norwegian_date;
 
@@ -40,6 +42,11 @@ pub struct Args {
     /// could have been answered then.
     #[arg(long, value_parser = parse_time)]
     known_at: Option<DateTime<Utc>>,
+    /// For publication: counts from 1 to `survey.suppress_up_to` (4) become
+    /// null, and further counts are suppressed until none of them can be
+    /// recomputed by subtraction. CSV and table show a suppressed count as `:`.
+    #[arg(long)]
+    publish: bool,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -102,7 +109,11 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     // The one-year indicator's pending contacts are judged on the day the
     // survey is taken as of: the known-at time, or today.
     let as_of = args.known_at.map_or_else(|| Utc::now().date_naive(), |t| t.date_naive());
-    let result = survey(&projections, &SurveyRequest { year, by, known_at: args.known_at, as_of });
+    let request = SurveyRequest { year, by, known_at: args.known_at, as_of };
+    if args.publish {
+        return print_published(&publish(&projections, &request, settings.survey.suppress_up_to), args.format);
+    }
+    let result = survey(&projections, &request);
     for u in &result.unknown_units {
         eprintln!("spor: unit {u} is not in Statistics Norway's table for {year}; counted under county {}", &u[..2]);
     }
@@ -324,4 +335,59 @@ fn bokmal(why: WhyNot) -> String {
         WhyNot::CountedUnder { key } => format!("avsluttet i året, talt under {key}"),
         WhyNot::WithoutThisSupport => "avsluttet i året uten denne ytelsen".into(),
     }
+}
+
+/// A published (suppressed) survey: `null` in JSON, `:` in CSV and tables
+/// (Statistics Norway's sign for a figure withheld to protect individuals).
+fn print_published(p: &Published, format: Format) -> anyhow::Result<()> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let shown = |v: Option<u64>| v.map_or_else(|| ":".to_owned(), |n| n.to_string());
+    match format {
+        Format::Json => {
+            serde_json::to_writer(&mut out, p)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            out.write_all(b"\xEF\xBB\xBF")?;
+            let mut w = csv::Writer::from_writer(&mut out);
+            let mut header: Vec<String> = vec!["kode".into(), "navn".into()];
+            header.extend(p.total.cells().map(|(k, _)| {
+                QUESTIONS.iter().find(|(q, _)| *q == k).map_or_else(|| k.to_owned(), |(q, text)| format!("{q} {text}"))
+            }));
+            w.write_record(&header)?;
+            let row = |r: &PublishedRow| {
+                let mut v = vec![r.code.clone(), r.name.clone().unwrap_or_default()];
+                v.extend(r.cells().map(|(_, n)| shown(n)));
+                v
+            };
+            for r in &p.rows {
+                w.write_record(row(r))?;
+            }
+            let mut total = row(&p.total);
+            total[0] = "total".into();
+            total[1] = "Totalt".into();
+            w.write_record(total)?;
+            w.flush()?;
+        }
+        Format::Table => {
+            writeln!(out, "Resultatrapportering {} for publisering (tall fra 1 til {} er skjult, vist som :)", p.year, p.suppressed_up_to)?;
+            let mut table = Table::new();
+            table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+            table.set_header(["kode", "navn", "q1", "q2", "q4", "arbeid/utdanning"]);
+            for r in p.rows.iter().chain([&p.total]) {
+                table.add_row([
+                    r.code.clone(),
+                    r.name.clone().unwrap_or_default(),
+                    shown(r.get("q1")),
+                    shown(r.get("q2")),
+                    shown(r.get("q4")),
+                    shown(r.get("work_or_education")),
+                ]);
+            }
+            writeln!(out, "{table}")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
 }

@@ -1,0 +1,319 @@
+//! Publication of the survey with small counts suppressed (contract §2,
+//! `--publish`), so that no count singles out a person.
+//!
+//! Every count from 1 to the threshold is replaced by `null` (primary
+//! suppression). Then, until nothing changes, every relation that the
+//! published figures obey (a total and its parts) is checked: if exactly one
+//! of its cells is `null`, that cell could be recomputed by subtraction, so
+//! one more cell of the relation is suppressed as well (secondary
+//! suppression), the smallest non-zero one. The relations are those of
+//! contract §2 (q1 = q2 + q4, q4 = q7a + … + q12c, a county = the sum of its
+//! units, the nation = the sum of its counties) and those the indicators add
+//! (work = q10a + q11a, …). The pattern is computed over units, counties and
+//! the nation together, so tables published at different levels for the same
+//! year agree. An indicator built from a suppressed count is `null` too.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use spor_domain::{CountyCode, UnitCode};
+
+use crate::Projections;
+use crate::survey::{Contribution, Grouping, QUESTIONS, SurveyRequest, contributions};
+
+/// Cells of a row beyond the 22 answers: counts the indicators publish.
+const EXTRA: [&str; 11] = [
+    "work",
+    "education",
+    "work_or_education",
+    "two_years",
+    "any_support",
+    "no_support",
+    "one_year_jobseekers",
+    "one_year_reached",
+    "one_year_work_or_education",
+    "one_year_not_reached",
+    "one_year_pending",
+];
+
+const CELLS: usize = 22 + EXTRA.len();
+
+fn cell(name: &str) -> usize {
+    QUESTIONS
+        .iter()
+        .map(|(k, _)| *k)
+        .chain(EXTRA)
+        .position(|k| k == name)
+        .expect("a relation names only known cells")
+}
+
+/// The within-row relations: (total, parts).
+fn row_relations() -> Vec<(usize, Vec<usize>)> {
+    let c = cell;
+    let activity = ["q7a", "q7b", "q7c", "q8a", "q8b", "q9a", "q9b", "q10a", "q11a", "q11b", "q12a", "q12b", "q12c"];
+    vec![
+        (c("q1"), vec![c("q2"), c("q4")]),
+        (c("q4"), activity.iter().map(|k| c(k)).collect()),
+        (c("q4"), vec![c("q5"), c("q6"), c("two_years")]),
+        (c("q4"), vec![c("any_support"), c("no_support")]),
+        (c("work"), vec![c("q10a"), c("q11a")]),
+        (c("education"), vec![c("q9a"), c("q9b")]),
+        (c("work_or_education"), vec![c("work"), c("education")]),
+        (
+            c("one_year_jobseekers"),
+            vec![c("one_year_reached"), c("one_year_not_reached"), c("one_year_pending")],
+        ),
+    ]
+}
+
+fn values(c: &Contribution) -> [u64; CELLS] {
+    let a = &c.answers;
+    let mut v = [0u64; CELLS];
+    for (i, (_, n)) in a.values().iter().enumerate() {
+        v[i] = *n;
+    }
+    let o = &c.one_year;
+    let extra = [
+        a.q10a + a.q11a,
+        a.q9a + a.q9b,
+        a.q10a + a.q11a + a.q9a + a.q9b,
+        a.q4 - a.q5 - a.q6,
+        c.any_support,
+        a.q4 - c.any_support,
+        o.jobseekers,
+        o.reached,
+        o.work_or_education,
+        o.not_reached,
+        o.pending,
+    ];
+    v[22..].copy_from_slice(&extra);
+    v
+}
+
+/// A published row: every count, `None` where suppressed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishedRow {
+    pub code: String,
+    pub name: Option<String>,
+    cells: [Option<u64>; CELLS],
+}
+
+impl PublishedRow {
+    /// A published count by its key (`q1`, `work`, `one_year_reached`, …).
+    pub fn get(&self, key: &str) -> Option<u64> {
+        self.cells[cell(key)]
+    }
+
+    /// Every cell as (key, value), answers first.
+    pub fn cells(&self) -> impl Iterator<Item = (&'static str, Option<u64>)> + '_ {
+        QUESTIONS.iter().map(|(k, _)| *k).chain(EXTRA).zip(self.cells.iter().copied())
+    }
+
+    fn share(&self, part: &str, whole: &str) -> Option<f64> {
+        let (p, w) = (self.get(part)?, self.get(whole)?);
+        #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+        (w > 0).then(|| p as f64 / w as f64)
+    }
+}
+
+impl Serialize for PublishedRow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Answers<'a>(&'a PublishedRow);
+        impl Serialize for Answers<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut m = s.serialize_map(Some(22))?;
+                for (k, v) in self.0.cells().take(22) {
+                    m.serialize_entry(k, &v)?;
+                }
+                m.end()
+            }
+        }
+        let r = self;
+        let indicators = serde_json::json!({
+            "work": r.get("work"),
+            "education": r.get("education"),
+            "work_or_education": r.get("work_or_education"),
+            "work_or_education_share": r.share("work_or_education", "q4"),
+            "under_two_years": r.get("q5"),
+            "two_years": r.get("two_years"),
+            "over_two_years": r.get("q6"),
+            "any_support": r.get("any_support"),
+            "no_support": r.get("no_support"),
+        });
+        let one_year = serde_json::json!({
+            "jobseekers": r.get("one_year_jobseekers"),
+            "reached": r.get("one_year_reached"),
+            "work_or_education": r.get("one_year_work_or_education"),
+            "not_reached": r.get("one_year_not_reached"),
+            "pending": r.get("one_year_pending"),
+            "share": r.share("one_year_work_or_education", "one_year_jobseekers"),
+        });
+        let mut m = s.serialize_map(Some(5))?;
+        m.serialize_entry("code", &r.code)?;
+        m.serialize_entry("name", &r.name)?;
+        m.serialize_entry("answers", &Answers(r))?;
+        m.serialize_entry("indicators", &indicators)?;
+        m.serialize_entry("one_year", &one_year)?;
+        m.end()
+    }
+}
+
+/// The published survey of one level, with its total.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Published {
+    pub year: i32,
+    pub by: Grouping,
+    /// Counts from 1 to this were suppressed.
+    pub suppressed_up_to: u64,
+    pub rows: Vec<PublishedRow>,
+    pub total: PublishedRow,
+}
+
+/// Every row of every level, suppressed together.
+#[derive(Debug, Clone)]
+pub struct PublishedTables {
+    pub units: Vec<PublishedRow>,
+    pub counties: Vec<PublishedRow>,
+    pub nation: PublishedRow,
+}
+
+/// Computes the suppression pattern over units, counties and nation together.
+pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u64) -> PublishedTables {
+    let year_end = chrono::NaiveDate::from_ymd_opt(request.year, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
+    let mut units: BTreeMap<UnitCode, [u64; CELLS]> = BTreeMap::new();
+    for (_, unit, c) in contributions(projections, request.year, request.known_at, request.as_of) {
+        let v = values(&c);
+        let sum = units.entry(unit).or_insert([0; CELLS]);
+        for i in 0..CELLS {
+            sum[i] += v[i];
+        }
+    }
+    let mut counties: BTreeMap<CountyCode, [u64; CELLS]> = BTreeMap::new();
+    for (u, v) in &units {
+        let sum = counties.entry(u.county()).or_insert([0; CELLS]);
+        for i in 0..CELLS {
+            sum[i] += v[i];
+        }
+    }
+    let mut nation = [0u64; CELLS];
+    for v in counties.values() {
+        for i in 0..CELLS {
+            nation[i] += v[i];
+        }
+    }
+    // All rows in one list: units, then counties, then the nation.
+    let unit_keys: Vec<UnitCode> = units.keys().copied().collect();
+    let county_keys: Vec<CountyCode> = counties.keys().copied().collect();
+    let mut table: Vec<[u64; CELLS]> = units.values().copied().collect();
+    table.extend(counties.values().copied());
+    table.push(nation);
+    let nation_row = table.len() - 1;
+    let county_row = |k: CountyCode| unit_keys.len() + county_keys.iter().position(|c| *c == k).unwrap_or(0);
+    // Relations as lists of (row, cell): the first is the total.
+    let mut relations: Vec<Vec<(usize, usize)>> = Vec::new();
+    for row in 0..table.len() {
+        for (total, parts) in row_relations() {
+            let mut r = vec![(row, total)];
+            r.extend(parts.iter().map(|p| (row, *p)));
+            relations.push(r);
+        }
+    }
+    for k in &county_keys {
+        let members: Vec<usize> =
+            unit_keys.iter().enumerate().filter(|(_, u)| u.county() == *k).map(|(i, _)| i).collect();
+        for c in 0..CELLS {
+            let mut r = vec![(county_row(*k), c)];
+            r.extend(members.iter().map(|m| (*m, c)));
+            relations.push(r);
+        }
+    }
+    for c in 0..CELLS {
+        let mut r = vec![(nation_row, c)];
+        r.extend(county_keys.iter().map(|k| (county_row(*k), c)));
+        relations.push(r);
+    }
+    let mut hidden = vec![[false; CELLS]; table.len()];
+    for (row, v) in table.iter().enumerate() {
+        for c in 0..CELLS {
+            hidden[row][c] = (1..=up_to).contains(&v[c]);
+        }
+    }
+    loop {
+        let mut changed = false;
+        for r in &relations {
+            if r.iter().filter(|(row, c)| hidden[*row][*c]).count() != 1 {
+                continue;
+            }
+            // Hide one more: the smallest non-zero published cell, else the smallest.
+            let open = r.iter().filter(|(row, c)| !hidden[*row][*c]);
+            let pick = open
+                .clone()
+                .filter(|(row, c)| table[*row][*c] > 0)
+                .min_by_key(|(row, c)| table[*row][*c])
+                .or_else(|| open.min_by_key(|(row, c)| table[*row][*c]));
+            if let Some((row, c)) = pick {
+                hidden[*row][*c] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let published = |row: usize, code: String, name: Option<String>| PublishedRow {
+        code,
+        name,
+        cells: std::array::from_fn(|c| (!hidden[row][c]).then_some(table[row][c])),
+    };
+    PublishedTables {
+        units: unit_keys
+            .iter()
+            .enumerate()
+            .map(|(i, u)| published(i, u.to_string(), u.name_on(year_end).map(str::to_owned)))
+            .collect(),
+        counties: county_keys
+            .iter()
+            .map(|k| published(county_row(*k), k.to_string(), Some(k.name_on(year_end).to_owned())))
+            .collect(),
+        nation: published(nation_row, "national".into(), Some("Hele landet".into())),
+    }
+}
+
+/// The published survey at the level asked for.
+pub fn publish(projections: &Projections, request: &SurveyRequest, up_to: u64) -> Published {
+    let all = publish_all(projections, request, up_to);
+    let rows = match request.by {
+        Grouping::Unit => all.units,
+        Grouping::County => all.counties,
+        Grouping::National => vec![all.nation.clone()],
+    };
+    Published { year: request.year, by: request.by, suppressed_up_to: up_to, rows, total: all.nation }
+}
+
+/// Every relation of the published tables as lists of cells, the total first
+/// (for tests and audits).
+pub fn relations_of(t: &PublishedTables) -> Vec<Vec<Option<u64>>> {
+    let mut out = Vec::new();
+    let rows: Vec<&PublishedRow> = t.units.iter().chain(&t.counties).chain([&t.nation]).collect();
+    for row in &rows {
+        for (total, parts) in row_relations() {
+            let mut r = vec![row.cells[total]];
+            r.extend(parts.iter().map(|p| row.cells[*p]));
+            out.push(r);
+        }
+    }
+    for county in &t.counties {
+        for c in 0..CELLS {
+            let mut r = vec![county.cells[c]];
+            r.extend(t.units.iter().filter(|u| u.code.starts_with(&county.code)).map(|u| u.cells[c]));
+            out.push(r);
+        }
+    }
+    for c in 0..CELLS {
+        let mut r = vec![t.nation.cells[c]];
+        r.extend(t.counties.iter().map(|k| k.cells[c]));
+        out.push(r);
+    }
+    out
+}
