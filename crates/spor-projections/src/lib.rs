@@ -13,7 +13,7 @@ pub mod publish;
 pub mod reminders;
 pub mod survey;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use spor_domain::{Event, ParticipantId, Timeline, UnitCode};
 
@@ -21,6 +21,9 @@ use spor_domain::{Event, ParticipantId, Timeline, UnitCode};
 #[derive(Debug, Default)]
 pub struct Projections {
     timelines: HashMap<ParticipantId, Timeline>,
+    /// The participants of each unit (a stream's unit is its first event's),
+    /// so that one unit's views do not walk every timeline.
+    by_unit: BTreeMap<UnitCode, Vec<ParticipantId>>,
     last_seq: u64,
     events: u64,
 }
@@ -36,7 +39,11 @@ impl Projections {
         assert!(seq > self.last_seq, "log sequence went backwards: {seq} after {}", self.last_seq);
         self.last_seq = seq;
         self.events += 1;
-        self.timelines.entry(event.participant).or_default().push(seq, event);
+        let timeline = self.timelines.entry(event.participant).or_default();
+        if timeline.entries().is_empty() {
+            self.by_unit.entry(event.unit).or_default().push(event.participant);
+        }
+        timeline.push(seq, event);
     }
 
     /// The last sequence number folded in.
@@ -58,10 +65,16 @@ impl Projections {
     }
 
     /// Every timeline, optionally of one unit only, in no particular order.
-    pub fn timelines(&self, unit: Option<UnitCode>) -> impl Iterator<Item = (ParticipantId, &Timeline)> {
-        self.timelines
-            .iter()
-            .filter(move |(_, t)| unit.is_none() || t.unit() == unit)
-            .map(|(p, t)| (*p, t))
+    pub fn timelines(&self, unit: Option<UnitCode>) -> Box<dyn Iterator<Item = (ParticipantId, &Timeline)> + '_> {
+        match unit {
+            None => Box::new(self.timelines.iter().map(|(p, t)| (*p, t))),
+            Some(u) => Box::new(
+                self.by_unit
+                    .get(&u)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| self.timelines.get(p).map(|t| (*p, t))),
+            ),
+        }
     }
 }

@@ -2,8 +2,8 @@
 //! from the log, whatever happened to the log.
 //!
 //! A user relies on this every time spor restarts: the status it shows after
-//! a restart (a fresh fold of the log) must be the status it showed before
-//! (a fold kept up to date event by event). Each case takes a demo log and
+//! a restart (a fresh fold of the log) must be the status, the reminders and
+//! the survey it showed before (a fold kept up to date event by event). Each case takes a demo log and
 //! interleaves random extra operations with it: retractions of earlier
 //! events, re-adds of retracted content under a new id, late events of every
 //! type, rebuilds and restarts. Every proposed event goes through
@@ -656,6 +656,30 @@ impl<L: Log> Run<L> {
             if let Some((x, y)) = a.iter().zip(&b).find(|(x, y)| x != y) {
                 panic!("status on {day} differs:\nincremental {x:?}\nrebuilt     {y:?}");
             }
+        }
+        // The reminders open on each day, and each year's survey, are the
+        // same from both folds (issue 5: reminders after any sequence of
+        // appends and retractions equal those of a rebuild).
+        let rules = spor_projections::reminders::ReminderRules::default();
+        for day in days() {
+            let (a, b) = (
+                spor_projections::reminders::list(kept, day, None, 100_000, &rules),
+                spor_projections::reminders::list(&rebuilt, day, None, 100_000, &rules),
+            );
+            assert_eq!(a, b, "reminders open on {day}");
+        }
+        for year in 2005..=2008 {
+            let request = spor_projections::survey::SurveyRequest {
+                year,
+                by: spor_projections::survey::Grouping::Unit,
+                known_at: None,
+                as_of: days()[3],
+            };
+            assert_eq!(
+                spor_projections::survey::survey(kept, &request),
+                spor_projections::survey::survey(&rebuilt, &request),
+                "survey of {year}"
+            );
         }
         for &p in &self.participants {
             let (a, b) = (kept.timeline(p), rebuilt.timeline(p));
