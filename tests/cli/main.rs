@@ -6,6 +6,7 @@ mod fixture;
 mod followups;
 mod import_export;
 mod operations;
+mod report;
 mod roundtrip;
 mod survey;
 

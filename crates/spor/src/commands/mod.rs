@@ -7,6 +7,7 @@ mod followups;
 mod import;
 mod lint;
 mod log;
+mod report;
 mod show;
 mod status;
 mod survey;
@@ -44,6 +45,10 @@ pub enum Command {
     /// planned end, contact 2, 6 and 12 months after exit, nobody touched
     /// for 90 days.
     Followups(followups::Args),
+    /// The national report for a year: a self-contained HTML page (charts as
+    /// inline SVG, no JavaScript) and the same figures as CSV, with small
+    /// counts suppressed.
+    Report(report::Args),
     /// Data-quality findings: past the planned end, nothing logged for long,
     /// exits recorded late, leaves with no return, unknown unit numbers.
     Lint(lint::Args),
@@ -68,6 +73,7 @@ pub fn run(command: Command, data: &Path, settings: &Settings) -> anyhow::Result
         Command::Status(a) => status::run(a, data, settings),
         Command::Survey(a) => survey::run(a, data, settings),
         Command::Lint(a) => lint::run(a, data, settings),
+        Command::Report(a) => report::run(a, data, settings),
         Command::Followups(a) => followups::run(a, data, settings),
         Command::Verify(a) => verify::run(a, data, settings),
         Command::Demo(a) => demo::run(a, data, settings),
