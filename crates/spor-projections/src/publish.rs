@@ -20,7 +20,7 @@ use serde::ser::SerializeMap;
 use spor_domain::{CountyCode, UnitCode};
 
 use crate::Projections;
-use crate::survey::{Contribution, Grouping, QUESTIONS, SurveyRequest, contributions};
+use crate::survey::{Contribution, Grouping, QUESTIONS, SizeClass, SurveyRequest, contributions};
 
 /// Cells of a row beyond the 22 answers: counts the indicators publish.
 const EXTRA: [&str; 11] = [
@@ -175,6 +175,11 @@ pub struct Published {
 pub struct PublishedTables {
     pub units: Vec<PublishedRow>,
     pub counties: Vec<PublishedRow>,
+    /// The units grouped by size class (code `single`, `small`, `medium`,
+    /// `large`; by the unit's q1), for the report's results by size.
+    pub size_classes: Vec<PublishedRow>,
+    /// Which units (codes) make up each size class, in `size_classes` order.
+    pub class_members: Vec<Vec<String>>,
     pub nation: PublishedRow,
 }
 
@@ -202,13 +207,30 @@ pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u6
             nation[i] += v[i];
         }
     }
-    // All rows in one list: units, then counties, then the nation.
+    // Units by size class: another grouping of the same units.
+    let mut classes: BTreeMap<u8, [u64; CELLS]> = BTreeMap::new();
+    let class_of = |v: &[u64; CELLS]| match SizeClass::of(v[0]) {
+        SizeClass::Single => 0u8,
+        SizeClass::Small => 1,
+        SizeClass::Medium => 2,
+        SizeClass::Large => 3,
+    };
+    for v in units.values() {
+        let sum = classes.entry(class_of(v)).or_insert([0; CELLS]);
+        for i in 0..CELLS {
+            sum[i] += v[i];
+        }
+    }
+    // All rows in one list: units, counties, size classes, then the nation.
     let unit_keys: Vec<UnitCode> = units.keys().copied().collect();
     let county_keys: Vec<CountyCode> = counties.keys().copied().collect();
+    let class_keys: Vec<u8> = classes.keys().copied().collect();
     let mut table: Vec<[u64; CELLS]> = units.values().copied().collect();
     table.extend(counties.values().copied());
+    table.extend(classes.values().copied());
     table.push(nation);
     let nation_row = table.len() - 1;
+    let class_row = |k: u8| unit_keys.len() + county_keys.len() + class_keys.iter().position(|c| *c == k).unwrap_or(0);
     let county_row = |k: CountyCode| unit_keys.len() + county_keys.iter().position(|c| *c == k).unwrap_or(0);
     // Relations as lists of (row, cell): the first is the total.
     let mut relations: Vec<Vec<(usize, usize)>> = Vec::new();
@@ -231,6 +253,21 @@ pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u6
     for c in 0..CELLS {
         let mut r = vec![(nation_row, c)];
         r.extend(county_keys.iter().map(|k| (county_row(*k), c)));
+        relations.push(r);
+    }
+    let unit_values: Vec<[u64; CELLS]> = units.values().copied().collect();
+    for k in &class_keys {
+        let members: Vec<usize> =
+            unit_values.iter().enumerate().filter(|(_, v)| class_of(v) == *k).map(|(i, _)| i).collect();
+        for c in 0..CELLS {
+            let mut r = vec![(class_row(*k), c)];
+            r.extend(members.iter().map(|m| (*m, c)));
+            relations.push(r);
+        }
+    }
+    for c in 0..CELLS {
+        let mut r = vec![(nation_row, c)];
+        r.extend(class_keys.iter().map(|k| (class_row(*k), c)));
         relations.push(r);
     }
     let mut hidden = vec![[false; CELLS]; table.len()];
@@ -276,6 +313,24 @@ pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u6
             .iter()
             .map(|k| published(county_row(*k), k.to_string(), Some(k.name_on(year_end).to_owned())))
             .collect(),
+        size_classes: class_keys
+            .iter()
+            .map(|k| {
+                let (code, name) = match k {
+                    0 => ("single", "0-1 deltaker"),
+                    1 => ("small", "2-39 deltakere"),
+                    2 => ("medium", "40-99 deltakere"),
+                    _ => ("large", "100 deltakere eller flere"),
+                };
+                published(class_row(*k), code.into(), Some(name.into()))
+            })
+            .collect(),
+        class_members: class_keys
+            .iter()
+            .map(|k| {
+                unit_keys.iter().zip(&unit_values).filter(|(_, v)| class_of(v) == *k).map(|(u, _)| u.to_string()).collect()
+            })
+            .collect(),
         nation: published(nation_row, "national".into(), Some("Hele landet".into())),
     }
 }
@@ -295,7 +350,7 @@ pub fn publish(projections: &Projections, request: &SurveyRequest, up_to: u64) -
 /// (for tests and audits).
 pub fn relations_of(t: &PublishedTables) -> Vec<Vec<Option<u64>>> {
     let mut out = Vec::new();
-    let rows: Vec<&PublishedRow> = t.units.iter().chain(&t.counties).chain([&t.nation]).collect();
+    let rows: Vec<&PublishedRow> = t.units.iter().chain(&t.counties).chain(&t.size_classes).chain([&t.nation]).collect();
     for row in &rows {
         for (total, parts) in row_relations() {
             let mut r = vec![row.cells[total]];
@@ -313,6 +368,18 @@ pub fn relations_of(t: &PublishedTables) -> Vec<Vec<Option<u64>>> {
     for c in 0..CELLS {
         let mut r = vec![t.nation.cells[c]];
         r.extend(t.counties.iter().map(|k| k.cells[c]));
+        out.push(r);
+    }
+    for (class, members) in t.size_classes.iter().zip(&t.class_members) {
+        for c in 0..CELLS {
+            let mut r = vec![class.cells[c]];
+            r.extend(t.units.iter().filter(|u| members.contains(&u.code)).map(|u| u.cells[c]));
+            out.push(r);
+        }
+    }
+    for c in 0..CELLS {
+        let mut r = vec![t.nation.cells[c]];
+        r.extend(t.size_classes.iter().map(|k| k.cells[c]));
         out.push(r);
     }
     out

@@ -33,7 +33,7 @@ proptest! {
         let p = demo(people, seed);
         let request = SurveyRequest { year, by: Grouping::Unit, known_at: None, as_of: d("2030-01-01") };
         let tables = publish_all(&p, &request, up_to);
-        let rows: Vec<_> = tables.units.iter().chain(&tables.counties).chain([&tables.nation]).collect();
+        let rows: Vec<_> = tables.units.iter().chain(&tables.counties).chain(&tables.size_classes).chain([&tables.nation]).collect();
         for row in &rows {
             for (key, value) in row.cells() {
                 if let Some(n) = value {

@@ -86,6 +86,12 @@ pub fn figures(input: &ReportInput<'_>) -> Vec<Figure> {
         add("counties", &row.code, "work_or_education", f(row.get("work_or_education")));
         add("counties", &row.code, "share", share(row.get("work_or_education"), row.get("q4")));
     }
+    for row in &t.size_classes {
+        add("size", &row.code, "q1", f(row.get("q1")));
+        add("size", &row.code, "q4", f(row.get("q4")));
+        add("size", &row.code, "work_or_education", f(row.get("work_or_education")));
+        add("size", &row.code, "share", share(row.get("work_or_education"), row.get("q4")));
+    }
     for key in ["q5", "two_years", "q6"] {
         add("time", "national", key, f(t.nation.get(key)));
     }
@@ -287,6 +293,21 @@ td.n,th.n{{text-align:right;font-variant-numeric:tabular-nums}} tr.average td{{f
     h.push_str("</tbody></table>\n");
     let average_label = format!("Landet {}", national.map_or_else(|| ":".into(), percent));
     h.push_str(&bars("Andel i arbeid eller utdanning per fylke", &share_bars, national.map(|n| (n * 100.0, average_label.as_str()))));
+
+    // Results by size class.
+    h.push_str("\n<h2>Resultater etter programmets størrelse</h2>\n<p class=\"note\">Enhetene er gruppert etter antall deltakere i løpet av året.</p>\n<table><thead><tr><th>Størrelse</th><th class=\"n\">Deltakere</th><th class=\"n\">Avsluttet</th><th class=\"n\">Arbeid eller utdanning</th><th class=\"n\">Andel</th></tr></thead><tbody>\n");
+    for row in &t.size_classes {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td>{}{}{}{}</tr>",
+            esc(row.name.as_deref().unwrap_or("")),
+            cell("size", &row.code, "q1", row.get("q1")),
+            cell("size", &row.code, "q4", row.get("q4")),
+            cell("size", &row.code, "work_or_education", row.get("work_or_education")),
+            share_cell("size", &row.code, share(row.get("work_or_education"), row.get("q4")))
+        );
+    }
+    h.push_str("</tbody></table>\n");
 
     // Time in programme and support.
     h.push_str("\n<h2>Tid i programmet og livsopphold ved avslutning</h2>\n<table><thead><tr><th>Tid i programmet</th><th class=\"n\">Antall</th><th class=\"n\">Andel</th></tr></thead><tbody>\n");
