@@ -9,6 +9,7 @@
 
 pub mod status;
 pub mod lint;
+pub mod outcomes;
 pub mod publish;
 pub mod reminders;
 pub mod survey;

@@ -115,3 +115,19 @@ fn stale_is_due_90_days_after_the_last_event_and_skips_a_leave() {
     assert_eq!(of(&on_leave, "2005-06-01", Kind::Stale), vec![]);
     assert_eq!(of(&on_leave, "2005-09-01", Kind::Stale), vec![("2005-05-11".into(), true)]);
 }
+
+#[test]
+fn outcomes_over_time_count_contacts_in_each_window() {
+    use spor_projections::outcomes::cohorts;
+    let mut p = started();
+    p.completed("2006-06-30", CompletedReason::WorkFullTime);
+    // 2 months (window 2006-07-30..2006-09-30): in work; 6 months: unreachable;
+    // 12 months (window 2007-05-30..2007-07-30): in education.
+    p.at("2006-08-20", EventBody::FollowUp(FollowUp { outcome: FollowUpOutcome::Work, channel: None, note: None }));
+    p.at("2006-12-30", EventBody::FollowUp(FollowUp { outcome: FollowUpOutcome::Unreachable, channel: None, note: None }));
+    p.at("2007-07-30", EventBody::FollowUp(FollowUp { outcome: FollowUpOutcome::Education, channel: None, note: None }));
+    let c = cohorts(&p.projections(), 2005, 2007);
+    assert_eq!(c.iter().map(|c| c.ended).collect::<Vec<_>>(), vec![0, 1, 0]);
+    assert_eq!(c[1].reached, [1, 0, 1]);
+    assert_eq!(c[1].work_or_education, [1, 0, 1]);
+}

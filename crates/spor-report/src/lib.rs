@@ -14,6 +14,7 @@ mod format;
 use std::fmt::Write;
 
 pub use format::{number, percent};
+use spor_projections::outcomes::{Cohort, POINTS};
 use spor_projections::publish::{PublishedRow, PublishedTables};
 
 /// What the report is made of.
@@ -27,6 +28,8 @@ pub struct ReportInput<'a> {
     /// The log's head when the report was made (sequence number, hash), so
     /// the figures can be reproduced.
     pub head: (u64, String),
+    /// Follow-up outcomes of each exit cohort up to the report's year.
+    pub cohorts: &'a [Cohort],
 }
 
 /// One figure: a section, a row code, a key, and the published value.
@@ -100,6 +103,15 @@ pub fn figures(input: &ReportInput<'_>) -> Vec<Figure> {
     }
     for key in ["one_year_jobseekers", "one_year_reached", "one_year_work_or_education", "one_year_not_reached", "one_year_pending"] {
         add("one_year", "national", key, f(t.nation.get(key)));
+    }
+    for c in input.cohorts {
+        let hide = |n: u64| (n > 0 && n <= input.suppressed_up_to).then_some(()).map_or(Some(n), |()| None);
+        let code = c.year.to_string();
+        add("outcomes", &code, "ended", f(hide(c.ended)));
+        for (i, m) in POINTS.iter().enumerate() {
+            add("outcomes", &code, &format!("reached_{m}"), f(hide(c.reached[i])));
+            add("outcomes", &code, &format!("work_or_education_{m}"), f(hide(c.work_or_education[i])));
+        }
     }
     for (rule, n) in input.findings {
         #[allow(clippy::cast_precision_loss)]
@@ -334,6 +346,35 @@ td.n,th.n{{text-align:right;font-variant-numeric:tabular-nums}} tr.average td{{f
         let _ = writeln!(h, "<tr><td>{label}</td>{}</tr>", cell("one_year", "national", key, t.nation.get(key)));
     }
     h.push_str("</tbody></table>\n");
+
+    // Follow-up outcomes over time.
+    h.push_str("\n<h2>Kontakt etter avslutning</h2>\n<p class=\"note\">For hvert avslutningsår (fullført eller stanset): hvor mange som ble nådd 2, 6 og 12 måneder etter, og hvor stor andel av dem som var i arbeid eller utdanning.</p>\n<table><thead><tr><th>År</th><th class=\"n\">Avsluttet</th>");
+    for m in POINTS {
+        let _ = write!(h, "<th class=\"n\">Nådd {m} mnd</th><th class=\"n\">Arbeid/utdanning {m} mnd</th><th class=\"n\">Andel</th>");
+    }
+    h.push_str("</tr></thead><tbody>\n");
+    let k = input.suppressed_up_to;
+    let hide = |n: u64| if n > 0 && n <= k { None } else { Some(n) };
+    let mut outcome_bars = Vec::new();
+    for c in input.cohorts {
+        let code = c.year.to_string();
+        let _ = write!(h, "<tr><td>{}</td>{}", c.year, cell("outcomes", &code, "ended", hide(c.ended)));
+        for (i, m) in POINTS.iter().enumerate() {
+            let (r, w) = (hide(c.reached[i]), hide(c.work_or_education[i]));
+            let s = share(w, r);
+            let _ = write!(
+                h,
+                "{}{}<td class=\"n\">{}</td>",
+                cell("outcomes", &code, &format!("reached_{m}"), r),
+                cell("outcomes", &code, &format!("work_or_education_{m}"), w),
+                s.map_or_else(|| ":".into(), percent)
+            );
+            outcome_bars.push((format!("{} etter {m} mnd", c.year), s.map(|s| s * 100.0), s.map_or_else(|| ":".into(), percent)));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody></table>\n");
+    h.push_str(&bars("Andel i arbeid eller utdanning blant dem som ble nådd", &outcome_bars, None));
 
     // Data quality.
     h.push_str("\n<h2>Datakvalitet per 31. desember</h2>\n<table><thead><tr><th>Funn</th><th class=\"n\">Antall</th></tr></thead><tbody>\n");

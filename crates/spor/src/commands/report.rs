@@ -44,12 +44,14 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
         ("unit_not_in_code_table", count(|r| matches!(r, LintRule::UnitNotInCodeTable))),
     ];
     let head = store.head();
+    let cohorts = spor_projections::outcomes::cohorts(&projections, args.year - 3, args.year);
     let input = ReportInput {
         year: args.year,
         tables: &tables,
         suppressed_up_to: up_to,
         findings: &summary,
         head: (head.seq, head.hash_hex()),
+        cohorts: &cohorts,
     };
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let html = args.out.join("report.html");
