@@ -16,13 +16,24 @@ pub fn d(s: &str) -> NaiveDate {
 /// A participant built event by event: unit 0301, recorded the day after.
 pub struct Person {
     pub id: ParticipantId,
+    pub unit: UnitCode,
     next: u128,
     pub events: Vec<Event>,
 }
 
 impl Person {
     pub fn new(n: u128) -> Self {
-        let mut p = Self { id: ParticipantId(Uuid::from_u128(0xA0 << 120 | n)), next: n << 16, events: Vec::new() };
+        Self::in_unit(n, "0301")
+    }
+
+    /// A participant of `unit`: registered, claimed and granted 24 months in January 2005.
+    pub fn in_unit(n: u128, unit: &str) -> Self {
+        let mut p = Self {
+            id: ParticipantId(Uuid::from_u128(0xA0 << 120 | n)),
+            unit: UnitCode::parse(unit).unwrap(),
+            next: n << 16,
+            events: Vec::new(),
+        };
         let birth = d("1980-05-05");
         let person = PersonNumber::parse(&(0..1000).find_map(|i| make_fodselsnummer(birth, i, 0)).unwrap()).unwrap();
         p.at("2005-01-03", EventBody::Registered(Registered { person, birth_date: None, basis: Basis::Asylum }));
@@ -41,7 +52,7 @@ impl Person {
         self.events.push(Event {
             id,
             participant: self.id,
-            unit: UnitCode::parse("0301").unwrap(),
+            unit: self.unit,
             date: d(date),
             recorded_at: DateTime::parse_from_rfc3339(recorded).unwrap().with_timezone(&Utc),
             by: Some("adviser-1".into()),
@@ -68,6 +79,16 @@ impl Person {
         let known_at = known_at.map(|t| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc));
         let s = survey(&p, &SurveyRequest { year, by: Grouping::National, known_at, as_of: d("2030-01-01") });
         s.total.answers
+    }
+
+    /// The events, each checked by the rules first, in recording order.
+    pub fn projections_events(&self) -> Vec<Event> {
+        let mut timeline = spor_domain::Timeline::new();
+        for (i, e) in self.events.iter().enumerate() {
+            timeline.admit(e, &spor_domain::Policy::default()).unwrap_or_else(|r| panic!("case is not a valid timeline: {r}"));
+            timeline.push(u64::try_from(i).unwrap() + 1, e.clone());
+        }
+        self.events.clone()
     }
 
     /// The events folded into projections, each checked by the rules first.
