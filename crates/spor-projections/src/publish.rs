@@ -183,29 +183,28 @@ pub struct PublishedTables {
     pub nation: PublishedRow,
 }
 
+/// Adds one row's counts into a sum.
+fn add_into(sum: &mut [u64; CELLS], v: &[u64; CELLS]) {
+    for (s, x) in sum.iter_mut().zip(v) {
+        *s += x;
+    }
+}
+
 /// Computes the suppression pattern over units, counties and nation together.
 pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u64) -> PublishedTables {
     let year_end = chrono::NaiveDate::from_ymd_opt(request.year, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
     let mut units: BTreeMap<UnitCode, [u64; CELLS]> = BTreeMap::new();
     for (_, unit, c) in contributions(projections, request.year, request.known_at, request.as_of) {
         let v = values(&c);
-        let sum = units.entry(unit).or_insert([0; CELLS]);
-        for i in 0..CELLS {
-            sum[i] += v[i];
-        }
+        add_into(units.entry(unit).or_insert([0; CELLS]), &v);
     }
     let mut counties: BTreeMap<CountyCode, [u64; CELLS]> = BTreeMap::new();
     for (u, v) in &units {
-        let sum = counties.entry(u.county()).or_insert([0; CELLS]);
-        for i in 0..CELLS {
-            sum[i] += v[i];
-        }
+        add_into(counties.entry(u.county()).or_insert([0; CELLS]), v);
     }
     let mut nation = [0u64; CELLS];
     for v in counties.values() {
-        for i in 0..CELLS {
-            nation[i] += v[i];
-        }
+        add_into(&mut nation, v);
     }
     // Units by size class: another grouping of the same units.
     let mut classes: BTreeMap<u8, [u64; CELLS]> = BTreeMap::new();
@@ -216,10 +215,7 @@ pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u6
         SizeClass::Large => 3,
     };
     for v in units.values() {
-        let sum = classes.entry(class_of(v)).or_insert([0; CELLS]);
-        for i in 0..CELLS {
-            sum[i] += v[i];
-        }
+        add_into(classes.entry(class_of(v)).or_insert([0; CELLS]), v);
     }
     // All rows in one list: units, counties, size classes, then the nation.
     let unit_keys: Vec<UnitCode> = units.keys().copied().collect();

@@ -47,6 +47,12 @@ pub struct Lint {
     pub late_exit_days: u32,
 }
 
+impl Lint {
+    pub fn limits(&self) -> spor_projections::lint::LintLimits {
+        spor_projections::lint::LintLimits { stale_days: self.stale_days, late_exit_days: self.late_exit_days }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Reminders {

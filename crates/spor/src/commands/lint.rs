@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::{NaiveDate, Utc};
 use comfy_table::Table;
 use spor_domain::UnitCode;
-use spor_projections::lint::{LintLimits, LintRule, findings};
+use spor_projections::lint::{LintRule, findings};
 
 use super::status::load;
 use super::{Access, open_store};
@@ -29,7 +29,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     let store = open_store(data, settings, Access::Existing)?;
     let projections = load(&store)?;
     let on = args.on.unwrap_or_else(|| Utc::now().date_naive());
-    let limits = LintLimits { stale_days: settings.lint.stale_days, late_exit_days: settings.lint.late_exit_days };
+    let limits = settings.lint.limits();
     let found = findings(&projections, on, args.unit, limits);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::{NaiveDate, Utc};
-use spor_projections::lint::{LintLimits, LintRule, findings};
+use spor_projections::lint::{LintRule, findings};
 use spor_projections::publish::publish_all;
 use spor_projections::survey::{Grouping, SurveyRequest};
 use spor_report::ReportInput;
@@ -33,7 +33,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     let up_to = settings.survey.suppress_up_to;
     let tables = publish_all(&projections, &request, up_to);
     let year_end = NaiveDate::from_ymd_opt(args.year, 12, 31).context("the year is out of range")?;
-    let limits = LintLimits { stale_days: settings.lint.stale_days, late_exit_days: settings.lint.late_exit_days };
+    let limits = settings.lint.limits();
     let found = findings(&projections, year_end, None, limits);
     let count = |pick: fn(&LintRule) -> bool| found.iter().filter(|f| pick(&f.rule)).count();
     let summary = [
