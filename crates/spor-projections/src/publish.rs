@@ -237,35 +237,27 @@ pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u6
             relations.push(r);
         }
     }
-    for k in &county_keys {
-        let members: Vec<usize> =
-            unit_keys.iter().enumerate().filter(|(_, u)| u.county() == *k).map(|(i, _)| i).collect();
+    // A grouping row is the sum of its member rows, cell by cell.
+    let mut sums = |total: usize, members: &[usize]| {
         for c in 0..CELLS {
-            let mut r = vec![(county_row(*k), c)];
+            let mut r = vec![(total, c)];
             r.extend(members.iter().map(|m| (*m, c)));
             relations.push(r);
         }
+    };
+    for k in &county_keys {
+        let members: Vec<usize> =
+            unit_keys.iter().enumerate().filter(|(_, u)| u.county() == *k).map(|(i, _)| i).collect();
+        sums(county_row(*k), &members);
     }
-    for c in 0..CELLS {
-        let mut r = vec![(nation_row, c)];
-        r.extend(county_keys.iter().map(|k| (county_row(*k), c)));
-        relations.push(r);
-    }
+    sums(nation_row, &county_keys.iter().map(|k| county_row(*k)).collect::<Vec<_>>());
     let unit_values: Vec<[u64; CELLS]> = units.values().copied().collect();
     for k in &class_keys {
         let members: Vec<usize> =
             unit_values.iter().enumerate().filter(|(_, v)| class_of(v) == *k).map(|(i, _)| i).collect();
-        for c in 0..CELLS {
-            let mut r = vec![(class_row(*k), c)];
-            r.extend(members.iter().map(|m| (*m, c)));
-            relations.push(r);
-        }
+        sums(class_row(*k), &members);
     }
-    for c in 0..CELLS {
-        let mut r = vec![(nation_row, c)];
-        r.extend(class_keys.iter().map(|k| (class_row(*k), c)));
-        relations.push(r);
-    }
+    sums(nation_row, &class_keys.iter().map(|k| class_row(*k)).collect::<Vec<_>>());
     let mut hidden = vec![[false; CELLS]; table.len()];
     for (row, v) in table.iter().enumerate() {
         for c in 0..CELLS {
