@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Each step that reports peak memory runs in a child process of its own
-//! (`spor import`, or this binary's `rebuild`), so its figure is its own.
+//! (`spor import`, or this binary's `warm`), so its figure is its own.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -45,8 +45,15 @@ enum Cmd {
         #[arg(long, default_value_t = 5)]
         seconds: u64,
     },
-    /// Open a data directory and rebuild status from its log (child step).
-    Rebuild {
+    /// Only the query steps of `all`, on a data directory `all` left behind
+    /// (or any other): warm and from a cold start.
+    Queries {
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Open a data directory, rebuild and settle the projections, then time
+    /// the queries on them (child step of `all` and `queries`).
+    Warm {
         #[arg(long)]
         data: PathBuf,
     },
@@ -55,21 +62,19 @@ enum Cmd {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Cmd::All { events, dir, seconds } => all(events, &dir, Duration::from_secs(seconds)),
-        Cmd::Rebuild { data } => {
-            let (elapsed, n, p) = rebuild(&data)?;
-            let rss = peak_rss_kib_self();
-            let (survey, unit, all) = queries(&p);
-            println!(
-                "{} {} {} {} {} {}",
-                elapsed.as_secs_f64(),
-                n,
-                rss,
-                survey.as_secs_f64(),
-                unit.as_secs_f64(),
-                all.as_secs_f64()
-            );
+        Cmd::Queries { data } => {
+            let rows = query_rows(&data)?;
+            print_table(&rows);
             Ok(())
         }
+        Cmd::Warm { data } => warm(&data),
+    }
+}
+
+fn print_table(rows: &[(String, String)]) {
+    println!("| measure | result |\n|---|---|");
+    for (k, v) in rows {
+        println!("| {k} | {v} |");
     }
 }
 
@@ -110,28 +115,14 @@ fn all(events: usize, dir: &Path, seconds: Duration) -> anyhow::Result<()> {
     let rate = n as f64 / took.as_secs_f64();
     rows.push((format!("import of {n} events ({} MB file)", size / 1_000_000), format!("{:.1} s = {rate:.0} events/s, peak RSS {} MB", took.as_secs_f64(), import_rss / 1024)));
 
-    let out = Command::new(std::env::current_exe()?).arg("rebuild").arg("--data").arg(&data).output()?;
-    if !out.status.success() {
-        bail!("rebuild failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    let text = String::from_utf8(out.stdout)?;
-    let parts: Vec<&str> = text.split_whitespace().collect();
-    let (secs, count, rss) = (parts[0].parse::<f64>()?, parts[1], parts[2].parse::<u64>()?);
-    rows.push((format!("open + rebuild status of {count} events"), format!("{secs:.2} s, peak RSS {} MB", rss / 1024)));
-    let ms = |i: usize| -> anyhow::Result<f64> { Ok(parts[i].parse::<f64>()? * 1000.0) };
-    rows.push((format!("national survey 2007, once open ({count} events)"), format!("{:.0} ms", ms(3)?)));
-    rows.push((format!("reminders of one unit (030101), once open ({count} events)"), format!("{:.1} ms", ms(4)?)));
-    rows.push((format!("reminders of every unit, once open ({count} events)"), format!("{:.0} ms", ms(5)?)));
+    rows.extend(query_rows(&data)?);
 
     let bytes = dir_size(&data)?;
     #[allow(clippy::cast_precision_loss)]
     let per_event = bytes as f64 / n as f64;
     rows.push(("bytes on disk per event".into(), format!("{per_event:.0} ({} MB for {n})", bytes / 1_000_000)));
 
-    println!("| measure | result |\n|---|---|");
-    for (k, v) in rows {
-        println!("| {k} | {v} |");
-    }
+    print_table(&rows);
     Ok(())
 }
 
@@ -222,24 +213,94 @@ fn write_demo_file(path: &Path, events: usize) -> anyhow::Result<usize> {
     Ok(n)
 }
 
-/// Times a national survey and the reminders of one unit and of all units
-/// on projections already folded.
-fn queries(p: &Projections) -> (Duration, Duration, Duration) {
+/// The query steps: the warm ones in a child process of their own (so its
+/// peak memory is its own), then each query as a fresh `spor` process would
+/// answer it from a cold start (open, fold, settle, answer).
+fn query_rows(data: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    let out = Command::new(std::env::current_exe()?).arg("warm").arg("--data").arg(data).output()?;
+    if !out.status.success() {
+        bail!("warm queries failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let mut rows: Vec<(String, String)> = String::from_utf8(out.stdout)?
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let spor = sibling("spor")?;
+    let report_dir = data.with_extension("report");
+    let cold: [(&str, Vec<String>); 3] = [
+        ("national survey 2007", "survey --year 2007 --by national --format json".split(' ').map(String::from).collect()),
+        (
+            "report 2007 (HTML + CSV)",
+            vec!["report".into(), "--year".into(), "2007".into(), "--out".into(), report_dir.display().to_string()],
+        ),
+        ("reminders of every unit on 2009-01-02", "followups --on 2009-01-02 --within 14 --format json".split(' ').map(String::from).collect()),
+    ];
+    for (what, args) in cold {
+        let started = Instant::now();
+        let out = Command::new(&spor).arg("--data").arg(data).args(&args).output()?;
+        let took = started.elapsed();
+        if !out.status.success() {
+            bail!("spor {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+        }
+        rows.push((format!("{what}, cold start (`spor` process)"), format!("{:.2} s", took.as_secs_f64())));
+    }
+    Ok(rows)
+}
+
+/// The median of `runs` timings of `f`.
+fn median(runs: usize, mut f: impl FnMut()) -> Duration {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[runs / 2]
+}
+
+/// Child step: opens, folds, settles, then times each query (the median of
+/// five runs) and prints `measure<TAB>result` lines.
+fn warm(data: &Path) -> anyhow::Result<()> {
     use spor_projections::reminders::{ReminderRules, list};
     use spor_projections::survey::{Grouping, SurveyRequest, survey};
-    let day = chrono::NaiveDate::from_ymd_opt(2008, 6, 2).expect("valid date");
-    let request = SurveyRequest { year: 2007, by: Grouping::National, known_at: None, as_of: day };
+    let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
+    let (elapsed, n, mut p) = rebuild(data)?;
+    println!("open + fold {n} events\t{:.2} s", elapsed.as_secs_f64());
     let start = Instant::now();
-    std::hint::black_box(survey(p, &request));
-    let survey_time = start.elapsed();
-    let unit = UnitCode::parse("030101").expect("valid unit");
+    p.settle(std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
+    println!("settle every timeline ({} participants)\t{:.2} s, peak RSS {} MB", p.participants(), start.elapsed().as_secs_f64(), peak_rss_kib_self() / 1024);
+
+    // "Today" for the log: the day after its latest event.
+    let statuses = p.statuses(None, chrono::NaiveDate::MAX);
+    let today = statuses.iter().filter_map(|s| s.last_event).max().context("an empty log")?.succ_opt().context("date")?;
+    let past = chrono::NaiveDate::from_ymd_opt(2008, 6, 2).expect("valid date");
+    let mut sizes: std::collections::BTreeMap<UnitCode, usize> = std::collections::BTreeMap::new();
+    for s in &statuses {
+        *sizes.entry(s.unit).or_default() += 1;
+    }
+    let (unit, size) = sizes.into_iter().max_by_key(|(_, n)| *n).context("no units")?;
+
+    let request = SurveyRequest { year: 2007, by: Grouping::National, known_at: None, as_of: today };
+    println!("national survey 2007, once open\t{}", ms(median(5, || { std::hint::black_box(survey(&p, &request)); })));
+    let request = SurveyRequest { by: Grouping::Unit, ..request };
+    println!("survey 2007 by unit, once open\t{}", ms(median(5, || { std::hint::black_box(survey(&p, &request)); })));
+    let report = median(5, || {
+        let g = spor_report::Gathered::from(&p, 2007, today, 4, spor_projections::lint::LintLimits { stale_days: 90, late_exit_days: 60 });
+        let input = g.input((n, String::new()));
+        std::hint::black_box((spor_report::html(&input), spor_report::csv(&input)));
+    });
+    println!("report 2007 (publication, findings, cohorts, HTML + CSV), once open\t{}", ms(report));
     let rules = ReminderRules::default();
-    let start = Instant::now();
-    std::hint::black_box(list(p, day, Some(unit), 14, &rules));
-    let unit_time = start.elapsed();
-    let start = Instant::now();
-    std::hint::black_box(list(p, day, None, 14, &rules));
-    (survey_time, unit_time, start.elapsed())
+    let one = median(5, || { std::hint::black_box(list(&p, today, Some(unit), 14, &rules)); });
+    println!("reminders of the largest unit ({unit}, {size} participants) on {today}, once open\t{}", ms(one));
+    let all = median(5, || { std::hint::black_box(list(&p, today, None, 14, &rules)); });
+    println!("reminders of every unit on {today}, once open\t{}", ms(all));
+    let one = median(5, || { std::hint::black_box(list(&p, past, Some(unit), 14, &rules)); });
+    println!("reminders of the largest unit on a past day ({past}), once open\t{}", ms(one));
+    Ok(())
 }
 
 /// Opens the store and folds every event into projections, as `spor status` does.
@@ -251,10 +312,7 @@ fn rebuild(data: &Path) -> anyhow::Result<(Duration, u64, Projections)> {
         p.apply(seq, e);
         Ok(())
     })?;
-    let day = chrono::NaiveDate::from_ymd_opt(2008, 12, 31).expect("valid date");
-    let rows = p.statuses(None, day);
     let elapsed = start.elapsed();
-    std::hint::black_box(rows);
     let n = p.events();
     Ok((elapsed, n, p))
 }

@@ -1,11 +1,19 @@
 //! Projections: what the log means, folded from its events.
 //!
 //! Holds the in-memory fold of every participant's timeline and the views
-//! read from it (current status now; reminders and the survey later).
+//! read from it: current status, reminders, the survey, lint findings.
 //!
 //! Never: I/O, the clock, configuration or logging. The date a view is taken
 //! on arrives as an argument. A projection kept incrementally must equal one
 //! rebuilt from the log; the tests check exactly that.
+//!
+//! Folding an event only appends it to its timeline and marks the timeline
+//! changed. [`Projections::settle`] then walks each changed timeline once,
+//! keeps what it means ([`Settled`]: its facts and its survey contribution
+//! per year) and moves the unit's survey sums by the difference. Views read
+//! the settled facts where they can and walk a timeline themselves where
+//! they cannot (a timeline changed since the last settle, a view of the
+//! past); both give the same answer, which the tests check.
 
 pub mod status;
 pub mod lint;
@@ -14,9 +22,35 @@ pub mod publish;
 pub mod reminders;
 pub mod survey;
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
+use chrono::NaiveDate;
+use spor_domain::timeline::Facts;
 use spor_domain::{Event, ParticipantId, Timeline, UnitCode};
+
+/// What a timeline means, kept from the last settle until an event joins it.
+#[derive(Debug, Clone)]
+pub struct Settled {
+    pub facts: Facts,
+    /// The latest `date` of any entry, retracted or not: views of a day on
+    /// or after it see every entry, so they may read `facts`.
+    pub latest_date: Option<NaiveDate>,
+    /// The latest `date` of an entry not retracted (a retraction counts).
+    pub last_event: Option<NaiveDate>,
+    part: survey::Part,
+}
+
+impl Settled {
+    fn of(timeline: &Timeline) -> Self {
+        let facts = timeline.facts();
+        let entries = timeline.entries();
+        let latest_date = entries.iter().map(|e| e.event.date).max();
+        let last_event = entries.iter().filter(|e| e.retracted_by.is_none()).map(|e| e.event.date).max();
+        let part = survey::Part::of(&facts);
+        Self { facts, latest_date, last_event, part }
+    }
+}
 
 /// Every participant's timeline, folded from the log in sequence order.
 #[derive(Debug, Default)]
@@ -27,6 +61,10 @@ pub struct Projections {
     by_unit: BTreeMap<UnitCode, Vec<ParticipantId>>,
     last_seq: u64,
     events: u64,
+    settled: HashMap<ParticipantId, Settled>,
+    /// Timelines an event joined since the last settle.
+    changed: HashSet<ParticipantId>,
+    sums: survey::Sums,
 }
 
 impl Projections {
@@ -44,7 +82,58 @@ impl Projections {
         if timeline.entries().is_empty() {
             self.by_unit.entry(event.unit).or_default().push(event.participant);
         }
+        self.changed.insert(event.participant);
         timeline.push(seq, event);
+    }
+
+    /// Walks every timeline changed since the last settle and keeps what it
+    /// means, so that views need not walk it again. The walks run on
+    /// `threads` threads (each timeline's walk is independent).
+    pub fn settle(&mut self, threads: usize) {
+        if self.changed.is_empty() {
+            return;
+        }
+        let changed: Vec<ParticipantId> = self.changed.drain().collect();
+        let timelines = &self.timelines;
+        let walk = |ps: &[ParticipantId]| -> Vec<Settled> {
+            ps.iter().map(|p| Settled::of(&timelines[p])).collect()
+        };
+        let threads = threads.clamp(1, 64);
+        let chunk = changed.len().div_ceil(threads).max(1);
+        let fresh: Vec<Settled> = if threads == 1 || changed.len() < 32 {
+            walk(&changed)
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = changed.chunks(chunk).map(|c| s.spawn(move || walk(c))).collect();
+                handles.into_iter().flat_map(|h| h.join().expect("a timeline walk does not panic")).collect()
+            })
+        };
+        for (p, new) in changed.into_iter().zip(fresh) {
+            let unit = self.timelines[&p].unit().expect("a timeline with an event has a unit");
+            if let Some(old) = self.settled.get(&p) {
+                self.sums.remove(unit, &old.part);
+            }
+            self.sums.add(unit, &new.part);
+            self.settled.insert(p, new);
+        }
+    }
+
+    /// Whether every timeline is settled (no event joined since the last settle).
+    pub fn is_settled(&self) -> bool {
+        self.changed.is_empty()
+    }
+
+    /// What a timeline means as last settled; `None` if an event joined it since.
+    pub fn settled(&self, p: ParticipantId) -> Option<&Settled> {
+        if self.changed.contains(&p) { None } else { self.settled.get(&p) }
+    }
+
+    /// A timeline's facts: the settled ones, or a fresh walk.
+    pub fn facts(&self, p: ParticipantId, t: &Timeline) -> Cow<'_, Facts> {
+        match self.settled(p) {
+            Some(s) => Cow::Borrowed(&s.facts),
+            None => Cow::Owned(t.facts()),
+        }
     }
 
     /// The last sequence number folded in.

@@ -49,7 +49,7 @@ pub fn findings(projections: &Projections, on: NaiveDate, unit: Option<UnitCode>
     let mut out = Vec::new();
     for (participant, timeline) in projections.timelines(unit) {
         let Some(unit) = timeline.unit() else { continue };
-        let facts = timeline.facts();
+        let facts = projections.facts(participant, timeline);
         if facts.registered.is_none() {
             continue;
         }

@@ -31,8 +31,8 @@ pub struct Cohort {
 /// the point's months (the window of the `post_exit` reminder).
 pub fn cohorts(projections: &Projections, first: i32, last: i32) -> Vec<Cohort> {
     let mut by_year: BTreeMap<i32, Cohort> = (first..=last).map(|y| (y, Cohort { year: y, ..Cohort::default() })).collect();
-    for (_, t) in projections.timelines(None) {
-        let f = t.facts();
+    for (p, t) in projections.timelines(None) {
+        let f = projections.facts(p, t);
         let Some(x) = &f.exit else { continue };
         if !matches!(x.exit.kind(), EventKind::Completed | EventKind::Stopped) {
             continue;

@@ -20,7 +20,7 @@ use serde::ser::SerializeMap;
 use spor_domain::{CountyCode, UnitCode};
 
 use crate::Projections;
-use crate::survey::{Contribution, Grouping, QUESTIONS, SizeClass, SurveyRequest, contributions};
+use crate::survey::{Contribution, Grouping, QUESTIONS, SizeClass, SurveyRequest, by_unit};
 
 /// Cells of a row beyond the 22 answers: counts the indicators publish.
 const EXTRA: [&str; 11] = [
@@ -193,11 +193,10 @@ fn add_into(sum: &mut [u64; CELLS], v: &[u64; CELLS]) {
 /// Computes the suppression pattern over units, counties and nation together.
 pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u64) -> PublishedTables {
     let year_end = chrono::NaiveDate::from_ymd_opt(request.year, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
-    let mut units: BTreeMap<UnitCode, [u64; CELLS]> = BTreeMap::new();
-    for (_, unit, c) in contributions(projections, request.year, request.known_at, request.as_of) {
-        let v = values(&c);
-        add_into(units.entry(unit).or_insert([0; CELLS]), &v);
-    }
+    let units: BTreeMap<UnitCode, [u64; CELLS]> = by_unit(projections, request.year, request.known_at, request.as_of)
+        .into_iter()
+        .map(|(u, c)| (u, values(&c)))
+        .collect();
     let mut counties: BTreeMap<CountyCode, [u64; CELLS]> = BTreeMap::new();
     for (u, v) in &units {
         add_into(counties.entry(u.county()).or_insert([0; CELLS]), v);

@@ -90,8 +90,20 @@ fn last_event(t: &Timeline, on: NaiveDate) -> Option<NaiveDate> {
 
 /// Every reminder of one participant open on `on`.
 pub fn open_on(participant: ParticipantId, t: &Timeline, on: NaiveDate, rules: &ReminderRules) -> Vec<Reminder> {
+    open_from(participant, t, &facts_on(t, on), last_event(t, on), on, rules)
+}
+
+/// The reminders of one participant open on `on`, from the facts that stand
+/// then and the latest event dated on or before it.
+fn open_from(
+    participant: ParticipantId,
+    t: &Timeline,
+    f: &Facts,
+    last_event: Option<NaiveDate>,
+    on: NaiveDate,
+    rules: &ReminderRules,
+) -> Vec<Reminder> {
     let Some(unit) = t.unit() else { return Vec::new() };
-    let f = facts_on(t, on);
     let mut out = Vec::new();
     let mut add = |kind, due: NaiveDate, months_after_exit| {
         out.push(Reminder { participant, unit, kind, due, overdue: due < on, months_after_exit });
@@ -121,7 +133,7 @@ pub fn open_on(participant: ParticipantId, t: &Timeline, on: NaiveDate, rules: &
                 add(Kind::PlannedEnd, end, None);
             }
             if !f.on_leave(on) {
-                if let Some(last) = last_event(t, on) {
+                if let Some(last) = last_event {
                     add(Kind::Stale, calendar::add_days(last, rules.stale_days), None);
                 }
             }
@@ -157,7 +169,11 @@ pub fn list(
     let horizon = calendar::add_days(on, within_days);
     let mut out: Vec<Reminder> = projections
         .timelines(unit)
-        .flat_map(|(p, t)| open_on(p, t, on, rules))
+        .flat_map(|(p, t)| match projections.settled(p) {
+            // Every entry is dated on or before the day: what was settled stands.
+            Some(s) if s.latest_date.is_none_or(|d| d <= on) => open_from(p, t, &s.facts, s.last_event, on, rules),
+            _ => open_on(p, t, on, rules),
+        })
         .filter(|r| r.due <= horizon)
         .collect();
     out.sort_by(|a, b| (a.due, a.unit, a.participant, a.kind).cmp(&(b.due, b.unit, b.participant, b.kind)));

@@ -68,8 +68,11 @@ pub struct Status {
 
 /// The status of one timeline on `on`.
 pub fn status_of(participant: ParticipantId, timeline: &Timeline, on: NaiveDate) -> Option<Status> {
+    status_from(participant, timeline, &timeline.facts(), on)
+}
+
+fn status_from(participant: ParticipantId, timeline: &Timeline, facts: &Facts, on: NaiveDate) -> Option<Status> {
     let unit = timeline.unit()?;
-    let facts = timeline.facts();
     // A stream whose registration was retracted has no participant in it.
     facts.registered?;
     let state = state_of(&facts, on);
@@ -113,12 +116,13 @@ impl Projections {
     /// unit and then participant.
     pub fn statuses(&self, unit: Option<UnitCode>, on: NaiveDate) -> Vec<Status> {
         let mut v: Vec<Status> =
-            self.timelines(unit).filter_map(|(p, t)| status_of(p, t, on)).collect();
+            self.timelines(unit).filter_map(|(p, t)| status_from(p, t, &self.facts(p, t), on)).collect();
         v.sort_by_key(|a| (a.unit, a.participant));
         v
     }
 
     pub fn status(&self, participant: ParticipantId, on: NaiveDate) -> Option<Status> {
-        status_of(participant, self.timeline(participant)?, on)
+        let t = self.timeline(participant)?;
+        status_from(participant, t, &self.facts(participant, t), on)
     }
 }

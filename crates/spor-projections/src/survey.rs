@@ -9,7 +9,7 @@
 //! row because they hold for every participant (the tests check both).
 
 use std::collections::BTreeMap;
-use std::ops::AddAssign;
+use std::ops::{AddAssign, SubAssign};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
@@ -124,32 +124,23 @@ impl Answers {
     }
 }
 
-impl AddAssign for Answers {
-    fn add_assign(&mut self, o: Self) {
-        self.q1 += o.q1;
-        self.q2 += o.q2;
-        self.q3 += o.q3;
-        self.q4 += o.q4;
-        self.q5 += o.q5;
-        self.q6 += o.q6;
-        self.q7a += o.q7a;
-        self.q7b += o.q7b;
-        self.q7c += o.q7c;
-        self.q8a += o.q8a;
-        self.q8b += o.q8b;
-        self.q9a += o.q9a;
-        self.q9b += o.q9b;
-        self.q10a += o.q10a;
-        self.q11a += o.q11a;
-        self.q11b += o.q11b;
-        self.q12a += o.q12a;
-        self.q12b += o.q12b;
-        self.q12c += o.q12c;
-        self.q13a += o.q13a;
-        self.q13b += o.q13b;
-        self.q13c += o.q13c;
-    }
+/// `+=` and `-=` field by field (the sums a settle keeps move both ways).
+macro_rules! field_ops {
+    ($t:ty; $($f:ident),+) => {
+        impl AddAssign for $t {
+            fn add_assign(&mut self, o: Self) {
+                $(self.$f += o.$f;)+
+            }
+        }
+        impl SubAssign for $t {
+            fn sub_assign(&mut self, o: Self) {
+                $(self.$f -= o.$f;)+
+            }
+        }
+    };
 }
+
+field_ops!(Answers; q1, q2, q3, q4, q5, q6, q7a, q7b, q7c, q8a, q8b, q9a, q9b, q10a, q11a, q11b, q12a, q12b, q12c, q13a, q13b, q13c);
 
 /// A unit's size by participants in the year (q1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -280,15 +271,8 @@ pub struct OneYear {
     pub pending: u64,
 }
 
-impl AddAssign for OneYear {
-    fn add_assign(&mut self, o: Self) {
-        self.jobseekers += o.jobseekers;
-        self.reached += o.reached;
-        self.work_or_education += o.work_or_education;
-        self.not_reached += o.not_reached;
-        self.pending += o.pending;
-    }
-}
+field_ops!(OneYear; jobseekers, reached, work_or_education, not_reached, pending);
+field_ops!(Contribution; answers, any_support, one_year);
 
 impl OneYear {
     /// work_or_education / jobseekers, against the 30 % target; `None` with no job seekers.
@@ -301,30 +285,66 @@ impl OneYear {
 /// The ministry's target for the one-year result.
 pub const TARGET_ONE_YEAR: f64 = 0.3;
 
-/// The one-year part of a participant's contribution for an exit in `year`.
-fn one_year(f: &Facts, year: i32, as_of: NaiveDate) -> OneYear {
+/// Where a job seeker who ended stands on the one-year indicator, apart from
+/// the day asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    WorkOrEducation,
+    /// Reached, in something else.
+    Reached,
+    /// Only `unreachable` contacts in the window.
+    NotReached,
+    /// No contact in the window, which closes on `until`: pending while it
+    /// is open, not reached after.
+    NoContact { until: NaiveDate },
+}
+
+/// The exit year and the one-year standing of a participant who ended as a
+/// job seeker (main activity wage subsidy, NAV measure or other measure).
+fn reach(f: &Facts) -> Option<(i32, Reach)> {
     use spor_domain::event::FollowUpOutcome as O;
-    let mut o = OneYear::default();
-    let Some(x) = f.exit.as_ref().filter(|x| x.date.year() == year) else { return o };
+    let x = f.exit.as_ref()?;
     if !matches!(x.exit.main_activity(), Some(MainActivity::WageSubsidy | MainActivity::NavMeasure | MainActivity::OtherMeasure)) {
-        return o;
+        return None;
     }
-    o.jobseekers = 1;
     // The contact that answers the 12-month reminder: within a month either side.
     let due = calendar::add_months(x.date, 12);
     let (from, until) = (calendar::sub_months(due, 1), calendar::add_months(due, 1));
     let outcomes: Vec<O> = f.follow_ups.iter().filter(|(d, _)| from <= *d && *d <= until).map(|(_, u)| u.outcome).collect();
-    if outcomes.iter().any(|u| matches!(u, O::Work | O::Education)) {
-        o.reached = 1;
-        o.work_or_education = 1;
+    let r = if outcomes.iter().any(|u| matches!(u, O::Work | O::Education)) {
+        Reach::WorkOrEducation
     } else if outcomes.iter().any(|u| *u != O::Unreachable) {
-        o.reached = 1;
-    } else if outcomes.is_empty() && until >= as_of {
-        o.pending = 1;
+        Reach::Reached
+    } else if outcomes.is_empty() {
+        Reach::NoContact { until }
     } else {
-        o.not_reached = 1;
+        Reach::NotReached
+    };
+    Some((x.date.year(), r))
+}
+
+impl Reach {
+    fn on(self, as_of: NaiveDate) -> OneYear {
+        let mut o = OneYear { jobseekers: 1, ..OneYear::default() };
+        match self {
+            Self::WorkOrEducation => {
+                o.reached = 1;
+                o.work_or_education = 1;
+            }
+            Self::Reached => o.reached = 1,
+            Self::NoContact { until } if until >= as_of => o.pending = 1,
+            Self::NotReached | Self::NoContact { .. } => o.not_reached = 1,
+        }
+        o
     }
-    o
+}
+
+/// The one-year part of a participant's contribution for an exit in `year`.
+fn one_year(f: &Facts, year: i32, as_of: NaiveDate) -> OneYear {
+    match reach(f) {
+        Some((y, r)) if y == year => r.on(as_of),
+        _ => OneYear::default(),
+    }
 }
 
 /// The facts of a timeline as the survey may count them.
@@ -425,23 +445,181 @@ pub fn contributions(
     out
 }
 
+/// A participant's contribution to every year's survey, kept by a settle
+/// (see [`Projections::settle`]). The one-year part is kept apart from the
+/// day it is taken on.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Part {
+    /// Each year from the start to the exit (without an exit: to the year
+    /// of the last dated fact), with what the participant adds to it.
+    years: Vec<(i32, Contribution)>,
+    /// Without an exit: what each year from this one on gets (nothing
+    /// dated changes after the last dated fact).
+    steady: Option<(i32, Contribution)>,
+    one_year: Option<(i32, Reach)>,
+}
+
+impl Part {
+    pub(crate) fn of(f: &Facts) -> Self {
+        let Some(start) = f.started else { return Self::default() };
+        let first = start.year();
+        let mut part = Self { one_year: reach(f), ..Self::default() };
+        let last = match &f.exit {
+            Some(x) => x.date.year(),
+            None => {
+                let leaves = f.leaves.iter().map(|l| l.period.to.year());
+                let dated = [f.last_date.map(|d| d.year())].into_iter().flatten().chain(leaves);
+                let last = dated.fold(first, i32::max);
+                part.steady = Some((last + 1, contribution(f, last + 1)));
+                last
+            }
+        };
+        for year in first..=last.max(first) {
+            let c = contribution(f, year);
+            if c != Contribution::default() {
+                part.years.push((year, c));
+            }
+        }
+        part
+    }
+
+    /// What the participant adds to `year`, the one-year part taken on `as_of`.
+    #[cfg(test)]
+    fn on(&self, year: i32, as_of: NaiveDate) -> Contribution {
+        let mut c = match (self.years.iter().find(|(y, _)| *y == year), self.steady) {
+            (Some((_, c)), _) => *c,
+            (None, Some((from, c))) if year >= from => c,
+            _ => Contribution::default(),
+        };
+        if let Some((_, r)) = self.one_year.filter(|(y, _)| *y == year) {
+            c.one_year = r.on(as_of);
+        }
+        c
+    }
+}
+
+/// The one-year sums of one unit and exit year.
+#[derive(Debug, Clone, Default)]
+struct Reaches {
+    /// Every job seeker except those without a contact, who are in `waiting`.
+    settled: OneYear,
+    /// Job seekers without a contact, by the day their window closes.
+    waiting: BTreeMap<NaiveDate, u64>,
+}
+
+/// One unit's sums of its participants' [`Part`]s.
+#[derive(Debug, Clone, Default)]
+struct UnitSums {
+    years: BTreeMap<i32, Contribution>,
+    /// Summed steady contributions, by the year they begin.
+    steady: BTreeMap<i32, Contribution>,
+    one_year: BTreeMap<i32, Reaches>,
+}
+
+/// Every unit's survey sums, moved by each settle.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Sums {
+    units: BTreeMap<UnitCode, UnitSums>,
+}
+
+impl Sums {
+    pub(crate) fn add(&mut self, unit: UnitCode, part: &Part) {
+        let s = self.units.entry(unit).or_default();
+        for (y, c) in &part.years {
+            *s.years.entry(*y).or_default() += *c;
+        }
+        if let Some((y, c)) = part.steady {
+            *s.steady.entry(y).or_default() += c;
+        }
+        if let Some((y, r)) = part.one_year {
+            let sums = s.one_year.entry(y).or_default();
+            match r {
+                Reach::NoContact { until } => {
+                    sums.settled.jobseekers += 1;
+                    *sums.waiting.entry(until).or_default() += 1;
+                }
+                other => sums.settled += other.on(NaiveDate::MIN),
+            }
+        }
+    }
+
+    pub(crate) fn remove(&mut self, unit: UnitCode, part: &Part) {
+        let s = self.units.get_mut(&unit).expect("a part removed was added to its unit");
+        for (y, c) in &part.years {
+            *s.years.get_mut(y).expect("added before") -= *c;
+        }
+        if let Some((y, c)) = part.steady {
+            *s.steady.get_mut(&y).expect("added before") -= c;
+        }
+        if let Some((y, r)) = part.one_year {
+            let sums = s.one_year.get_mut(&y).expect("added before");
+            match r {
+                Reach::NoContact { until } => {
+                    sums.settled.jobseekers -= 1;
+                    let n = sums.waiting.get_mut(&until).expect("added before");
+                    *n -= 1;
+                    if *n == 0 {
+                        sums.waiting.remove(&until);
+                    }
+                }
+                other => sums.settled -= other.on(NaiveDate::MIN),
+            }
+        }
+    }
+
+    /// One unit's contribution to the survey of `year`, the one-year part taken on `as_of`.
+    fn of(s: &UnitSums, year: i32, as_of: NaiveDate) -> Contribution {
+        let mut c = s.years.get(&year).copied().unwrap_or_default();
+        for st in s.steady.range(..=year).map(|(_, c)| *c) {
+            c += st;
+        }
+        if let Some(r) = s.one_year.get(&year) {
+            let mut o = r.settled;
+            let pending: u64 = r.waiting.range(as_of..).map(|(_, n)| n).sum();
+            let closed: u64 = r.waiting.range(..as_of).map(|(_, n)| n).sum();
+            o.pending += pending;
+            o.not_reached += closed;
+            c.one_year = o;
+        }
+        c
+    }
+}
+
+/// Every unit's summed contribution to the survey of `year` (units that
+/// contribute nothing are left out). Read from the settled sums when every
+/// timeline is settled and the whole log counts; otherwise summed from a
+/// walk of every timeline. Both give the same sums (tests/rebuild.rs).
+pub fn by_unit(
+    projections: &Projections,
+    year: i32,
+    known_at: Option<DateTime<Utc>>,
+    as_of: NaiveDate,
+) -> BTreeMap<UnitCode, Contribution> {
+    let mut units: BTreeMap<UnitCode, Contribution> = BTreeMap::new();
+    if known_at.is_none() && projections.is_settled() {
+        for (u, s) in &projections.sums.units {
+            let c = Sums::of(s, year, as_of);
+            if c != Contribution::default() {
+                units.insert(*u, c);
+            }
+        }
+    } else {
+        for (_, unit, c) in contributions(projections, year, known_at, as_of) {
+            *units.entry(unit).or_default() += c;
+        }
+    }
+    units
+}
+
 /// The survey of a year, grouped as asked.
 pub fn survey(projections: &Projections, request: &SurveyRequest) -> Survey {
     let in_year = NaiveDate::from_ymd_opt(request.year, 12, 31).unwrap_or(NaiveDate::MAX);
-    let mut units: BTreeMap<UnitCode, Contribution> = BTreeMap::new();
-    for (_, unit, c) in contributions(projections, request.year, request.known_at, request.as_of) {
-        let sum = units.entry(unit).or_default();
-        sum.answers += c.answers;
-        sum.any_support += c.any_support;
-        sum.one_year += c.one_year;
-    }
+    let units = by_unit(projections, request.year, request.known_at, request.as_of);
     let unknown_units: Vec<String> =
         units.keys().filter(|u| u.name_on(in_year).is_none()).map(ToString::to_string).collect();
     let mut total = Contribution::default();
     for c in units.values() {
-        total.answers += c.answers;
-        total.any_support += c.any_support;
-        total.one_year += c.one_year;
+        total += *c;
     }
     let rows: Vec<Row> = match request.by {
         Grouping::Unit => units
@@ -457,10 +635,7 @@ pub fn survey(projections: &Projections, request: &SurveyRequest) -> Survey {
         Grouping::County => {
             let mut counties: BTreeMap<CountyCode, Contribution> = BTreeMap::new();
             for (u, c) in &units {
-                let sum = counties.entry(u.county()).or_default();
-                sum.answers += c.answers;
-                sum.any_support += c.any_support;
-                sum.one_year += c.one_year;
+                *counties.entry(u.county()).or_default() += *c;
             }
             counties
                 .iter()
@@ -655,5 +830,32 @@ fn near_miss(f: &Facts, a: &Answers, year: i32, key: &str) -> Option<WhyNot> {
             Some(WhyNot::CountedUnder { key: other })
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A settle keeps each participant's contribution for a few years and a
+    /// steady one for every year after: that must equal the contribution
+    /// computed for any year, long before and long after the dates in the log.
+    #[test]
+    fn a_kept_part_gives_every_years_contribution() {
+        for seed in 0..4 {
+            let events = spor_demo::generate(&spor_demo::DemoSpec { participants: 300, seed });
+            let mut p = Projections::new();
+            for (i, e) in events.into_iter().enumerate() {
+                p.apply(u64::try_from(i).expect("small") + 1, e);
+            }
+            let as_of = NaiveDate::from_ymd_opt(2009, 3, 1).expect("a date");
+            for (_, t) in p.timelines(None) {
+                let f = t.facts();
+                let part = Part::of(&f);
+                for year in 1990..2060 {
+                    assert_eq!(part.on(year, as_of), contribution_on(&f, year, as_of), "{year}: {f:?}");
+                }
+            }
+        }
     }
 }

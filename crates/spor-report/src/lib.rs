@@ -14,8 +14,12 @@ mod format;
 use std::fmt::Write;
 
 pub use format::{number, percent};
-use spor_projections::outcomes::{Cohort, POINTS};
-use spor_projections::publish::{PublishedRow, PublishedTables};
+use chrono::NaiveDate;
+use spor_projections::Projections;
+use spor_projections::lint::{LintLimits, LintRule, findings};
+use spor_projections::outcomes::{Cohort, POINTS, cohorts};
+use spor_projections::publish::{PublishedRow, PublishedTables, publish_all};
+use spor_projections::survey::{Grouping, SurveyRequest};
 
 /// What the report is made of.
 pub struct ReportInput<'a> {
@@ -30,6 +34,50 @@ pub struct ReportInput<'a> {
     pub head: (u64, String),
     /// Follow-up outcomes of each exit cohort up to the report's year.
     pub cohorts: &'a [Cohort],
+}
+
+/// The projections' part of a report: the tables published together, the
+/// data-quality findings as of 31 December, and the follow-up cohorts of the
+/// report's year and the three before it.
+pub struct Gathered {
+    pub year: i32,
+    pub tables: PublishedTables,
+    pub suppressed_up_to: u64,
+    pub findings: Vec<(&'static str, usize)>,
+    pub cohorts: Vec<Cohort>,
+}
+
+impl Gathered {
+    /// Reads the report's figures of `year` from `projections`; the one-year
+    /// indicator is taken on `as_of`.
+    pub fn from(projections: &Projections, year: i32, as_of: NaiveDate, up_to: u64, limits: LintLimits) -> Self {
+        let request = SurveyRequest { year, by: Grouping::County, known_at: None, as_of };
+        let tables = publish_all(projections, &request, up_to);
+        let year_end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(NaiveDate::MAX);
+        let found = findings(projections, year_end, None, limits);
+        let count = |pick: fn(&LintRule) -> bool| found.iter().filter(|f| pick(&f.rule)).count();
+        let findings = vec![
+            ("past_planned_end", count(|r| matches!(r, LintRule::PastPlannedEnd { .. }))),
+            ("no_event_for", count(|r| matches!(r, LintRule::NoEventFor { .. }))),
+            ("exit_recorded_late", count(|r| matches!(r, LintRule::ExitRecordedLate { .. }))),
+            ("leave_without_return", count(|r| matches!(r, LintRule::LeaveWithoutReturn { .. }))),
+            ("unit_not_in_code_table", count(|r| matches!(r, LintRule::UnitNotInCodeTable))),
+        ];
+        let cohorts = cohorts(projections, year - 3, year);
+        Self { year, tables, suppressed_up_to: up_to, findings, cohorts }
+    }
+
+    /// The report's input, with the log's head (sequence number, hash).
+    pub fn input(&self, head: (u64, String)) -> ReportInput<'_> {
+        ReportInput {
+            year: self.year,
+            tables: &self.tables,
+            suppressed_up_to: self.suppressed_up_to,
+            findings: &self.findings,
+            head,
+            cohorts: &self.cohorts,
+        }
+    }
 }
 
 /// One figure: a section, a row code, a key, and the published value.

@@ -27,7 +27,7 @@ pub struct Args {
     format: Format,
 }
 
-/// Folds the whole log into projections.
+/// Folds the whole log into projections and settles every timeline.
 pub fn load(store: &dyn EventStore) -> anyhow::Result<Projections> {
     let started = Instant::now();
     let mut p = Projections::new();
@@ -36,6 +36,9 @@ pub fn load(store: &dyn EventStore) -> anyhow::Result<Projections> {
         Ok(())
     })?;
     tracing::info!(events = p.events(), elapsed_ms = started.elapsed().as_millis(), "projections rebuilt from the log");
+    let started = Instant::now();
+    p.settle(std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
+    tracing::info!(participants = p.participants(), elapsed_ms = started.elapsed().as_millis(), "timelines settled");
     Ok(p)
 }
 
