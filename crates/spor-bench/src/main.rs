@@ -266,7 +266,7 @@ fn median(runs: usize, mut f: impl FnMut()) -> Duration {
 fn warm(data: &Path) -> anyhow::Result<()> {
     use spor_projections::reminders::{ReminderRules, list};
     use spor_projections::survey::{Grouping, SurveyRequest, survey};
-    let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
+    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
     let (elapsed, n, mut p) = rebuild(data)?;
     println!("open + fold {n} events\t{:.2} s", elapsed.as_secs_f64());
     let start = Instant::now();

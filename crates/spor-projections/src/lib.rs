@@ -10,7 +10,8 @@
 //! Folding an event only appends it to its timeline and marks the timeline
 //! changed. [`Projections::settle`] then walks each changed timeline once,
 //! keeps what it means ([`Settled`]: its facts and its survey contribution
-//! per year) and moves the unit's survey sums by the difference. Views read
+//! per year) and moves the unit's survey sums by the difference, and files
+//! its reminders under the last day one of them can be open. Views read
 //! the settled facts where they can and walk a timeline themselves where
 //! they cannot (a timeline changed since the last settle, a view of the
 //! past); both give the same answer, which the tests check.
@@ -42,13 +43,14 @@ pub struct Settled {
 }
 
 impl Settled {
-    fn of(timeline: &Timeline) -> Self {
+    fn of(timeline: &Timeline) -> (Self, reminders::Watch) {
         let facts = timeline.facts();
         let entries = timeline.entries();
         let latest_date = entries.iter().map(|e| e.event.date).max();
         let last_event = entries.iter().filter(|e| e.retracted_by.is_none()).map(|e| e.event.date).max();
         let part = survey::Part::of(&facts);
-        Self { facts, latest_date, last_event, part }
+        let watch = reminders::Watch::of(&facts, last_event, latest_date);
+        (Self { facts, latest_date, last_event, part }, watch)
     }
 }
 
@@ -65,6 +67,7 @@ pub struct Projections {
     /// Timelines an event joined since the last settle.
     changed: HashSet<ParticipantId>,
     sums: survey::Sums,
+    watches: reminders::Watches,
 }
 
 impl Projections {
@@ -95,12 +98,12 @@ impl Projections {
         }
         let changed: Vec<ParticipantId> = self.changed.drain().collect();
         let timelines = &self.timelines;
-        let walk = |ps: &[ParticipantId]| -> Vec<Settled> {
+        let walk = |ps: &[ParticipantId]| -> Vec<(Settled, reminders::Watch)> {
             ps.iter().map(|p| Settled::of(&timelines[p])).collect()
         };
         let threads = threads.clamp(1, 64);
         let chunk = changed.len().div_ceil(threads).max(1);
-        let fresh: Vec<Settled> = if threads == 1 || changed.len() < 32 {
+        let fresh: Vec<(Settled, reminders::Watch)> = if threads == 1 || changed.len() < 32 {
             walk(&changed)
         } else {
             std::thread::scope(|s| {
@@ -108,12 +111,13 @@ impl Projections {
                 handles.into_iter().flat_map(|h| h.join().expect("a timeline walk does not panic")).collect()
             })
         };
-        for (p, new) in changed.into_iter().zip(fresh) {
+        for (p, (new, watch)) in changed.into_iter().zip(fresh) {
             let unit = self.timelines[&p].unit().expect("a timeline with an event has a unit");
             if let Some(old) = self.settled.get(&p) {
                 self.sums.remove(unit, &old.part);
             }
             self.sums.add(unit, &new.part);
+            self.watches.set(unit, p, watch);
             self.settled.insert(p, new);
         }
     }

@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use spor_domain::event::EventKind;
 use spor_domain::timeline::{Entry, Facts};
+use spor_domain::calendar::LeaveSpan;
 use spor_domain::{ParticipantId, Timeline, UnitCode, calendar};
 
 use crate::Projections;
@@ -88,26 +89,31 @@ fn last_event(t: &Timeline, on: NaiveDate) -> Option<NaiveDate> {
     t.entries().iter().filter(|e| e.retracted_by.is_none() && e.event.date <= on).map(|e| e.event.date).max()
 }
 
-/// Every reminder of one participant open on `on`.
-pub fn open_on(participant: ParticipantId, t: &Timeline, on: NaiveDate, rules: &ReminderRules) -> Vec<Reminder> {
-    open_from(participant, t, &facts_on(t, on), last_event(t, on), on, rules)
+/// When a reminder whose rule has opened it stands open, given the day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum When {
+    Always,
+    /// `stale`: not while the participant is on leave.
+    OffLeave,
+    /// `post_exit`: only within its window.
+    Within { from: NaiveDate, until: NaiveDate },
 }
 
-/// The reminders of one participant open on `on`, from the facts that stand
-/// then and the latest event dated on or before it.
-fn open_from(
-    participant: ParticipantId,
-    t: &Timeline,
-    f: &Facts,
-    last_event: Option<NaiveDate>,
-    on: NaiveDate,
-    rules: &ReminderRules,
-) -> Vec<Reminder> {
-    let Some(unit) = t.unit() else { return Vec::new() };
+/// A reminder the facts have opened and nothing has answered, before the
+/// day asked about is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Candidate {
+    kind: Kind,
+    due: NaiveDate,
+    months_after_exit: Option<u32>,
+    when: When,
+}
+
+/// The reminders the facts open and leave unanswered; `last_event` is the
+/// latest event the `stale` rule counts from.
+fn candidates(f: &Facts, last_event: Option<NaiveDate>, rules: &ReminderRules) -> Vec<Candidate> {
     let mut out = Vec::new();
-    let mut add = |kind, due: NaiveDate, months_after_exit| {
-        out.push(Reminder { participant, unit, kind, due, overdue: due < on, months_after_exit });
-    };
+    let mut add = |kind, due, months_after_exit, when| out.push(Candidate { kind, due, months_after_exit, when });
     if f.registered.is_none() {
         return out;
     }
@@ -123,19 +129,17 @@ fn open_from(
                     .iter()
                     .any(|o| o.period.from > l.period.from && o.period.from <= calendar::add_days(l.period.to, 1));
                 if !returned && !continued {
-                    add(Kind::LeaveEnds, calendar::add_days(l.period.to, 1), None);
+                    add(Kind::LeaveEnds, calendar::add_days(l.period.to, 1), None, When::Always);
                 }
             }
             if let Some(end) = f.planned_end() {
                 if f.handovers.is_empty() {
-                    add(Kind::NavHandover, calendar::sub_months(end, rules.nav_handover_months_before), None);
+                    add(Kind::NavHandover, calendar::sub_months(end, rules.nav_handover_months_before), None, When::Always);
                 }
-                add(Kind::PlannedEnd, end, None);
+                add(Kind::PlannedEnd, end, None, When::Always);
             }
-            if !f.on_leave(on) {
-                if let Some(last) = last_event {
-                    add(Kind::Stale, calendar::add_days(last, rules.stale_days), None);
-                }
+            if let Some(last) = last_event {
+                add(Kind::Stale, calendar::add_days(last, rules.stale_days), None, When::OffLeave);
             }
         }
         Some(x) if matches!(x.exit.kind(), EventKind::Completed | EventKind::Stopped) => {
@@ -143,12 +147,9 @@ fn open_from(
                 let due = calendar::add_months(x.date, months);
                 let from = calendar::sub_months(due, rules.post_exit_window_months);
                 let until = calendar::add_months(due, rules.post_exit_window_months);
-                if on < from || on > until {
-                    continue;
-                }
                 let answered = f.follow_ups.iter().any(|(d, _)| from <= *d && *d <= until);
                 if !answered {
-                    add(Kind::PostExit, due, Some(months));
+                    add(Kind::PostExit, due, Some(months), When::Within { from, until });
                 }
             }
         }
@@ -157,8 +158,115 @@ fn open_from(
     out
 }
 
+/// The candidates open on `on`.
+fn open_of<'a>(
+    participant: ParticipantId,
+    unit: UnitCode,
+    candidates: &'a [Candidate],
+    spans: &'a [LeaveSpan],
+    on: NaiveDate,
+) -> impl Iterator<Item = Reminder> + 'a {
+    candidates
+        .iter()
+        .filter(move |c| match c.when {
+            When::Always => true,
+            When::OffLeave => !spans.iter().any(|s| s.covers(on)),
+            When::Within { from, until } => from <= on && on <= until,
+        })
+        .map(move |c| Reminder {
+            participant,
+            unit,
+            kind: c.kind,
+            due: c.due,
+            overdue: c.due < on,
+            months_after_exit: c.months_after_exit,
+        })
+}
+
+/// Every reminder of one participant open on `on`.
+pub fn open_on(participant: ParticipantId, t: &Timeline, on: NaiveDate, rules: &ReminderRules) -> Vec<Reminder> {
+    let Some(unit) = t.unit() else { return Vec::new() };
+    let f = facts_on(t, on);
+    let c = candidates(&f, last_event(t, on), rules);
+    open_of(participant, unit, &c, &f.leave_spans(), on).collect()
+}
+
+/// One participant's reminders as a settle keeps them for the default
+/// rules: what could be open on any day on or after the latest event.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Watch {
+    candidates: Vec<Candidate>,
+    spans: Vec<LeaveSpan>,
+    /// The latest `date` of any entry: a day before it sees fewer events,
+    /// so the timeline is walked for it instead.
+    latest_date: Option<NaiveDate>,
+    /// After this day nothing can be open: the latest window's end, the
+    /// day before `latest_date`, or `NaiveDate::MAX` while in the programme.
+    until: NaiveDate,
+}
+
+impl Watch {
+    pub(crate) fn of(f: &Facts, last_event: Option<NaiveDate>, latest_date: Option<NaiveDate>) -> Self {
+        let candidates = candidates(f, last_event, &ReminderRules::default());
+        let open_until = candidates
+            .iter()
+            .map(|c| match c.when {
+                When::Within { until, .. } => until,
+                When::Always | When::OffLeave => NaiveDate::MAX,
+            })
+            .max();
+        let before_latest = latest_date.and_then(|d| d.pred_opt());
+        let until = open_until.max(before_latest).unwrap_or(NaiveDate::MIN);
+        Self { candidates, spans: f.leave_spans(), latest_date, until }
+    }
+}
+
+/// The participants of each unit by the last day a reminder of theirs can
+/// be open (see [`Watch`]), moved by each settle.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Watches {
+    units: std::collections::BTreeMap<UnitCode, UnitWatches>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct UnitWatches {
+    by_until: std::collections::BTreeMap<NaiveDate, std::collections::HashMap<ParticipantId, Watch>>,
+    until_of: std::collections::HashMap<ParticipantId, NaiveDate>,
+}
+
+impl Watches {
+    pub(crate) fn set(&mut self, unit: UnitCode, p: ParticipantId, w: Watch) {
+        let u = self.units.entry(unit).or_default();
+        if let Some(old) = u.until_of.insert(p, w.until)
+            && let Some(at) = u.by_until.get_mut(&old)
+        {
+            at.remove(&p);
+            if at.is_empty() {
+                u.by_until.remove(&old);
+            }
+        }
+        u.by_until.entry(w.until).or_default().insert(p, w);
+    }
+
+    /// The watches of one unit that can have a reminder open on `on`.
+    fn from(&self, unit: UnitCode, on: NaiveDate) -> impl Iterator<Item = (ParticipantId, &Watch)> + '_ {
+        self.units
+            .get(&unit)
+            .into_iter()
+            .flat_map(move |u| u.by_until.range(on..).flat_map(|(_, at)| at.iter().map(|(p, w)| (*p, w))))
+    }
+
+    fn units(&self) -> impl Iterator<Item = UnitCode> + '_ {
+        self.units.keys().copied()
+    }
+}
+
 /// The reminders open on `on` and due on or before `on + within_days`,
 /// optionally of one unit, sorted by due date, then unit, then participant.
+///
+/// With the default rules and every timeline settled, only the participants
+/// whose reminders can be open on `on` are looked at, from what the settle
+/// kept; a participant with an event dated after `on` is walked as of `on`.
 pub fn list(
     projections: &Projections,
     on: NaiveDate,
@@ -167,15 +275,32 @@ pub fn list(
     rules: &ReminderRules,
 ) -> Vec<Reminder> {
     let horizon = calendar::add_days(on, within_days);
-    let mut out: Vec<Reminder> = projections
-        .timelines(unit)
-        .flat_map(|(p, t)| match projections.settled(p) {
-            // Every entry is dated on or before the day: what was settled stands.
-            Some(s) if s.latest_date.is_none_or(|d| d <= on) => open_from(p, t, &s.facts, s.last_event, on, rules),
-            _ => open_on(p, t, on, rules),
-        })
-        .filter(|r| r.due <= horizon)
-        .collect();
+    let mut out: Vec<Reminder> = if projections.is_settled() && *rules == ReminderRules::default() {
+        let watches = &projections.watches;
+        let units: Vec<UnitCode> = match unit {
+            Some(u) => vec![u],
+            None => watches.units().collect(),
+        };
+        let mut out = Vec::new();
+        for u in units {
+            for (p, w) in watches.from(u, on) {
+                if w.latest_date.is_some_and(|d| d > on) {
+                    if let Some(t) = projections.timeline(p) {
+                        out.extend(open_on(p, t, on, rules).into_iter().filter(|r| r.due <= horizon));
+                    }
+                } else {
+                    out.extend(open_of(p, u, &w.candidates, &w.spans, on).filter(|r| r.due <= horizon));
+                }
+            }
+        }
+        out
+    } else {
+        projections
+            .timelines(unit)
+            .flat_map(|(p, t)| open_on(p, t, on, rules))
+            .filter(|r| r.due <= horizon)
+            .collect()
+    };
     out.sort_by(|a, b| (a.due, a.unit, a.participant, a.kind).cmp(&(b.due, b.unit, b.participant, b.kind)));
     out
 }

@@ -9,9 +9,16 @@ use spor_domain::event::{CompletedReason, Extended, FollowUp, FollowUpOutcome, H
 use spor_projections::reminders::{Kind, ReminderRules, list};
 
 /// (kind, due, overdue) of the reminders open on `on`, due within `within` days.
+/// Asked of the projections as folded (each timeline walked for the day)
+/// and as settled (the reminders kept by the settle), which must agree.
 fn open(p: &Person, on: &str, within: u32) -> Vec<(Kind, String, bool)> {
-    list(&p.projections(), d(on), None, within, &ReminderRules::default())
-        .into_iter()
+    let rules = ReminderRules::default();
+    let mut projections = p.projections();
+    let walked = list(&projections, d(on), None, within, &rules);
+    projections.settle(1);
+    let kept = list(&projections, d(on), None, within, &rules);
+    assert_eq!(walked, kept, "reminders on {on}, walked and settled");
+    kept.into_iter()
         .map(|r| (r.kind, r.due.to_string(), r.overdue))
         .collect()
 }

@@ -77,8 +77,12 @@ impl Person {
             p.apply(u64::try_from(i).unwrap() + 1, e.clone());
         }
         let known_at = known_at.map(|t| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc));
-        let s = survey(&p, &SurveyRequest { year, by: Grouping::National, known_at, as_of: d("2030-01-01") });
-        s.total.answers
+        let request = SurveyRequest { year, by: Grouping::National, known_at, as_of: d("2030-01-01") };
+        let walked = survey(&p, &request);
+        // Settled, the survey is read from the kept sums: the same answers.
+        p.settle(1);
+        assert_eq!(walked, survey(&p, &request), "the survey of {year}, walked and settled");
+        walked.total.answers
     }
 
     /// The events, each checked by the rules first, in recording order.
