@@ -1,7 +1,8 @@
 //! A log whose 2007 survey is known in advance, at county level: a few
 //! hundred participants in three counties, each group written out with the
 //! answers it must give, and noise that must not count (exits in 2006,
-//! starts in 2008, grants never started, retracted exits). Every cell is compared.
+//! starts in 2008, grants never started, refusals, retracted exits and a
+//! retracted start). Every cell is compared.
 
 mod common;
 
@@ -83,6 +84,27 @@ fn the_2007_survey_of_three_counties_is_what_was_written_down() {
         p.at("2007-02-28", EventBody::Stopped(Stopped { reason: StoppedReason::Other, main_activity: Some(MainActivity::NoActivity), support: vec![] }));
     });
 
+    // Noise in every county: claims refused (one after an offer), and a
+    // start retracted before anything else happened.
+    for unit in ["030101", "1201", "1902"] {
+        for _ in 0..7 {
+            n += 1;
+            let mut p = Person::claimed_in(n, unit);
+            p.at("2006-11-20", EventBody::Offered);
+            p.at("2007-01-15", EventBody::Refused(Refused { reason: "har ikke rett".into() }));
+            people.push(p);
+        }
+        n += 1;
+        let mut p = Person::claimed_in(n, unit);
+        p.at("2007-03-10", EventBody::Refused(Refused { reason: "søkt for sent".into() }));
+        people.push(p);
+        n += 1;
+        let mut p = Person::in_unit(n, unit);
+        let start = p.at("2007-04-02", EventBody::Started);
+        p.at("2007-04-03", EventBody::Retracted(Retracted { event: start, why: "registrert på feil person".into() }));
+        people.push(p);
+    }
+
     let mut proj = Projections::new();
     let mut seq = 0;
     for p in &people {
@@ -91,7 +113,11 @@ fn the_2007_survey_of_three_counties_is_what_was_written_down() {
             proj.apply(seq, e);
         }
     }
-    let s = survey(&proj, &SurveyRequest { year: 2007, by: Grouping::County, known_at: None, as_of: d("2030-01-01") });
+    let request = SurveyRequest { year: 2007, by: Grouping::County, known_at: None, as_of: d("2030-01-01") };
+    let walked = survey(&proj, &request);
+    proj.settle(2);
+    let s = survey(&proj, &request);
+    assert_eq!(walked, s, "walked and settled");
     let row = |code: &str| s.rows.iter().find(|r| r.code == code).unwrap_or_else(|| panic!("no row {code}")).answers;
 
     let oslo = Answers { q1: 100, q2: 60, q4: 40, q5: 40, q7b: 10, q8a: 5, q10a: 25, q13a: 5, ..Answers::default() };

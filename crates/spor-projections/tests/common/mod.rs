@@ -28,6 +28,13 @@ impl Person {
 
     /// A participant of `unit`: registered, claimed and granted 24 months in January 2005.
     pub fn in_unit(n: u128, unit: &str) -> Self {
+        let mut p = Self::claimed_in(n, unit);
+        p.at("2005-01-05", EventBody::Granted(Granted { months: 24 }));
+        p
+    }
+
+    /// A participant of `unit`, registered and claimed in January 2005, not yet decided on.
+    pub fn claimed_in(n: u128, unit: &str) -> Self {
         let mut p = Self {
             id: ParticipantId(Uuid::from_u128(0xA0 << 120 | n)),
             unit: UnitCode::parse(unit).unwrap(),
@@ -38,7 +45,6 @@ impl Person {
         let person = PersonNumber::parse(&(0..1000).find_map(|i| make_fodselsnummer(birth, i, 0)).unwrap()).unwrap();
         p.at("2005-01-03", EventBody::Registered(Registered { person, birth_date: None, basis: Basis::Asylum }));
         p.at("2005-01-04", EventBody::Claimed);
-        p.at("2005-01-05", EventBody::Granted(Granted { months: 24 }));
         p
     }
 
