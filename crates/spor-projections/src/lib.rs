@@ -18,6 +18,7 @@
 
 pub mod status;
 pub mod lint;
+pub mod audit;
 pub mod outcomes;
 pub mod publish;
 pub mod reminders;

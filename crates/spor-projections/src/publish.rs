@@ -9,9 +9,19 @@
 //! suppression), the smallest non-zero one. The relations are those of
 //! contract §2 (q1 = q2 + q4, q4 = q7a + … + q12c, a county = the sum of its
 //! units, the nation = the sum of its counties) and those the indicators add
-//! (work = q10a + q11a, …). The pattern is computed over units, counties and
-//! the nation together, so tables published at different levels for the same
-//! year agree. An indicator built from a suppressed count is `null` too.
+//! (work = q10a + q11a, …). The pattern is computed over units, counties,
+//! size classes and the nation together, so tables published at different
+//! levels for the same year agree. An indicator built from a suppressed
+//! count is `null` too.
+//!
+//! Subtraction along one relation is not the only way back to a null: the
+//! relations together can pin one down, and a person counted alone in one
+//! of a relation's two nulls can subtract themselves. So the pattern is then
+//! audited ([`crate::audit`], linear programs over every relation at once),
+//! and each exposed cell gets one more suppressed cell in every relation
+//! around it (or, where those are suppressed whole, further out), until the
+//! audit finds nothing. Units of 0-1 participants form no published size
+//! class: such a class would tell that each member's q1 is 1.
 
 use std::collections::BTreeMap;
 
@@ -175,8 +185,9 @@ pub struct Published {
 pub struct PublishedTables {
     pub units: Vec<PublishedRow>,
     pub counties: Vec<PublishedRow>,
-    /// The units grouped by size class (code `single`, `small`, `medium`,
-    /// `large`; by the unit's q1), for the report's results by size.
+    /// The units grouped by size class (code `small`, `medium`, `large`; by
+    /// the unit's q1), for the report's results by size. Units of 0-1
+    /// participants (`single`) are in none.
     pub size_classes: Vec<PublishedRow>,
     /// Which units (codes) make up each size class, in `size_classes` order.
     pub class_members: Vec<Vec<String>>,
@@ -187,6 +198,33 @@ pub struct PublishedTables {
 fn add_into(sum: &mut [u64; CELLS], v: &[u64; CELLS]) {
     for (s, x) in sum.iter_mut().zip(v) {
         *s += x;
+    }
+}
+
+/// Secondary suppression by relation: until nothing changes, a relation
+/// with exactly one suppressed cell gets one more (its smallest non-zero
+/// published cell, else its smallest).
+fn close_pattern(table: &[[u64; CELLS]], relations: &[Vec<(usize, usize)>], hidden: &mut [[bool; CELLS]]) {
+    loop {
+        let mut changed = false;
+        for r in relations {
+            if r.iter().filter(|(row, c)| hidden[*row][*c]).count() != 1 {
+                continue;
+            }
+            let open = r.iter().filter(|(row, c)| !hidden[*row][*c]);
+            let pick = open
+                .clone()
+                .filter(|(row, c)| table[*row][*c] > 0)
+                .min_by_key(|(row, c)| table[*row][*c])
+                .or_else(|| open.min_by_key(|(row, c)| table[*row][*c]));
+            if let Some((row, c)) = pick {
+                hidden[*row][*c] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
     }
 }
 
@@ -213,9 +251,12 @@ pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u6
         SizeClass::Medium => 2,
         SizeClass::Large => 3,
     };
-    for v in units.values() {
+    // Units of 0-1 participants are not published as a class: every member's
+    // q1 is then known to be 1, and the class total would count them.
+    for v in units.values().filter(|v| class_of(v) != 0) {
         add_into(classes.entry(class_of(v)).or_insert([0; CELLS]), v);
     }
+    let classes_cover_every_unit = units.values().all(|v| class_of(v) != 0);
     // All rows in one list: units, counties, size classes, then the nation.
     let unit_keys: Vec<UnitCode> = units.keys().copied().collect();
     let county_keys: Vec<CountyCode> = counties.keys().copied().collect();
@@ -256,29 +297,69 @@ pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u6
             unit_values.iter().enumerate().filter(|(_, v)| class_of(v) == *k).map(|(i, _)| i).collect();
         sums(class_row(*k), &members);
     }
-    sums(nation_row, &class_keys.iter().map(|k| class_row(*k)).collect::<Vec<_>>());
+    if classes_cover_every_unit {
+        sums(nation_row, &class_keys.iter().map(|k| class_row(*k)).collect::<Vec<_>>());
+    }
     let mut hidden = vec![[false; CELLS]; table.len()];
     for (row, v) in table.iter().enumerate() {
         for c in 0..CELLS {
             hidden[row][c] = (1..=up_to).contains(&v[c]);
         }
     }
+    // The pattern, then the audit of it: while the audit finds a suppressed
+    // cell the published tables pin down, suppress one more cell of a
+    // relation it is in, and close the pattern again.
+    let flat: Vec<Vec<usize>> = relations.iter().map(|r| r.iter().map(|(row, c)| row * CELLS + c).collect()).collect();
+    let values: Vec<u64> = table.iter().flatten().copied().collect();
+    let mut relations_of_cell: Vec<Vec<usize>> = vec![Vec::new(); values.len()];
+    for (i, r) in flat.iter().enumerate() {
+        for c in r {
+            relations_of_cell[*c].push(i);
+        }
+    }
     loop {
+        close_pattern(&table, &relations, &mut hidden);
+        let flags: Vec<bool> = hidden.iter().flatten().copied().collect();
+        let exposed = crate::audit::exposures(&values, &flags, &flat);
         let mut changed = false;
-        for r in &relations {
-            if r.iter().filter(|(row, c)| hidden[*row][*c]).count() != 1 {
-                continue;
-            }
-            // Hide one more: the smallest non-zero published cell, else the smallest.
-            let open = r.iter().filter(|(row, c)| !hidden[*row][*c]);
-            let pick = open
-                .clone()
-                .filter(|(row, c)| table[*row][*c] > 0)
-                .min_by_key(|(row, c)| table[*row][*c])
-                .or_else(|| open.min_by_key(|(row, c)| table[*row][*c]));
-            if let Some((row, c)) = pick {
-                hidden[*row][*c] = true;
-                changed = true;
+        for e in &exposed {
+            let (cell, with) = match *e {
+                crate::audit::Exposure::Interval { cell, .. } => (cell, None),
+                crate::audit::Exposure::SingletonPair { cell, singleton } => (cell, Some(singleton)),
+            };
+            // One more suppressed cell in every relation the exposed cell is
+            // in, so that whichever relation pins it has a cell to absorb a
+            // change. Where those relations are suppressed whole, the pin
+            // comes from further out: look at the relations of their cells,
+            // and so on, until some relation has a published cell.
+            let mut frontier = vec![cell];
+            let mut seen_cells: std::collections::HashSet<usize> = frontier.iter().copied().collect();
+            let mut seen_relations: std::collections::HashSet<usize> = std::collections::HashSet::new();
+            while !frontier.is_empty() {
+                let near: Vec<usize> = frontier
+                    .iter()
+                    .flat_map(|c| relations_of_cell[*c].iter().copied())
+                    .filter(|r| seen_relations.insert(*r))
+                    .filter(|r| with.is_none_or(|s| flat[*r].contains(&s)))
+                    .collect();
+                let mut hid = false;
+                for r in &near {
+                    let open = flat[*r].iter().copied().filter(|c| !hidden[c / CELLS][c % CELLS]);
+                    let pick = open
+                        .clone()
+                        .filter(|c| values[*c] > 0)
+                        .min_by_key(|c| values[*c])
+                        .or_else(|| open.min_by_key(|c| values[*c]));
+                    if let Some(c) = pick {
+                        hidden[c / CELLS][c % CELLS] = true;
+                        hid = true;
+                    }
+                }
+                if hid {
+                    changed = true;
+                    break;
+                }
+                frontier = near.iter().flat_map(|r| flat[*r].iter().copied()).filter(|c| seen_cells.insert(*c)).collect();
             }
         }
         if !changed {
@@ -333,41 +414,48 @@ pub fn publish(projections: &Projections, request: &SurveyRequest, up_to: u64) -
     Published { year: request.year, by: request.by, suppressed_up_to: up_to, rows, total: all.nation }
 }
 
-/// Every relation of the published tables as lists of cells, the total first
-/// (for tests and audits).
-pub fn relations_of(t: &PublishedTables) -> Vec<Vec<Option<u64>>> {
+/// The rows of the published tables in one list: units, counties, size
+/// classes, then the nation (the order [`relation_cells`] numbers them in).
+pub fn rows_of(t: &PublishedTables) -> Vec<&PublishedRow> {
+    t.units.iter().chain(&t.counties).chain(&t.size_classes).chain([&t.nation]).collect()
+}
+
+/// Every relation of the published tables as lists of cells (a row of
+/// [`rows_of`] and a key), the total first (for tests and audits).
+pub fn relation_cells(t: &PublishedTables) -> Vec<Vec<(usize, &'static str)>> {
+    let keys: Vec<&'static str> = QUESTIONS.iter().map(|(k, _)| *k).chain(EXTRA).collect();
     let mut out = Vec::new();
-    let rows: Vec<&PublishedRow> = t.units.iter().chain(&t.counties).chain(&t.size_classes).chain([&t.nation]).collect();
-    for row in &rows {
+    let rows = rows_of(t);
+    for row in 0..rows.len() {
         for (total, parts) in row_relations() {
-            let mut r = vec![row.cells[total]];
-            r.extend(parts.iter().map(|p| row.cells[*p]));
-            out.push(r);
+            out.push(std::iter::once(total).chain(parts).map(|c| (row, keys[c])).collect());
         }
     }
-    for county in &t.counties {
-        for c in 0..CELLS {
-            let mut r = vec![county.cells[c]];
-            r.extend(t.units.iter().filter(|u| u.code.starts_with(&county.code)).map(|u| u.cells[c]));
-            out.push(r);
+    let index = |code: &str, from: usize, to: usize| (from..to).find(|i| rows[*i].code == code);
+    let (units, counties, classes) = (t.units.len(), t.counties.len(), t.size_classes.len());
+    let nation = rows.len() - 1;
+    let mut sums = |total: usize, members: Vec<usize>| {
+        for key in &keys {
+            out.push(std::iter::once(total).chain(members.iter().copied()).map(|r| (r, *key)).collect());
         }
+    };
+    for (k, county) in t.counties.iter().enumerate() {
+        sums(units + k, (0..units).filter(|u| rows[*u].code.starts_with(&county.code)).collect());
     }
-    for c in 0..CELLS {
-        let mut r = vec![t.nation.cells[c]];
-        r.extend(t.counties.iter().map(|k| k.cells[c]));
-        out.push(r);
+    sums(nation, (units..units + counties).collect());
+    for (k, members) in t.class_members.iter().enumerate() {
+        sums(units + counties + k, members.iter().filter_map(|m| index(m, 0, units)).collect());
     }
-    for (class, members) in t.size_classes.iter().zip(&t.class_members) {
-        for c in 0..CELLS {
-            let mut r = vec![class.cells[c]];
-            r.extend(t.units.iter().filter(|u| members.contains(&u.code)).map(|u| u.cells[c]));
-            out.push(r);
-        }
-    }
-    for c in 0..CELLS {
-        let mut r = vec![t.nation.cells[c]];
-        r.extend(t.size_classes.iter().map(|k| k.cells[c]));
-        out.push(r);
+    // The classes add up to the nation only when no unit is left out of them.
+    if t.class_members.iter().map(Vec::len).sum::<usize>() == units {
+        sums(nation, (units + counties..units + counties + classes).collect());
     }
     out
+}
+
+/// Every relation of the published tables as lists of published values, the
+/// total first (for tests and audits).
+pub fn relations_of(t: &PublishedTables) -> Vec<Vec<Option<u64>>> {
+    let rows = rows_of(t);
+    relation_cells(t).into_iter().map(|r| r.into_iter().map(|(row, key)| rows[row].get(key)).collect()).collect()
 }
