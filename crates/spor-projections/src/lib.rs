@@ -109,9 +109,14 @@ impl Projections {
         } else {
             std::thread::scope(|s| {
                 let handles: Vec<_> = changed.chunks(chunk).map(|c| s.spawn(move || walk(c))).collect();
-                handles.into_iter().flat_map(|h| h.join().expect("a timeline walk does not panic")).collect()
+                let mut all = Vec::with_capacity(changed.len());
+                for h in handles {
+                    all.extend(h.join().expect("a timeline walk does not panic"));
+                }
+                all
             })
         };
+        self.settled.reserve(changed.len());
         for (p, (new, watch)) in changed.into_iter().zip(fresh) {
             let unit = self.timelines[&p].unit().expect("a timeline with an event has a unit");
             if let Some(old) = self.settled.get(&p) {

@@ -165,9 +165,11 @@ fn open_of<'a>(
     candidates: &'a [Candidate],
     spans: &'a [LeaveSpan],
     on: NaiveDate,
+    horizon: NaiveDate,
 ) -> impl Iterator<Item = Reminder> + 'a {
     candidates
         .iter()
+        .filter(move |c| c.due <= horizon)
         .filter(move |c| match c.when {
             When::Always => true,
             When::OffLeave => !spans.iter().any(|s| s.covers(on)),
@@ -188,7 +190,7 @@ pub fn open_on(participant: ParticipantId, t: &Timeline, on: NaiveDate, rules: &
     let Some(unit) = t.unit() else { return Vec::new() };
     let f = facts_on(t, on);
     let c = candidates(&f, last_event(t, on), rules);
-    open_of(participant, unit, &c, &f.leave_spans(), on).collect()
+    open_of(participant, unit, &c, &f.leave_spans(), on, NaiveDate::MAX).collect()
 }
 
 /// One participant's reminders as a settle keeps them for the default
@@ -289,7 +291,7 @@ pub fn list(
                         out.extend(open_on(p, t, on, rules).into_iter().filter(|r| r.due <= horizon));
                     }
                 } else {
-                    out.extend(open_of(p, u, &w.candidates, &w.spans, on).filter(|r| r.due <= horizon));
+                    out.extend(open_of(p, u, &w.candidates, &w.spans, on, horizon));
                 }
             }
         }
@@ -301,6 +303,7 @@ pub fn list(
             .filter(|r| r.due <= horizon)
             .collect()
     };
-    out.sort_by(|a, b| (a.due, a.unit, a.participant, a.kind).cmp(&(b.due, b.unit, b.participant, b.kind)));
+    // Reminders equal in these four are equal in every field.
+    out.sort_unstable_by(|a, b| (a.due, a.unit, a.participant, a.kind).cmp(&(b.due, b.unit, b.participant, b.kind)));
     out
 }
