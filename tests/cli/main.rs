@@ -1,6 +1,8 @@
 //! The one integration test binary: drives the real `spor` in a fresh
 //! directory per test, as ripgrep's tests do.
 
+#![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed test, with its line
+
 mod corruption;
 mod fixture;
 mod followups;

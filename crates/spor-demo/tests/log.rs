@@ -149,11 +149,10 @@ fn a_person_has_about_twelve_to_twenty_events() {
 fn units_and_dates_are_valid_and_recording_never_precedes_the_date() {
     for e in demo(1000, 3) {
         assert!(e.unit.name_on(e.date).is_some(), "{}: unit not valid on its date", to_line(&e));
-        if let EventBody::Interrupted(i) = &e.body {
-            if let Some(to) = i.to_unit {
+        if let EventBody::Interrupted(i) = &e.body
+            && let Some(to) = i.to_unit {
                 assert!(to.name_on(e.date).is_some(), "{}", to_line(&e));
             }
-        }
         assert!(!e.unit.is_ward() || e.unit.as_str().starts_with("0301"));
         assert_ne!(e.unit.as_str(), "0301", "Oslo runs its programme per ward");
         assert!(e.date <= e.recorded_at.date_naive(), "{}", to_line(&e));

@@ -61,7 +61,7 @@ pub fn findings(projections: &Projections, on: NaiveDate, unit: Option<UnitCode>
             add(rule);
         }
     }
-    out.sort_by(|a, b| (a.unit, a.participant).cmp(&(b.unit, b.participant)));
+    out.sort_by_key(|a| (a.unit, a.participant));
     out
 }
 
@@ -80,11 +80,10 @@ fn participant_findings(f: &Facts, t: &spor_domain::Timeline, on: NaiveDate, lim
     if f.started.is_none() {
         return v;
     }
-    if let Some(end) = f.planned_end() {
-        if end < on {
+    if let Some(end) = f.planned_end()
+        && end < on {
             v.push(LintRule::PastPlannedEnd { planned_end: end });
         }
-    }
     if let Some(last) = f.last_date {
         let days = (on - last).num_days();
         if days >= i64::from(limits.stale_days) && !f.on_leave(on) {

@@ -304,6 +304,6 @@ pub fn list(
             .collect()
     };
     // Reminders equal in these four are equal in every field.
-    out.sort_unstable_by(|a, b| (a.due, a.unit, a.participant, a.kind).cmp(&(b.due, b.unit, b.participant, b.kind)));
+    out.sort_unstable_by_key(|a| (a.due, a.unit, a.participant, a.kind));
     out
 }

@@ -75,7 +75,7 @@ fn status_from(participant: ParticipantId, timeline: &Timeline, facts: &Facts, o
     let unit = timeline.unit()?;
     // A stream whose registration was retracted has no participant in it.
     facts.registered?;
-    let state = state_of(&facts, on);
+    let state = state_of(facts, on);
     let exit = facts.exit.as_ref();
     Some(Status {
         participant,

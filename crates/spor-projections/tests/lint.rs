@@ -1,5 +1,7 @@
 //! Data-quality findings (`spor lint`): each rule from both sides.
 
+#![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed test, with its line
+
 mod common;
 
 use common::{Person, d, leave};

@@ -5,6 +5,8 @@
 //! here, apart from the one publication runs), and every published figure is
 //! the true one.
 
+#![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed test, with its line
+
 mod common;
 
 use common::d;

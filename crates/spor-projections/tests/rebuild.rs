@@ -20,6 +20,8 @@
 //! size and operations), and that input replays the run exactly: nothing
 //! here reads the clock or the OS's randomness.
 
+#![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed test, with its line
+
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -535,7 +537,7 @@ impl<L: Log> Run<L> {
                     first.date + Days::new(u64::from(day.unsigned_abs()))
                 };
                 let body = late.body(date);
-                let event = self.added(&first, Some(date), *by.get(BY), body);
+                let event = self.added(&first, Some(date), by.get(BY), body);
                 if self.propose(event) {
                     self.tally.late_appended += 1;
                 } else {

@@ -1,6 +1,8 @@
 //! Follow-up reminders (contract §3) on the exact days around every boundary:
 //! when each kind opens, when it is due, what answers it, what reopens it.
 
+#![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed test, with its line
+
 mod common;
 
 use common::{Person, d, leave};

@@ -2,6 +2,8 @@
 //! random logs, and every boundary of the definitions is pinned by a
 //! hand-built timeline.
 
+#![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed test, with its line
+
 mod common;
 
 use chrono::{TimeZone, Utc};
@@ -283,7 +285,7 @@ proptest! {
             let at = last + chrono::Duration::hours(i64::try_from(i).unwrap() * 2 + 1);
             let mut timeline = Timeline::from_entries(log.iter().filter(|x| x.participant == e.participant).cloned().enumerate().map(|(i, x)| (u64::try_from(i).unwrap() + 1, x)));
             let retraction = spor_domain::Event {
-                id: EventId(uuid::Uuid::from_u128(0xF0 << 120 | u128::try_from(i).unwrap() * 2)),
+                id: EventId(uuid::Uuid::from_u128((0xF0 << 120) | (u128::try_from(i).unwrap() * 2))),
                 date: e.date,
                 recorded_at: at,
                 body: EventBody::Retracted(Retracted { event: e.id, why: "feilregistrert".into() }),

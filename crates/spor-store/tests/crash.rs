@@ -17,6 +17,8 @@
 //!
 //! It prints `N passed, N failed` at the end, like any test runner.
 
+#![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed test, with its line
+
 mod common;
 
 use std::collections::{HashMap, HashSet};

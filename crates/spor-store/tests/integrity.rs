@@ -2,6 +2,8 @@
 //! records taken away, are found by `verify` through the hash chain and the
 //! head file, with their position.
 
+#![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed test, with its line
+
 mod common;
 
 use common::{event, participant};

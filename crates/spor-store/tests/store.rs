@@ -1,6 +1,8 @@
 //! The store's promises at its API: idempotency (C2), expected versions
 //! under contention (C1), shared fsyncs, and no retry after a failed fsync (D5).
 
+#![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed test, with its line
+
 mod common;
 
 use std::fs::File;
