@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use spor_domain::event::EventKind;
 use spor_domain::timeline::{Entry, Facts};
+use smallvec::SmallVec;
 use spor_domain::calendar::LeaveSpan;
 use spor_domain::{ParticipantId, Timeline, UnitCode, calendar};
 
@@ -197,8 +198,10 @@ pub fn open_on(participant: ParticipantId, t: &Timeline, on: NaiveDate, rules: &
 /// rules: what could be open on any day on or after the latest event.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Watch {
-    candidates: Vec<Candidate>,
-    spans: Vec<LeaveSpan>,
+    // Inline, so that listing a unit's reminders reads each participant's
+    // watch without following a pointer (most have at most four).
+    candidates: SmallVec<[Candidate; 4]>,
+    spans: SmallVec<[LeaveSpan; 2]>,
     /// The latest `date` of any entry: a day before it sees fewer events,
     /// so the timeline is walked for it instead.
     latest_date: Option<NaiveDate>,
@@ -219,7 +222,7 @@ impl Watch {
             .max();
         let before_latest = latest_date.and_then(|d| d.pred_opt());
         let until = open_until.max(before_latest).unwrap_or(NaiveDate::MIN);
-        Self { candidates, spans: f.leave_spans(), latest_date, until }
+        Self { candidates: candidates.into_iter().collect(), spans: f.leave_spans().into_iter().collect(), latest_date, until }
     }
 }
 
