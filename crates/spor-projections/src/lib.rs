@@ -64,6 +64,9 @@ pub struct Projections {
     by_unit: BTreeMap<UnitCode, Vec<ParticipantId>>,
     last_seq: u64,
     events: u64,
+    /// The latest `recorded_at` folded in: a `--known-at` at or after it
+    /// knows every event.
+    latest_recorded: Option<chrono::DateTime<chrono::Utc>>,
     settled: HashMap<ParticipantId, Settled>,
     /// Timelines an event joined since the last settle.
     changed: HashSet<ParticipantId>,
@@ -82,6 +85,7 @@ impl Projections {
         assert!(seq > self.last_seq, "log sequence went backwards: {seq} after {}", self.last_seq);
         self.last_seq = seq;
         self.events += 1;
+        self.latest_recorded = self.latest_recorded.max(Some(event.recorded_at));
         let timeline = self.timelines.entry(event.participant).or_default();
         if timeline.entries().is_empty() {
             self.by_unit.entry(event.unit).or_default().push(event.participant);
@@ -126,6 +130,11 @@ impl Projections {
             self.watches.set(unit, p, watch);
             self.settled.insert(p, new);
         }
+    }
+
+    /// The latest recording time folded in.
+    pub fn latest_recorded(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.latest_recorded
     }
 
     /// Whether every timeline is settled (no event joined since the last settle).

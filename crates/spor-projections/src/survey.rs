@@ -587,8 +587,9 @@ impl Sums {
 
 /// Every unit's summed contribution to the survey of `year` (units that
 /// contribute nothing are left out). Read from the settled sums when every
-/// timeline is settled and the whole log counts; otherwise summed from a
-/// walk of every timeline. Both give the same sums (tests/rebuild.rs).
+/// timeline is settled and the whole log counts (no `known_at`, or one at or
+/// after the latest recording); otherwise summed from a walk of every
+/// timeline. Both give the same sums (tests/rebuild.rs).
 pub fn by_unit(
     projections: &Projections,
     year: i32,
@@ -596,7 +597,9 @@ pub fn by_unit(
     as_of: NaiveDate,
 ) -> BTreeMap<UnitCode, Contribution> {
     let mut units: BTreeMap<UnitCode, Contribution> = BTreeMap::new();
-    if known_at.is_none() && projections.is_settled() {
+    // A time at or after the latest recording knows every event.
+    let knows_all = known_at.is_none_or(|t| projections.latest_recorded().is_none_or(|l| t >= l));
+    if knows_all && projections.is_settled() {
         for (u, s) in &projections.sums.units {
             let c = Sums::of(s, year, as_of);
             if c != Contribution::default() {

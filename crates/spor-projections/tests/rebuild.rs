@@ -42,6 +42,7 @@ use spor_domain::timeline::Entry;
 use spor_domain::wire;
 use spor_domain::{Event, EventBody, EventId, EventKind, ParticipantId, Policy, Timeline};
 use spor_projections::Projections;
+use spor_projections::survey::SurveyRequest;
 use spor_store::{EventStore, OpenOptions, SledStore, StoreError, StreamAppend};
 use uuid::Uuid;
 
@@ -687,6 +688,22 @@ impl<L: Log> Run<L> {
                 spor_projections::survey::survey(kept, &request),
                 spor_projections::survey::survey(&rebuilt, &request),
                 "survey of {year}"
+            );
+            // Known at the latest recording: every event, read from the
+            // kept sums, equals the plain survey walked.
+            let latest = SurveyRequest { known_at: kept.latest_recorded(), ..request };
+            assert_eq!(
+                spor_projections::survey::survey(kept, &latest),
+                spor_projections::survey::survey(&rebuilt, &request),
+                "survey of {year} known at the latest recording"
+            );
+            // Known just before it: the latest event is not known, and the
+            // kept sums must not be read.
+            let before = SurveyRequest { known_at: kept.latest_recorded().map(|t| t - Duration::seconds(1)), ..request };
+            assert_eq!(
+                spor_projections::survey::survey(kept, &before),
+                spor_projections::survey::survey(&rebuilt, &before),
+                "survey of {year} known just before the latest recording"
             );
         }
         // Settled from nothing in one go, the sums are the same again.
