@@ -7,6 +7,9 @@
 //! DIR/spor.head     last durable (seq, hash) + CRC; lets open and verify
 //!                   tell a torn end of the log from lost records
 //! DIR/spor.log      the event log itself (records, append-only, fsync'd)
+//! DIR/spor.import   present only while an import is being written: where
+//!                   it began, so that an import a crash cut short is
+//!                   rolled back when the store is next opened
 //! DIR/sled/         sled's files: the id and stream indexes
 //! ```
 
@@ -119,6 +122,12 @@ impl HeadFile {
         buf.extend_from_slice(&head.hash);
         buf.extend_from_slice(&crc32fast::hash(&buf).to_be_bytes());
         self.file.write_all_at(&buf, 0)
+    }
+
+    /// Makes the last write durable (a rollback needs the head file back
+    /// before it cuts the log).
+    pub(crate) fn sync(&self) -> io::Result<()> {
+        self.file.sync_data()
     }
 }
 

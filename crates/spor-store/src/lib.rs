@@ -106,4 +106,17 @@ pub trait EventStore: Send + Sync {
 
     /// The head of the log.
     fn head(&self) -> Head;
+
+    /// Marks the start of an import that must land whole (reliability D2):
+    /// until [`EventStore::end_import`], a crash rolls back everything
+    /// appended since, when the store is next opened. Only for a process
+    /// that holds the data directory alone, as `spor import` does.
+    fn begin_import(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// The import begun has landed whole; nothing will be rolled back.
+    fn end_import(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }

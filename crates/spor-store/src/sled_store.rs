@@ -209,7 +209,52 @@ impl SledStore {
             _lock: lock_file,
         };
         store.catch_up_indexes()?;
+        store.roll_back_unfinished_import()?;
         Ok(store)
+    }
+
+    /// An import that began but never ended (a crash, a kill) is rolled
+    /// back: its ids leave the index, the head file goes back to the head
+    /// before it, the log is cut where it began, and only then is the marker
+    /// removed. Each step is durable before the next, and each is harmless
+    /// to repeat, so a crash during the rollback is rolled back again.
+    fn roll_back_unfinished_import(&self) -> Result<(), StoreError> {
+        let path = self.dir.join(IMPORT_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(StoreError::Io(e)),
+        };
+        let mark = ImportMark::parse(&text)
+            .ok_or_else(|| self.corrupt(format!("{} is unreadable; it marks an import that did not end", path.display())))?;
+        let head = lock(&self.writer).head;
+        if mark.start <= head.seq {
+            tracing::warn!(from = mark.start, to = head.seq, "rolling back an import that did not end");
+            let mut batch = sled::Batch::default();
+            self.scan(mark.start, &mut |_, event| {
+                batch.remove(&id_key(event.id)[..]);
+                Ok(())
+            })?;
+            batch.insert(META_APPLIED, &(mark.start - 1).to_be_bytes()[..]);
+            self.tree.apply_batch(batch).map_err(|e| self.sled_err(e))?;
+            self.tree.flush().map_err(|e| self.sled_err(e))?;
+            let before = Head { seq: mark.start - 1, hash: mark.hash };
+            self.head_file.write(before)?;
+            self.head_file.sync()?;
+            self.log.set_len(mark.offset)?;
+            self.log.sync_all()?;
+            let mut w = lock(&self.writer);
+            w.head = before;
+            w.end = mark.offset;
+            w.offsets.truncate(usize::try_from(mark.start - 1).unwrap_or(usize::MAX));
+            w.streams.retain(|_, seqs| {
+                seqs.retain(|s| *s < mark.start);
+                !seqs.is_empty()
+            });
+        }
+        std::fs::remove_file(&path)?;
+        File::open(&self.dir)?.sync_all()?;
+        Ok(())
     }
 
     /// The directory this store lives in.
@@ -416,7 +461,49 @@ impl SledStore {
     }
 }
 
+/// The marker file of an import in progress (see [`EventStore::begin_import`]).
+const IMPORT_FILE: &str = "spor.import";
+
+/// What the marker says: the first sequence number of the import, the log's
+/// length and the head's hash before it.
+struct ImportMark {
+    start: u64,
+    offset: u64,
+    hash: Hash,
+}
+
+impl ImportMark {
+    fn text(&self) -> String {
+        format!("spor import in progress\n{} {} {}\n", self.start, self.offset, hex::encode(self.hash))
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        let mut lines = text.lines();
+        (lines.next()? == "spor import in progress").then_some(())?;
+        let mut fields = lines.next()?.split(' ');
+        let start = fields.next()?.parse().ok().filter(|s| *s >= 1)?;
+        let offset = fields.next()?.parse().ok()?;
+        let hash = hex::decode(fields.next()?).ok()?.try_into().ok()?;
+        Some(Self { start, offset, hash })
+    }
+}
+
 impl EventStore for SledStore {
+    fn begin_import(&self) -> Result<(), StoreError> {
+        let mark = {
+            let w = lock(&self.writer);
+            ImportMark { start: w.head.seq + 1, offset: w.end, hash: w.head.hash }
+        };
+        dir::write_atomically(&self.dir.join(IMPORT_FILE), mark.text().as_bytes())?;
+        Ok(())
+    }
+
+    fn end_import(&self) -> Result<(), StoreError> {
+        std::fs::remove_file(self.dir.join(IMPORT_FILE))?;
+        File::open(&self.dir)?.sync_all()?;
+        Ok(())
+    }
+
     fn append(&self, appends: &[StreamAppend]) -> Result<Appended, StoreError> {
         let mut outcome = Appended::default();
         let generation = {

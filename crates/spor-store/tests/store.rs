@@ -260,3 +260,45 @@ fn a_reopened_store_reads_streams_back_in_recording_order() {
     assert_eq!(stream.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5, 6]);
     assert_eq!(store.head().seq, 6);
 }
+
+#[test]
+fn an_import_that_did_not_end_is_rolled_back_when_the_store_opens_and_one_that_ended_is_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let store = open(tmp.path(), Box::new(RealDisk));
+        store.append(&one(1, 1, 0)).unwrap();
+        // An import that ended: kept.
+        store.begin_import().unwrap();
+        store.append(&one(2, 2, 0)).unwrap();
+        store.append(&one(3, 3, 0)).unwrap();
+        store.end_import().unwrap();
+        assert_eq!(store.head().seq, 3);
+    }
+    let head_after_first;
+    {
+        let store = open(tmp.path(), Box::new(RealDisk));
+        assert_eq!(store.head().seq, 3, "an import that ended is kept");
+        head_after_first = store.head();
+        // An import cut short after two durable batches (the store is
+        // dropped without `end_import`, as a killed process leaves it).
+        store.begin_import().unwrap();
+        store.append(&one(4, 4, 0)).unwrap();
+        store.append(&one(1, 5, 1)).unwrap();
+        assert_eq!(store.head().seq, 5);
+    }
+    let store = open(tmp.path(), Box::new(RealDisk));
+    assert_eq!(store.head(), head_after_first, "the head is the one before the import");
+    assert!(store.lookup(event(participant(4), 4).id).unwrap().is_none(), "its ids are gone from the index");
+    assert_eq!(store.stream(participant(1)).unwrap().len(), 1, "its events are gone from their streams");
+    assert_eq!(store.stream(participant(4)).unwrap().len(), 0);
+    assert!(!tmp.path().join("spor.import").exists());
+    // The same events can be written again, at the same place in the log.
+    store.append(&one(4, 4, 0)).unwrap();
+    assert_eq!(store.head().seq, 4);
+    drop(store);
+    let store = open(tmp.path(), Box::new(RealDisk));
+    assert_eq!(store.head().seq, 4);
+    let report = store.verify();
+    assert!(report.is_clean(), "{:?}", report.findings);
+    assert_eq!(report.records, 4);
+}

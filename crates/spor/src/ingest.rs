@@ -4,7 +4,10 @@
 //! Read, decide, write: every line is parsed and admitted against its
 //! participant's timeline (as stored, plus the lines before it) first; only if
 //! no line is refused are the events written, in file order, in batches of
-//! durable commits. An id already stored with the same content is a no-op.
+//! durable commits. The batches of one input land whole or not at all: the
+//! store marks the import begun and, if a crash cuts it short, rolls it
+//! back when next opened. An id already stored with the same content is a
+//! no-op.
 
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -168,6 +171,20 @@ impl Ingest<'_> {
     }
 
     fn write(&self, plan: Plan) -> Result<Ingested, IngestError> {
+        // More than one event lands whole or not at all, across a crash too
+        // (reliability D2): the store rolls back an import that never ended.
+        let whole = plan.order.len() > 1;
+        if whole {
+            self.store.begin_import()?;
+        }
+        let done = self.write_batches(plan)?;
+        if whole {
+            self.store.end_import()?;
+        }
+        Ok(done)
+    }
+
+    fn write_batches(&self, plan: Plan) -> Result<Ingested, IngestError> {
         let mut done = Ingested { stored: Vec::new(), already: plan.already };
         let bar = progress(Some(u64::try_from(plan.order.len()).unwrap_or(u64::MAX)), "writing");
         let mut written: HashMap<ParticipantId, usize> = HashMap::new();
