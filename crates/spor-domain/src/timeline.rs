@@ -8,7 +8,7 @@
 //! the rules also gathers the [`Facts`] every projection reads, so the meaning
 //! of a timeline is decided in one place.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 
@@ -46,10 +46,13 @@ pub struct Entry {
 }
 
 /// Every event of one participant, in recording order.
+///
+/// An event is found by its id with a search from the newest entry back: a
+/// timeline holds tens of events, and a map per timeline cost more to build
+/// and keep (hundreds of thousands of them) than the searches it saved.
 #[derive(Debug, Clone, Default)]
 pub struct Timeline {
     entries: Vec<Entry>,
-    index: HashMap<EventId, usize>,
 }
 
 impl Timeline {
@@ -86,16 +89,15 @@ impl Timeline {
     }
 
     pub fn get(&self, id: EventId) -> Option<&Entry> {
-        self.index.get(&id).map(|&i| &self.entries[i])
+        self.entries.iter().rev().find(|e| e.event.id == id)
     }
 
     /// Adds an event the store has accepted. A retraction marks its target.
     pub fn push(&mut self, seq: u64, event: Event) {
         if let EventBody::Retracted(r) = &event.body
-            && let Some(&i) = self.index.get(&r.event) {
-                self.entries[i].retracted_by = Some(event.id);
+            && let Some(target) = self.entries.iter_mut().rev().find(|e| e.event.id == r.event) {
+                target.retracted_by = Some(event.id);
             }
-        self.index.insert(event.id, self.entries.len());
         self.entries.push(Entry { seq, event, retracted_by: None });
     }
 
