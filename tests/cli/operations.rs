@@ -73,7 +73,7 @@ fn a_newer_format_is_refused_and_left_untouched() {
         .arg("status")
         .assert()
         .code(7)
-        .stderr(contains("has store format 99; this spor reads format 1"));
+        .stderr(contains("has store format 99; this spor reads format 2"));
     assert_eq!(snapshot(&data), before);
 }
 

@@ -21,8 +21,11 @@ use std::path::{Path, PathBuf};
 use crate::record::Hash;
 use crate::{Head, StoreError};
 
-/// The format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format this build writes and reads. Format 2 is format 1 that may
+/// hold `spor.import`, the marker of an import in progress: a spor that
+/// reads only format 1 would not roll such an import back, and would append
+/// after it, so a format-1 directory is moved to 2 when this build opens it.
+pub const FORMAT_VERSION: u32 = 2;
 const FORMAT_FILE: &str = "spor.format";
 const LOCK_FILE: &str = "spor.lock";
 const HEAD_FILE: &str = "spor.head";
@@ -62,7 +65,11 @@ pub(crate) fn check_format(dir: &Path) -> Result<(), StoreError> {
                     supported: FORMAT_VERSION,
                 });
             }
-            // Format 1 is the first; older formats will be migrated here.
+            // Format 1 to 2: nothing changes but what the directory may hold
+            // (see FORMAT_VERSION); older builds then refuse it.
+            if found < FORMAT_VERSION {
+                write_atomically(&path, format!("spor store format {FORMAT_VERSION}\n").as_bytes())?;
+            }
             Ok(())
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {

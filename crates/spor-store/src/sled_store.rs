@@ -227,7 +227,29 @@ impl SledStore {
         };
         let mark = ImportMark::parse(&text)
             .ok_or_else(|| self.corrupt(format!("{} is unreadable; it marks an import that did not end", path.display())))?;
-        let head = lock(&self.writer).head;
+        let (head, first_offset) = {
+            let w = lock(&self.writer);
+            (w.head, w.offsets.get(usize::try_from(mark.start - 1).unwrap_or(usize::MAX)).copied())
+        };
+        // The marker must describe this log: the import's first record where
+        // it says, chained to the head it says (or, if nothing of the import
+        // was written, the log ending where it began).
+        let matches = match first_offset {
+            Some(offset) => {
+                let mut header = [0u8; record::HEADER];
+                self.log.read_exact_at(&mut header, offset)?;
+                offset == mark.offset && header[10..42] == mark.hash
+            }
+            None => mark.start == head.seq + 1 && mark.offset == lock(&self.writer).end && mark.hash == head.hash,
+        };
+        if !matches {
+            return Err(self.corrupt(format!(
+                "{} marks an import from seq {} at offset {}, which does not match the log",
+                path.display(),
+                mark.start,
+                mark.offset
+            )));
+        }
         if mark.start <= head.seq {
             tracing::warn!(from = mark.start, to = head.seq, "rolling back an import that did not end");
             let mut batch = sled::Batch::default();
@@ -490,11 +512,20 @@ impl ImportMark {
 
 impl EventStore for SledStore {
     fn begin_import(&self) -> Result<(), StoreError> {
+        let path = self.dir.join(IMPORT_FILE);
+        if path.exists() {
+            // Another import of this process failed part-way; it is rolled
+            // back when the store is next opened, and must stay so.
+            return Err(StoreError::Io(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!("{} marks an import that did not end; reopen the data directory to roll it back", path.display()),
+            )));
+        }
         let mark = {
             let w = lock(&self.writer);
             ImportMark { start: w.head.seq + 1, offset: w.end, hash: w.head.hash }
         };
-        dir::write_atomically(&self.dir.join(IMPORT_FILE), mark.text().as_bytes())?;
+        dir::write_atomically(&path, mark.text().as_bytes())?;
         Ok(())
     }
 

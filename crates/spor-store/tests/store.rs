@@ -302,3 +302,52 @@ fn an_import_that_did_not_end_is_rolled_back_when_the_store_opens_and_one_that_e
     assert!(report.is_clean(), "{:?}", report.findings);
     assert_eq!(report.records, 4);
 }
+
+#[test]
+fn a_marker_that_does_not_match_the_log_is_damage_and_nothing_is_cut() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let store = open(tmp.path(), Box::new(RealDisk));
+        store.append(&one(1, 1, 0)).unwrap();
+        store.begin_import().unwrap();
+        store.append(&one(2, 2, 0)).unwrap();
+    }
+    // The marker names another head than the one the import was chained to.
+    let marker = tmp.path().join("spor.import");
+    let text = std::fs::read_to_string(&marker).unwrap();
+    let (start, rest) = text.split_once('\n').unwrap();
+    let fields: Vec<&str> = rest.trim().split(' ').collect();
+    std::fs::write(&marker, format!("{start}\n{} {} {}\n", fields[0], fields[1], "ab".repeat(32))).unwrap();
+    let log_len = std::fs::metadata(tmp.path().join("spor.log")).unwrap().len();
+    let err = SledStore::open(tmp.path(), OpenOptions::default()).err().unwrap();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    assert_eq!(std::fs::metadata(tmp.path().join("spor.log")).unwrap().len(), log_len, "nothing was cut");
+}
+
+#[test]
+fn a_second_import_is_refused_while_a_failed_one_awaits_its_rollback() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = open(tmp.path(), Box::new(RealDisk));
+    store.begin_import().unwrap();
+    store.append(&one(1, 1, 0)).unwrap();
+    // The first import failed part-way: no end_import.
+    assert!(store.begin_import().is_err());
+    drop(store);
+    let store = open(tmp.path(), Box::new(RealDisk));
+    assert_eq!(store.head().seq, 0, "rolled back at the next open");
+    store.begin_import().unwrap();
+    store.end_import().unwrap();
+}
+
+#[test]
+fn a_format_1_directory_is_moved_to_format_2_when_opened() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let store = open(tmp.path(), Box::new(RealDisk));
+        store.append(&one(1, 1, 0)).unwrap();
+    }
+    std::fs::write(tmp.path().join("spor.format"), "spor store format 1\n").unwrap();
+    let store = open(tmp.path(), Box::new(RealDisk));
+    assert_eq!(store.head().seq, 1);
+    assert_eq!(std::fs::read_to_string(tmp.path().join("spor.format")).unwrap(), "spor store format 2\n");
+}
