@@ -538,7 +538,7 @@ impl<L: Log> Run<L> {
                     first.date + Days::new(u64::from(day.unsigned_abs()))
                 };
                 let body = late.body(date);
-                let event = self.added(&first, Some(date), *by.get(BY), body);
+                let event = self.added(&first, Some(date), by.get::<&str>(BY), body);
                 if self.propose(event) {
                     self.tally.late_appended += 1;
                 } else {

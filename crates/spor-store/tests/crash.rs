@@ -157,9 +157,10 @@ fn d1() -> Result<(), String> {
             rng.random_range(0..200)
         };
         std::thread::sleep(Duration::from_millis(wait));
-        child.kill().map_err(|e| e.to_string())?; // SIGKILL
+        let killed = child.kill(); // SIGKILL
         let new = read_acks(&mut child);
         let _ = child.wait();
+        killed.map_err(|e| format!("cycle {cycle}: the child could not be killed: {e}"))?;
         acked.extend(new);
         let store = SledStore::open(&dir, OpenOptions::default())
             .map_err(|e| format!("cycle {cycle}: the store did not open after a kill: {e}"))?;
@@ -280,13 +281,13 @@ fn d3() -> Result<(), String> {
             return Err(format!("no ack write for {text} in the trace"));
         };
         let Some(write) = first_write.get(&text) else {
-            return Err(format!("{text} was acknowledged at {} but never written to sled's log file before", ack.start));
+            return Err(format!("{text} was acknowledged at {} but never written to spor's log file before", ack.start));
         };
         let covered = syncs.iter().any(|s| s.start >= write.end && s.end <= ack.start);
         if !covered {
             return Err(format!(
-                "{text}: written at {:.6}, acknowledged at {:.6}, with no fdatasync of the log file in between",
-                write.end, ack.start
+                "{text}: written at {:.6} by thread {}, acknowledged at {:.6} by thread {}, with no fdatasync of the log file in between",
+                write.end, write.pid, ack.start, ack.pid
             ));
         }
         checked += 1;
