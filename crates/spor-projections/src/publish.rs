@@ -201,31 +201,64 @@ fn add_into(sum: &mut [u64; CELLS], v: &[u64; CELLS]) {
     }
 }
 
+/// Suppresses one more cell of a relation (cells numbered `row * CELLS +
+/// cell`): its smallest non-zero published cell, else its smallest. Returns
+/// whether there was one to suppress.
+fn hide_one(relation: &[usize], values: &[u64], hidden: &mut [bool]) -> bool {
+    let open = relation.iter().copied().filter(|c| !hidden[*c]);
+    let pick = open.clone().filter(|c| values[*c] > 0).min_by_key(|c| values[*c]).or_else(|| open.min_by_key(|c| values[*c]));
+    if let Some(c) = pick {
+        hidden[c] = true;
+    }
+    pick.is_some()
+}
+
 /// Secondary suppression by relation: until nothing changes, a relation
-/// with exactly one suppressed cell gets one more (its smallest non-zero
-/// published cell, else its smallest).
-fn close_pattern(table: &[[u64; CELLS]], relations: &[Vec<(usize, usize)>], hidden: &mut [[bool; CELLS]]) {
+/// with exactly one suppressed cell gets one more ([`hide_one`]).
+fn close_pattern(values: &[u64], relations: &[Vec<usize>], hidden: &mut [bool]) {
     loop {
         let mut changed = false;
         for r in relations {
-            if r.iter().filter(|(row, c)| hidden[*row][*c]).count() != 1 {
-                continue;
-            }
-            let open = r.iter().filter(|(row, c)| !hidden[*row][*c]);
-            let pick = open
-                .clone()
-                .filter(|(row, c)| table[*row][*c] > 0)
-                .min_by_key(|(row, c)| table[*row][*c])
-                .or_else(|| open.min_by_key(|(row, c)| table[*row][*c]));
-            if let Some((row, c)) = pick {
-                hidden[*row][*c] = true;
-                changed = true;
+            if r.iter().filter(|c| hidden[**c]).count() == 1 {
+                changed |= hide_one(r, values, hidden);
             }
         }
         if !changed {
             break;
         }
     }
+}
+
+/// Every relation the tables obey, as lists of cells numbered `row * CELLS +
+/// cell`, the total first. The rows are `units` units, then one row per
+/// county and one per size class (each the sum of the unit rows listed for
+/// it), then the nation: the sum of the counties, and of the size classes
+/// when they hold every unit.
+fn relations(units: usize, counties: &[Vec<usize>], classes: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let nation = units + counties.len() + classes.len();
+    let mut out = Vec::new();
+    for row in 0..=nation {
+        for (total, parts) in row_relations() {
+            out.push(std::iter::once(total).chain(parts).map(|c| row * CELLS + c).collect());
+        }
+    }
+    // A grouping row is the sum of its member rows, cell by cell.
+    let mut sums = |total: usize, members: &[usize]| {
+        for c in 0..CELLS {
+            out.push(std::iter::once(total).chain(members.iter().copied()).map(|r| r * CELLS + c).collect());
+        }
+    };
+    for (k, members) in counties.iter().enumerate() {
+        sums(units + k, members);
+    }
+    sums(nation, &(units..units + counties.len()).collect::<Vec<_>>());
+    for (k, members) in classes.iter().enumerate() {
+        sums(units + counties.len() + k, members);
+    }
+    if classes.iter().map(Vec::len).sum::<usize>() == units {
+        sums(nation, &(units + counties.len()..nation).collect::<Vec<_>>());
+    }
+    out
 }
 
 /// Computes the suppression pattern over units, counties and nation together.
@@ -256,71 +289,36 @@ pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u6
     for v in units.values().filter(|v| class_of(v) != 0) {
         add_into(classes.entry(class_of(v)).or_insert([0; CELLS]), v);
     }
-    let classes_cover_every_unit = units.values().all(|v| class_of(v) != 0);
     // All rows in one list: units, counties, size classes, then the nation.
     let unit_keys: Vec<UnitCode> = units.keys().copied().collect();
     let county_keys: Vec<CountyCode> = counties.keys().copied().collect();
     let class_keys: Vec<u8> = classes.keys().copied().collect();
-    let mut table: Vec<[u64; CELLS]> = units.values().copied().collect();
+    let unit_values: Vec<[u64; CELLS]> = units.values().copied().collect();
+    let mut table: Vec<[u64; CELLS]> = unit_values.clone();
     table.extend(counties.values().copied());
     table.extend(classes.values().copied());
     table.push(nation);
     let nation_row = table.len() - 1;
     let class_row = |k: u8| unit_keys.len() + county_keys.len() + class_keys.iter().position(|c| *c == k).unwrap_or(0);
     let county_row = |k: CountyCode| unit_keys.len() + county_keys.iter().position(|c| *c == k).unwrap_or(0);
-    // Relations as lists of (row, cell): the first is the total.
-    let mut relations: Vec<Vec<(usize, usize)>> = Vec::new();
-    for row in 0..table.len() {
-        for (total, parts) in row_relations() {
-            let mut r = vec![(row, total)];
-            r.extend(parts.iter().map(|p| (row, *p)));
-            relations.push(r);
-        }
-    }
-    // A grouping row is the sum of its member rows, cell by cell.
-    let mut sums = |total: usize, members: &[usize]| {
-        for c in 0..CELLS {
-            let mut r = vec![(total, c)];
-            r.extend(members.iter().map(|m| (*m, c)));
-            relations.push(r);
-        }
-    };
-    for k in &county_keys {
-        let members: Vec<usize> =
-            unit_keys.iter().enumerate().filter(|(_, u)| u.county() == *k).map(|(i, _)| i).collect();
-        sums(county_row(*k), &members);
-    }
-    sums(nation_row, &county_keys.iter().map(|k| county_row(*k)).collect::<Vec<_>>());
-    let unit_values: Vec<[u64; CELLS]> = units.values().copied().collect();
-    for k in &class_keys {
-        let members: Vec<usize> =
-            unit_values.iter().enumerate().filter(|(_, v)| class_of(v) == *k).map(|(i, _)| i).collect();
-        sums(class_row(*k), &members);
-    }
-    if classes_cover_every_unit {
-        sums(nation_row, &class_keys.iter().map(|k| class_row(*k)).collect::<Vec<_>>());
-    }
-    let mut hidden = vec![[false; CELLS]; table.len()];
-    for (row, v) in table.iter().enumerate() {
-        for c in 0..CELLS {
-            hidden[row][c] = (1..=up_to).contains(&v[c]);
-        }
-    }
-    // The pattern, then the audit of it: while the audit finds a suppressed
-    // cell the published tables pin down, suppress one more cell of a
-    // relation it is in, and close the pattern again.
-    let flat: Vec<Vec<usize>> = relations.iter().map(|r| r.iter().map(|(row, c)| row * CELLS + c).collect()).collect();
+    let members_of = |keep: &dyn Fn(usize) -> bool| (0..unit_keys.len()).filter(|i| keep(*i)).collect::<Vec<usize>>();
+    let county_members: Vec<Vec<usize>> = county_keys.iter().map(|k| members_of(&|i| unit_keys[i].county() == *k)).collect();
+    let class_members: Vec<Vec<usize>> = class_keys.iter().map(|k| members_of(&|i| class_of(&unit_values[i]) == *k)).collect();
+    let flat = relations(unit_keys.len(), &county_members, &class_members);
     let values: Vec<u64> = table.iter().flatten().copied().collect();
+    let mut hidden: Vec<bool> = values.iter().map(|v| (1..=up_to).contains(v)).collect();
     let mut relations_of_cell: Vec<Vec<usize>> = vec![Vec::new(); values.len()];
     for (i, r) in flat.iter().enumerate() {
         for c in r {
             relations_of_cell[*c].push(i);
         }
     }
+    // The pattern, then the audit of it: while the audit finds a suppressed
+    // cell the published tables pin down, suppress one more cell of a
+    // relation it is in, and close the pattern again.
     loop {
-        close_pattern(&table, &relations, &mut hidden);
-        let flags: Vec<bool> = hidden.iter().flatten().copied().collect();
-        let exposed = crate::audit::exposures(&values, &flags, &flat);
+        close_pattern(&values, &flat, &mut hidden);
+        let exposed = crate::audit::exposures(&values, &hidden, &flat);
         let mut changed = false;
         for e in &exposed {
             let (cell, with) = match *e {
@@ -344,16 +342,7 @@ pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u6
                     .collect();
                 let mut hid = false;
                 for r in &near {
-                    let open = flat[*r].iter().copied().filter(|c| !hidden[c / CELLS][c % CELLS]);
-                    let pick = open
-                        .clone()
-                        .filter(|c| values[*c] > 0)
-                        .min_by_key(|c| values[*c])
-                        .or_else(|| open.min_by_key(|c| values[*c]));
-                    if let Some(c) = pick {
-                        hidden[c / CELLS][c % CELLS] = true;
-                        hid = true;
-                    }
+                    hid |= hide_one(&flat[*r], &values, &mut hidden);
                 }
                 if hid {
                     changed = true;
@@ -369,7 +358,7 @@ pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u6
     let published = |row: usize, code: String, name: Option<String>| PublishedRow {
         code,
         name,
-        cells: std::array::from_fn(|c| (!hidden[row][c]).then_some(table[row][c])),
+        cells: std::array::from_fn(|c| (!hidden[row * CELLS + c]).then_some(table[row][c])),
     };
     PublishedTables {
         units: unit_keys
@@ -393,12 +382,7 @@ pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u6
                 published(class_row(*k), code.into(), Some(name.into()))
             })
             .collect(),
-        class_members: class_keys
-            .iter()
-            .map(|k| {
-                unit_keys.iter().zip(&unit_values).filter(|(_, v)| class_of(v) == *k).map(|(u, _)| u.to_string()).collect()
-            })
-            .collect(),
+        class_members: class_members.iter().map(|m| m.iter().map(|i| unit_keys[*i].to_string()).collect()).collect(),
         nation: published(nation_row, "national".into(), Some("Hele landet".into())),
     }
 }
@@ -424,33 +408,15 @@ pub fn rows_of(t: &PublishedTables) -> Vec<&PublishedRow> {
 /// [`rows_of`] and a key), the total first (for tests and audits).
 pub fn relation_cells(t: &PublishedTables) -> Vec<Vec<(usize, &'static str)>> {
     let keys: Vec<&'static str> = QUESTIONS.iter().map(|(k, _)| *k).chain(EXTRA).collect();
-    let mut out = Vec::new();
-    let rows = rows_of(t);
-    for row in 0..rows.len() {
-        for (total, parts) in row_relations() {
-            out.push(std::iter::once(total).chain(parts).map(|c| (row, keys[c])).collect());
-        }
-    }
-    let index = |code: &str, from: usize, to: usize| (from..to).find(|i| rows[*i].code == code);
-    let (units, counties, classes) = (t.units.len(), t.counties.len(), t.size_classes.len());
-    let nation = rows.len() - 1;
-    let mut sums = |total: usize, members: Vec<usize>| {
-        for key in &keys {
-            out.push(std::iter::once(total).chain(members.iter().copied()).map(|r| (r, *key)).collect());
-        }
-    };
-    for (k, county) in t.counties.iter().enumerate() {
-        sums(units + k, (0..units).filter(|u| rows[*u].code.starts_with(&county.code)).collect());
-    }
-    sums(nation, (units..units + counties).collect());
-    for (k, members) in t.class_members.iter().enumerate() {
-        sums(units + counties + k, members.iter().filter_map(|m| index(m, 0, units)).collect());
-    }
-    // The classes add up to the nation only when no unit is left out of them.
-    if t.class_members.iter().map(Vec::len).sum::<usize>() == units {
-        sums(nation, (units + counties..units + counties + classes).collect());
-    }
-    out
+    let units = &t.units;
+    let members = |keep: &dyn Fn(&str) -> bool| (0..units.len()).filter(|i| keep(&units[*i].code)).collect::<Vec<usize>>();
+    let counties: Vec<Vec<usize>> = t.counties.iter().map(|k| members(&|u| u.starts_with(&k.code))).collect();
+    let classes: Vec<Vec<usize>> =
+        t.class_members.iter().map(|m| members(&|u| m.iter().any(|code| code == u))).collect();
+    relations(units.len(), &counties, &classes)
+        .into_iter()
+        .map(|r| r.into_iter().map(|c| (c / CELLS, keys[c % CELLS])).collect())
+        .collect()
 }
 
 /// Every relation of the published tables as lists of published values, the
