@@ -9,21 +9,11 @@
 
 mod common;
 
-use common::d;
+use common::{d, demo};
 use proptest::prelude::*;
-use spor_demo::DemoSpec;
-use spor_projections::Projections;
 use microlp::{ComparisonOp, OptimizationDirection, Problem};
 use spor_projections::publish::{PublishedTables, publish_all, relation_cells, relations_of, rows_of};
 use spor_projections::survey::{Grouping, SurveyRequest, survey};
-
-fn demo(people: usize, seed: u64) -> Projections {
-    let mut p = Projections::new();
-    for (i, e) in spor_demo::generate(&DemoSpec { participants: people, seed }).into_iter().enumerate() {
-        p.apply(u64::try_from(i).unwrap() + 1, e);
-    }
-    p
-}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(16))]

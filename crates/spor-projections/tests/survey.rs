@@ -7,21 +7,13 @@
 mod common;
 
 use chrono::{TimeZone, Utc};
-use common::{Person, d, leave};
+use common::{Person, d, demo, fold, leave};
 use proptest::prelude::*;
 use spor_demo::DemoSpec;
 use spor_domain::event::*;
 use spor_domain::{EventBody, UnitCode};
 use spor_projections::Projections;
 use spor_projections::survey::{Answers, Grouping, SurveyRequest, WhyNot, explain, survey};
-
-fn demo(people: usize, seed: u64) -> Projections {
-    let mut p = Projections::new();
-    for (i, e) in spor_demo::generate(&DemoSpec { participants: people, seed }).into_iter().enumerate() {
-        p.apply(u64::try_from(i).unwrap() + 1, e);
-    }
-    p
-}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(12))]
@@ -315,10 +307,3 @@ proptest! {
     }
 }
 
-fn fold(events: &[spor_domain::Event]) -> Projections {
-    let mut p = Projections::new();
-    for (i, e) in events.iter().enumerate() {
-        p.apply(u64::try_from(i).unwrap() + 1, e.clone());
-    }
-    p
-}

@@ -74,14 +74,7 @@ impl Person {
     /// The survey of `year` for this one participant, checked against the
     /// rules first so that every case is a valid timeline.
     pub fn survey(&self, year: i32, known_at: Option<&str>) -> Answers {
-        let mut timeline = spor_domain::Timeline::new();
-        let mut p = Projections::new();
-        let policy = spor_domain::Policy::default();
-        for (i, e) in self.events.iter().enumerate() {
-            timeline.admit(e, &policy).unwrap_or_else(|r| panic!("case is not a valid timeline: {r}"));
-            timeline.push(u64::try_from(i).unwrap() + 1, e.clone());
-            p.apply(u64::try_from(i).unwrap() + 1, e.clone());
-        }
+        let mut p = self.projections();
         let known_at = known_at.map(|t| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc));
         let request = SurveyRequest { year, by: Grouping::National, known_at, as_of: d("2030-01-01") };
         let walked = survey(&p, &request);
@@ -103,15 +96,22 @@ impl Person {
 
     /// The events folded into projections, each checked by the rules first.
     pub fn projections(&self) -> Projections {
-        let mut timeline = spor_domain::Timeline::new();
-        let mut p = Projections::new();
-        for (i, e) in self.events.iter().enumerate() {
-            timeline.admit(e, &spor_domain::Policy::default()).unwrap_or_else(|r| panic!("case is not a valid timeline: {r}"));
-            timeline.push(u64::try_from(i).unwrap() + 1, e.clone());
-            p.apply(u64::try_from(i).unwrap() + 1, e.clone());
-        }
-        p
+        fold(&self.projections_events())
     }
+}
+
+/// Events folded into projections in order, sequence numbers from 1.
+pub fn fold(events: &[Event]) -> Projections {
+    let mut p = Projections::new();
+    for (i, e) in events.iter().enumerate() {
+        p.apply(u64::try_from(i).unwrap() + 1, e.clone());
+    }
+    p
+}
+
+/// The demo log of `people` participants from `seed`, folded.
+pub fn demo(people: usize, seed: u64) -> Projections {
+    fold(&spor_demo::generate(&spor_demo::DemoSpec { participants: people, seed }))
 }
 
 pub fn leave(from: &str, to: &str) -> EventBody {
