@@ -27,7 +27,6 @@ pub mod survey;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::NaiveDate;
 use spor_domain::timeline::Facts;
 use spor_domain::{Event, ParticipantId, Timeline, UnitCode};
 
@@ -35,23 +34,15 @@ use spor_domain::{Event, ParticipantId, Timeline, UnitCode};
 #[derive(Debug, Clone)]
 pub struct Settled {
     pub facts: Facts,
-    /// The latest `date` of any entry, retracted or not: views of a day on
-    /// or after it see every entry, so they may read `facts`.
-    pub latest_date: Option<NaiveDate>,
-    /// The latest `date` of an entry not retracted (a retraction counts).
-    pub last_event: Option<NaiveDate>,
     part: survey::Part,
 }
 
 impl Settled {
     fn of(timeline: &Timeline) -> (Self, reminders::Watch) {
         let facts = timeline.facts();
-        let entries = timeline.entries();
-        let latest_date = entries.iter().map(|e| e.event.date).max();
-        let last_event = entries.iter().filter(|e| e.retracted_by.is_none()).map(|e| e.event.date).max();
         let part = survey::Part::of(&facts);
-        let watch = reminders::Watch::of(&facts, last_event, latest_date);
-        (Self { facts, latest_date, last_event, part }, watch)
+        let watch = reminders::Watch::of(timeline, &facts);
+        (Self { facts, part }, watch)
     }
 }
 

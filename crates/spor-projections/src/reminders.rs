@@ -211,8 +211,10 @@ pub(crate) struct Watch {
 }
 
 impl Watch {
-    pub(crate) fn of(f: &Facts, last_event: Option<NaiveDate>, latest_date: Option<NaiveDate>) -> Self {
-        let candidates = candidates(f, last_event, &ReminderRules::default());
+    /// The watch of a timeline whose facts (all its events) are `f`.
+    pub(crate) fn of(t: &Timeline, f: &Facts) -> Self {
+        let latest_date = t.entries().iter().map(|e| e.event.date).max();
+        let candidates = candidates(f, last_event(t, NaiveDate::MAX), &ReminderRules::default());
         let open_until = candidates
             .iter()
             .map(|c| match c.when {
