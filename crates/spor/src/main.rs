@@ -4,7 +4,7 @@
 
 mod commands;
 mod exit;
-mod ingest;
+mod progress;
 mod output;
 mod settings;
 

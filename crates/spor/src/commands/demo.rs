@@ -10,7 +10,9 @@ use spor_domain::wire::Draft;
 
 use super::{Access, open_store};
 use crate::exit::Refused;
-use crate::ingest::{Ingest, IngestError};
+use spor_shell::{Ingest, IngestError};
+
+use crate::progress::Bar;
 use crate::settings::Settings;
 
 #[derive(Debug, clap::Args)]
@@ -33,6 +35,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
         now: spor_demo::RECORDED_BEFORE,
         batch_events: settings.import.batch_events,
         input_len: None,
+        progress: &Bar::new(),
     };
     let spec = DemoSpec { participants: args.participants, seed: args.seed };
     match ingest.drafts(spor_demo::stream(&spec).map(Draft::from)) {
@@ -48,7 +51,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Err(IngestError::Refused(errors)) => {
-            let first = errors.first().map(|e| e.message.clone()).unwrap_or_default();
+            let first = errors.first().map(|e| e.problem.to_string()).unwrap_or_default();
             Err(Refused(format!("the demo log does not fit this data directory: {first}")).into())
         }
         Err(IngestError::Store(e)) => Err(e).context("writing the demo log"),

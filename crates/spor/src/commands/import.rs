@@ -9,7 +9,9 @@ use chrono::{SubsecRound, Utc};
 
 use super::{Access, open_store};
 use crate::exit::Refused;
-use crate::ingest::{Ingest, IngestError};
+use spor_shell::{Ingest, IngestError};
+
+use crate::progress::Bar;
 use crate::settings::Settings;
 
 #[derive(Debug, clap::Args)]
@@ -36,6 +38,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
         now: Utc::now().trunc_subsecs(3),
         batch_events: settings.import.batch_events,
         input_len: len,
+        progress: &Bar::new(),
     };
     let name = if stdin { "standard input".to_string() } else { args.file.display().to_string() };
     match ingest.lines(reader) {
@@ -49,7 +52,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
         }
         Err(IngestError::Refused(errors)) => {
             for e in &errors {
-                eprintln!("{name}: line {}: {}", e.line, e.message);
+                eprintln!("{name}: line {}: {}", e.line, e.problem);
             }
             Err(Refused(format!(
                 "{} line{} refused; nothing was imported",

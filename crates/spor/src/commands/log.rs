@@ -7,12 +7,11 @@ use anyhow::Context;
 use chrono::{NaiveDate, SubsecRound, Utc};
 use spor_domain::wire::{self, Draft};
 use spor_domain::{EventKind, UnitCode};
-use spor_store::EventStore;
 use uuid::Uuid;
 
 use super::{Access, open_store};
 use crate::exit::Refused;
-use crate::ingest::{Ingest, IngestError};
+use spor_shell::{AppendError, Expected, append_one};
 use crate::output::parse_date;
 use crate::settings::Settings;
 
@@ -61,27 +60,15 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     };
     let draft: Draft = wire::parse_line(&line).map_err(|e| Refused(e.to_string()))?;
     let store = open_store(data, settings, Access::CreateIfMissing)?;
-    let ingest = Ingest {
-        store: &store,
-        policy: settings.policy(),
-        now: Utc::now().trunc_subsecs(3),
-        batch_events: 1,
-        input_len: None,
-    };
-    let id = draft.id;
-    match ingest.drafts([draft]) {
-        Ok(_) => {
-            let (seq, event) = store.lookup(id)?.context("the event just stored cannot be read back")?;
-            // The stored line as it is, so the output shows the canonical form.
-            println!("{{\"seq\":{seq},\"event\":{}}}", wire::to_line(&event));
+    let now = Utc::now().trunc_subsecs(3);
+    match append_one(&store, draft, Expected::Any, &settings.policy(), now, &Draft::same_as) {
+        // The stored line as it is, so the output shows the canonical form.
+        Ok(done) => {
+            println!("{{\"seq\":{},\"event\":{}}}", done.seq, wire::to_line(&done.event));
             Ok(())
         }
-        Err(IngestError::Refused(errors)) => {
-            let text: Vec<String> = errors.into_iter().map(|e| e.message).collect();
-            Err(Refused(text.join("; ")).into())
-        }
-        Err(IngestError::Store(e)) => Err(e.into()),
-        Err(IngestError::Read(e)) => Err(e.into()),
+        Err(AppendError::Store(e)) => Err(e.into()),
+        Err(refused) => Err(Refused(refused.to_string()).into()),
     }
 }
 

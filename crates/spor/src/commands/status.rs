@@ -2,7 +2,6 @@
 
 use std::io::{self, Write};
 use std::path::Path;
-use std::time::Instant;
 
 use chrono::{NaiveDate, Utc};
 use comfy_table::Table;
@@ -29,17 +28,7 @@ pub struct Args {
 
 /// Folds the whole log into projections and settles every timeline.
 pub fn load(store: &dyn EventStore) -> anyhow::Result<Projections> {
-    let started = Instant::now();
-    let mut p = Projections::new();
-    store.scan(1, &mut |seq, event| {
-        p.apply(seq, event);
-        Ok(())
-    })?;
-    tracing::info!(events = p.events(), elapsed_ms = started.elapsed().as_millis(), "projections rebuilt from the log");
-    let started = Instant::now();
-    p.settle(std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
-    tracing::info!(participants = p.participants(), elapsed_ms = started.elapsed().as_millis(), "timelines settled");
-    Ok(p)
+    Ok(spor_shell::Projector::rebuild(store)?.into_inner())
 }
 
 pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {

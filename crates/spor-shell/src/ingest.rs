@@ -1,5 +1,5 @@
 //! Taking events in: the shell around `Timeline::admit` that `spor import`,
-//! `spor log` and `spor demo` share.
+//! `spor log`, `spor demo` and the server's import share.
 //!
 //! Read, decide, write: every line is parsed and admitted against its
 //! participant's timeline (as stored, plus the lines before it) first; only if
@@ -13,16 +13,58 @@ use std::collections::HashMap;
 use std::io::BufRead;
 
 use chrono::{DateTime, Utc};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use spor_domain::wire::{self, Draft, MAX_LINE_BYTES};
-use spor_domain::{Event, EventId, ParticipantId, Policy, Timeline};
+use spor_domain::wire::{self, Draft, MAX_LINE_BYTES, WireError};
+use spor_domain::{Event, EventId, ParticipantId, Policy, Refusal, Rule, Timeline};
 use spor_store::{EventStore, StoreError, StreamAppend};
 
-/// A refused line.
+/// A refused line: its number (from 1) and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineError {
     pub line: usize,
-    pub message: String,
+    pub problem: LineProblem,
+}
+
+/// What is wrong with a line, kept as a value to the edge: the command line
+/// prints its text, the server sends its code, rule and text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineProblem {
+    #[error("line is longer than the limit of {MAX_LINE_BYTES} bytes")]
+    TooLong,
+    #[error("line is not valid UTF-8")]
+    NotUtf8,
+    /// Not an event: JSON syntax, a missing or unknown field, a code outside its list.
+    #[error("{0}")]
+    Shape(WireError),
+    /// The timeline's rules refuse it.
+    #[error("{0} [rule: {code}]", code = .0.rule().code())]
+    Refused(Refusal),
+    /// The same id twice in one input, with other content.
+    #[error("{id} is also on line {first}, with other content")]
+    IdRepeated { id: EventId, first: usize },
+    /// An id already stored with other content.
+    #[error("{id} is already stored with other content; an id names one event forever")]
+    IdReused { id: EventId },
+}
+
+impl LineProblem {
+    /// The stable code scripts match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::TooLong => "line_too_long",
+            Self::NotUtf8 => "not_utf8",
+            Self::Shape(_) => "bad_event",
+            Self::Refused(_) => "refused",
+            Self::IdRepeated { .. } | Self::IdReused { .. } => "id_reused",
+        }
+    }
+
+    /// The timeline rule broken, for a refusal.
+    pub fn rule(&self) -> Option<Rule> {
+        match self {
+            Self::Refused(r) => Some(r.rule()),
+            _ => None,
+        }
+    }
 }
 
 /// What an ingest did.
@@ -65,6 +107,31 @@ struct Stream {
     stored: usize,
 }
 
+/// The two phases of an ingest, for progress reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Reading and deciding every line; counted in bytes of input.
+    Checking,
+    /// Writing the decided events; counted in events.
+    Writing,
+}
+
+/// Where an ingest reports how far it has come (a progress bar on a
+/// terminal, nothing in the server).
+pub trait Progress {
+    /// A phase begins; `total` is its size if known.
+    fn begin(&self, _phase: Phase, _total: Option<u64>) {}
+    /// `done` more units of the phase are done.
+    fn advance(&self, _phase: Phase, _done: u64) {}
+    /// The phase ended.
+    fn end(&self, _phase: Phase) {}
+}
+
+/// Reports nothing.
+pub struct Silent;
+
+impl Progress for Silent {}
+
 /// Options of one ingest.
 pub struct Ingest<'a> {
     pub store: &'a dyn EventStore,
@@ -72,23 +139,24 @@ pub struct Ingest<'a> {
     /// The time stamped on events that carry no `recorded_at`.
     pub now: DateTime<Utc>,
     pub batch_events: usize,
-    /// Total input size in bytes, for the progress bar, if known.
+    /// Total input size in bytes, for progress reports, if known.
     pub input_len: Option<u64>,
+    pub progress: &'a dyn Progress,
 }
 
 impl Ingest<'_> {
     /// Reads JSON Lines from `input`, validates all of it, then writes it.
     pub fn lines(&self, input: impl BufRead) -> Result<Ingested, IngestError> {
-        let bar = progress(self.input_len, "checking");
+        self.progress.begin(Phase::Checking, self.input_len);
         let plan = self.plan(
             LineReader { input, line: 0, buf: Vec::new() }.map(|r| {
                 r.map(|(n, text, len)| {
-                    bar.inc(len);
-                    (n, text.and_then(|t| wire::parse_line(&t).map_err(|e| e.to_string())))
+                    self.progress.advance(Phase::Checking, len);
+                    (n, text.and_then(|t| wire::parse_line(&t).map_err(LineProblem::Shape)))
                 })
             }),
         )?;
-        bar.finish_and_clear();
+        self.progress.end(Phase::Checking);
         self.write(plan)
     }
 
@@ -100,7 +168,7 @@ impl Ingest<'_> {
 
     fn plan(
         &self,
-        items: impl Iterator<Item = Result<(usize, Result<Draft, String>), std::io::Error>>,
+        items: impl Iterator<Item = Result<(usize, Result<Draft, LineProblem>), std::io::Error>>,
     ) -> Result<Plan, IngestError> {
         let mut plan = Plan { timelines: HashMap::new(), order: Vec::new(), already: 0 };
         let mut errors: Vec<LineError> = Vec::new();
@@ -111,8 +179,8 @@ impl Ingest<'_> {
             let (line, parsed) = item.map_err(IngestError::Read)?;
             let draft = match parsed {
                 Ok(d) => d,
-                Err(message) => {
-                    errors.push(LineError { line, message });
+                Err(problem) => {
+                    errors.push(LineError { line, problem });
                     continue;
                 }
             };
@@ -125,10 +193,7 @@ impl Ingest<'_> {
                 if same {
                     plan.already += 1;
                 } else {
-                    errors.push(LineError {
-                        line,
-                        message: format!("{} is also on line {first}, with other content", draft.id),
-                    });
+                    errors.push(LineError { line, problem: LineProblem::IdRepeated { id: draft.id, first } });
                 }
                 continue;
             }
@@ -137,10 +202,7 @@ impl Ingest<'_> {
                 if draft.same_as(&stored) {
                     plan.already += 1;
                 } else {
-                    errors.push(LineError {
-                        line,
-                        message: format!("{} is already stored with other content; an id names one event forever", draft.id),
-                    });
+                    errors.push(LineError { line, problem: LineProblem::IdReused { id: draft.id } });
                 }
                 continue;
             }
@@ -161,10 +223,7 @@ impl Ingest<'_> {
                     stream.timeline.push(seq, event);
                     plan.order.push((participant, index));
                 }
-                Err(refusal) => errors.push(LineError {
-                    line,
-                    message: format!("{refusal} [rule: {}]", refusal.rule().code()),
-                }),
+                Err(refusal) => errors.push(LineError { line, problem: LineProblem::Refused(refusal) }),
             }
         }
         if errors.is_empty() { Ok(plan) } else { Err(IngestError::Refused(errors)) }
@@ -186,7 +245,7 @@ impl Ingest<'_> {
 
     fn write_batches(&self, plan: Plan) -> Result<Ingested, IngestError> {
         let mut done = Ingested { stored: Vec::new(), already: plan.already };
-        let bar = progress(Some(u64::try_from(plan.order.len()).unwrap_or(u64::MAX)), "writing");
+        self.progress.begin(Phase::Writing, Some(u64::try_from(plan.order.len()).unwrap_or(u64::MAX)));
         let mut written: HashMap<ParticipantId, usize> = HashMap::new();
         for chunk in plan.order.chunks(self.batch_events.max(1)) {
             let mut appends: Vec<StreamAppend> = Vec::new();
@@ -209,24 +268,11 @@ impl Ingest<'_> {
             let out = self.store.append(&appends)?;
             done.already += out.already.len();
             done.stored.extend(out.stored);
-            bar.inc(u64::try_from(chunk.len()).unwrap_or(0));
+            self.progress.advance(Phase::Writing, u64::try_from(chunk.len()).unwrap_or(0));
         }
-        bar.finish_and_clear();
+        self.progress.end(Phase::Writing);
         Ok(done)
     }
-}
-
-fn progress(len: Option<u64>, what: &'static str) -> ProgressBar {
-    // Hidden unless stderr is a terminal someone watches.
-    let bar = match len {
-        Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
-        None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
-    };
-    if let Ok(style) = ProgressStyle::with_template("{msg} {wide_bar} {percent:>3}% {eta}") {
-        bar.set_style(style);
-    }
-    bar.set_message(what);
-    bar
 }
 
 /// Reads lines with a bound on their length, so one endless line cannot
@@ -238,7 +284,7 @@ struct LineReader<R> {
 }
 
 impl<R: BufRead> Iterator for LineReader<R> {
-    type Item = Result<(usize, Result<String, String>, u64), std::io::Error>;
+    type Item = Result<(usize, Result<String, LineProblem>, u64), std::io::Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
@@ -273,8 +319,7 @@ impl<R: BufRead> Iterator for LineReader<R> {
                         break;
                     }
                 }
-                let message = format!("line is longer than the limit of {MAX_LINE_BYTES} bytes");
-                return Some(Ok((self.line, Err(message), consumed + skipped)));
+                return Some(Ok((self.line, Err(LineProblem::TooLong), consumed + skipped)));
             }
             while matches!(self.buf.last(), Some(b'\n' | b'\r')) {
                 self.buf.pop();
@@ -282,8 +327,7 @@ impl<R: BufRead> Iterator for LineReader<R> {
             if self.buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let text = String::from_utf8(std::mem::take(&mut self.buf))
-                .map_err(|_| "line is not valid UTF-8".to_string());
+            let text = String::from_utf8(std::mem::take(&mut self.buf)).map_err(|_| LineProblem::NotUtf8);
             return Some(Ok((self.line, text, consumed)));
         }
     }
