@@ -95,7 +95,7 @@ fn a_disk_failure_exits_6() {
 fn a_missing_data_directory_exits_8_and_is_not_created() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("nothing-here");
-    spor(&data).arg("status").assert().code(8).stderr(contains("no data directory"));
+    spor(&data).arg("status").assert().code(8).stderr(contains("no store at").and(contains("hint: run `spor import`")));
     assert!(!data.exists());
     let (_t, d) = with_log(1);
     spor(&d).args(["show", "00000000-0000-0000-0000-000000000001"]).assert().code(8);

@@ -230,24 +230,10 @@ impl Ingest<'_> {
     }
 
     fn write(&self, plan: Plan) -> Result<Ingested, IngestError> {
-        // More than one event lands whole or not at all, across a crash too
-        // (reliability D2): the store rolls back an import that never ended.
-        let whole = plan.order.len() > 1;
-        if whole {
-            self.store.begin_import()?;
-        }
-        let done = self.write_batches(plan)?;
-        if whole {
-            self.store.end_import()?;
-        }
-        Ok(done)
-    }
-
-    fn write_batches(&self, plan: Plan) -> Result<Ingested, IngestError> {
-        let mut done = Ingested { stored: Vec::new(), already: plan.already };
-        self.progress.begin(Phase::Writing, Some(u64::try_from(plan.order.len()).unwrap_or(u64::MAX)));
+        let total = plan.order.len();
+        self.progress.begin(Phase::Writing, Some(u64::try_from(total).unwrap_or(u64::MAX)));
         let mut written: HashMap<ParticipantId, usize> = HashMap::new();
-        for chunk in plan.order.chunks(self.batch_events.max(1)) {
+        let mut batches = plan.order.chunks(self.batch_events.max(1)).map(|chunk| {
             let mut appends: Vec<StreamAppend> = Vec::new();
             for &(p, index) in chunk {
                 let stream = &plan.timelines[&p];
@@ -265,13 +251,15 @@ impl Ingest<'_> {
                 }
                 *written.entry(p).or_default() += 1;
             }
-            let out = self.store.append(&appends)?;
-            done.already += out.already.len();
-            done.stored.extend(out.stored);
-            self.progress.advance(Phase::Writing, u64::try_from(chunk.len()).unwrap_or(0));
-        }
+            appends
+        });
+        // The batches land whole or not at all, across a crash too
+        // (reliability D2); each backend sees to that its own way.
+        let out = self.store.append_all(&mut batches, &mut |n| {
+            self.progress.advance(Phase::Writing, u64::try_from(n).unwrap_or(0));
+        })?;
         self.progress.end(Phase::Writing);
-        Ok(done)
+        Ok(Ingested { stored: out.stored, already: plan.already + out.already.len() })
     }
 }
 

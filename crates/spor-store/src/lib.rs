@@ -9,6 +9,8 @@
 //! projections, or retry a failed fsync. An append is acknowledged only after
 //! an fsync that covers it; after a failed fsync the store refuses all writes.
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod dir;
 pub mod disk;
 pub mod record;
@@ -54,16 +56,18 @@ impl Head {
     }
 }
 
-/// What can go wrong in the store. The CLI maps each kind to an exit code.
+/// What can go wrong in a store, whatever the backend. The messages say what
+/// happened; a front end adds what to do about it (the CLI maps each kind to
+/// an exit code and a hint, the server to a status code).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("no data directory at {0} (run `spor import` or `spor demo` to create one)")]
+    #[error("no store at {0}")]
     NotFound(PathBuf),
-    #[error("the data directory {0} is in use by another spor process; stop it first, or point --data elsewhere")]
+    #[error("the store at {0} is in use by another spor process")]
     InUse(PathBuf),
-    #[error("the data directory {dir} has store format {found}; this spor reads format {supported}. Use a newer spor")]
+    #[error("the store at {dir} has format {found}; this spor reads format {supported}")]
     NewerFormat { dir: PathBuf, found: u32, supported: u32 },
-    #[error("the data directory {dir} is damaged: {what}. Run `spor verify`, then restore from a backup or an export")]
+    #[error("the store at {dir} is damaged: {what}")]
     Corrupt { dir: PathBuf, what: String },
     #[error("participant {participant}: expected version {expected}, but the stream is at {actual}; another change came first, read again and retry")]
     Conflict { participant: ParticipantId, expected: u32, actual: u32 },
@@ -71,7 +75,7 @@ pub enum StoreError {
     IdConflict { id: EventId },
     #[error("{id} belongs to participant {stream}, not {participant}")]
     WrongStream { id: EventId, participant: ParticipantId, stream: ParticipantId },
-    #[error("writes are stopped: an earlier flush to disk failed ({0}); nothing after it was acknowledged. Restart spor after checking the disk")]
+    #[error("writes are stopped: an earlier write or flush to disk failed ({0}); nothing after it was acknowledged")]
     Stopped(String),
     #[error("disk I/O failed: {0}")]
     Io(#[from] std::io::Error),
@@ -107,16 +111,16 @@ pub trait EventStore: Send + Sync {
     /// The head of the log.
     fn head(&self) -> Head;
 
-    /// Marks the start of an import that must land whole (reliability D2):
-    /// until [`EventStore::end_import`], a crash rolls back everything
-    /// appended since, when the store is next opened. Only for a process
-    /// that holds the data directory alone, as `spor import` does.
-    fn begin_import(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    /// The import begun has landed whole; nothing will be rolled back.
-    fn end_import(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
+    /// Appends many events that must land whole or not at all, across a
+    /// crash too (reliability D2), in the batches `batches` yields (each one
+    /// durable commit, so memory stays bounded); `durable` hears how many
+    /// events each batch carried once it is durable. Each backend makes it
+    /// whole its own way: the sled store marks the import begun and rolls
+    /// back one that never ended when it next opens; a database uses one
+    /// transaction. Only for a writer that is alone, as an import is.
+    fn append_all(
+        &self,
+        batches: &mut dyn Iterator<Item = Vec<StreamAppend>>,
+        durable: &mut dyn FnMut(usize),
+    ) -> Result<Appended, StoreError>;
 }

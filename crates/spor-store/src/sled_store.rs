@@ -483,7 +483,7 @@ impl SledStore {
     }
 }
 
-/// The marker file of an import in progress (see [`EventStore::begin_import`]).
+/// The marker file of an import in progress (see [`SledStore::begin_import`]).
 const IMPORT_FILE: &str = "spor.import";
 
 /// What the marker says: the first sequence number of the import, the log's
@@ -510,8 +510,12 @@ impl ImportMark {
     }
 }
 
-impl EventStore for SledStore {
-    fn begin_import(&self) -> Result<(), StoreError> {
+impl SledStore {
+    /// Marks the start of an import that must land whole: until
+    /// [`SledStore::end_import`], a crash rolls back everything appended
+    /// since, when the store is next opened. [`EventStore::append_all`] is
+    /// built on this pair; tests call it directly to leave an import unended.
+    pub fn begin_import(&self) -> Result<(), StoreError> {
         let path = self.dir.join(IMPORT_FILE);
         if path.exists() {
             // Another import of this process failed part-way; it is rolled
@@ -529,10 +533,40 @@ impl EventStore for SledStore {
         Ok(())
     }
 
-    fn end_import(&self) -> Result<(), StoreError> {
+    /// The import begun has landed whole; nothing will be rolled back.
+    pub fn end_import(&self) -> Result<(), StoreError> {
         std::fs::remove_file(self.dir.join(IMPORT_FILE))?;
         File::open(&self.dir)?.sync_all()?;
         Ok(())
+    }
+
+}
+
+impl EventStore for SledStore {
+    fn append_all(
+        &self,
+        batches: &mut dyn Iterator<Item = Vec<StreamAppend>>,
+        durable: &mut dyn FnMut(usize),
+    ) -> Result<Appended, StoreError> {
+        let mut batches = batches.peekable();
+        let mut done = Appended::default();
+        let Some(first) = batches.next() else { return Ok(done) };
+        // One event needs no marker: one append is whole by itself.
+        let single = batches.peek().is_none() && first.iter().map(|a| a.events.len()).sum::<usize>() <= 1;
+        if !single {
+            self.begin_import()?;
+        }
+        for batch in std::iter::once(first).chain(batches) {
+            let n = batch.iter().map(|a| a.events.len()).sum();
+            let out = self.append(&batch)?;
+            done.stored.extend(out.stored);
+            done.already.extend(out.already);
+            durable(n);
+        }
+        if !single {
+            self.end_import()?;
+        }
+        Ok(done)
     }
 
     fn append(&self, appends: &[StreamAppend]) -> Result<Appended, StoreError> {

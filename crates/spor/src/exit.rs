@@ -53,6 +53,19 @@ pub struct NotFound(pub String);
 #[error("{0}")]
 pub struct Findings(pub String);
 
+/// What the user can do about an error, where the store's kind of error
+/// says (the store itself names no command or flag: it serves the server too).
+pub fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
+    err.chain().find_map(|c| c.downcast_ref::<StoreError>()).and_then(|e| match e {
+        StoreError::NotFound(_) => Some("run `spor import` or `spor demo` to create one, or point --data at an existing one"),
+        StoreError::InUse(_) => Some("stop the other spor process first, or point --data elsewhere"),
+        StoreError::NewerFormat { .. } => Some("use a newer spor"),
+        StoreError::Corrupt { .. } => Some("run `spor verify`, then restore from a backup or an export (docs/store.md)"),
+        StoreError::Stopped(_) => Some("check the disk, then restart spor"),
+        _ => None,
+    })
+}
+
 /// Picks the exit code for an error by the first kind found in its chain.
 pub fn code_for(err: &anyhow::Error) -> Exit {
     for cause in err.chain() {

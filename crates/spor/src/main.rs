@@ -55,6 +55,9 @@ fn main() -> ExitCode {
             }
             let code = exit::code_for(&err);
             eprintln!("spor: {err:#}");
+            if let Some(hint) = exit::hint_for(&err) {
+                eprintln!("hint: {hint}");
+            }
             tracing::debug!(error = ?err, code = code as u8, "command failed");
             code.into()
         }
