@@ -16,6 +16,7 @@ pub mod append;
 pub mod clock;
 pub mod ingest;
 pub mod projector;
+pub mod views;
 
 pub use append::{Appended, AppendError, Expected, append_one};
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -11,6 +11,7 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod audit;
 pub mod dir;
 pub mod disk;
 pub mod record;
@@ -21,6 +22,7 @@ use std::path::PathBuf;
 
 use spor_domain::{Event, EventId, ParticipantId};
 
+pub use audit::{AuditEntry, AuditLog, AuditTrail};
 pub use disk::{Disk, RealDisk};
 pub use sled_store::{OpenOptions, SledStore};
 pub use verify::{Finding, VerifyReport};

@@ -6,7 +6,8 @@ use std::path::Path;
 use chrono::NaiveDate;
 use comfy_table::Table;
 use spor_domain::UnitCode;
-use spor_projections::reminders::{Kind, Reminder, list};
+use spor_projections::reminders::{Kind, Reminder};
+use spor_shell::views::{FollowupsDoc, Units};
 
 use super::status::load;
 use super::{Access, open_store};
@@ -45,31 +46,15 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     let store = open_store(data, settings, Access::Existing)?;
     let projections = load(&store)?;
     let within = args.within.unwrap_or(settings.reminders.within_days);
-    let items = list(&projections, args.on, args.unit, within, &settings.reminders.rules());
+    let units = args.unit.map(|u| [u]);
+    let scope = units.as_ref().map_or(Units::All, |u| Units::Only(u));
+    let items = FollowupsDoc::reminders(&projections, scope, args.on, within, &settings.reminders.rules());
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match args.format {
         FollowupFormat::Ics => out.write_all(calendar(&items, args.on).as_bytes())?,
         FollowupFormat::Json => {
-            // Fields in the contract's order.
-            #[derive(serde::Serialize)]
-            struct Item<'a> {
-                participant: &'a spor_domain::ParticipantId,
-                unit: &'a UnitCode,
-                kind: Kind,
-                due: NaiveDate,
-                overdue: bool,
-            }
-            #[derive(serde::Serialize)]
-            struct Doc<'a> {
-                on: NaiveDate,
-                items: Vec<Item<'a>>,
-            }
-            let items = items
-                .iter()
-                .map(|r| Item { participant: &r.participant, unit: &r.unit, kind: r.kind, due: r.due, overdue: r.overdue })
-                .collect();
-            serde_json::to_writer(&mut out, &Doc { on: args.on, items })?;
+            serde_json::to_writer(&mut out, &FollowupsDoc::of(args.on, &items))?;
             writeln!(out)?;
         }
         FollowupFormat::Csv => {

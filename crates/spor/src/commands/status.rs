@@ -8,6 +8,7 @@ use comfy_table::Table;
 use spor_domain::UnitCode;
 use spor_projections::Projections;
 use spor_projections::status::Status;
+use spor_shell::views::{StatusDoc, Units};
 use spor_store::EventStore;
 
 use super::{Access, open_store};
@@ -35,18 +36,21 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     let store = open_store(data, settings, Access::Existing)?;
     let projections = load(&store)?;
     let on = args.on.unwrap_or_else(|| Utc::now().date_naive());
-    let rows = projections.statuses(args.unit, on);
+    let units = args.unit.map(|u| [u]);
+    let scope = units.as_ref().map_or(Units::All, |u| Units::Only(u));
+    let doc = StatusDoc::new(&projections, scope, args.unit, on);
+    let rows = &doc.participants;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match args.format {
         Format::Json => {
-            serde_json::to_writer(&mut out, &serde_json::json!({ "on": on, "unit": args.unit, "participants": rows }))?;
+            serde_json::to_writer(&mut out, &doc)?;
             writeln!(out)?;
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
             w.write_record(["participant", "unit", "state", "exit_kind", "exit_reason", "exit_date", "started", "months", "extensions", "leave_days", "planned_end", "last_event"])?;
-            for s in &rows {
+            for s in rows {
                 w.write_record(csv_row(s))?;
             }
             w.flush()?;
@@ -55,7 +59,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
             let mut table = Table::new();
             table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED).set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
             table.set_header(["participant", "unit", "status", "started", "planned end", "leave days", "last event"]);
-            for s in &rows {
+            for s in rows {
                 let state = match (s.exit_kind, s.exit_reason) {
                     (Some(k), Some(r)) => format!("{} ({k}: {r})", s.state.as_str()),
                     _ => s.state.as_str().to_string(),
