@@ -288,6 +288,13 @@ impl SledStore {
         &self.tree
     }
 
+    /// The sled database of this directory, for what else lives in it under
+    /// trees of its own (accounts, tokens, sessions). sled locks a directory
+    /// to one process, so they cannot have a database of their own beside it.
+    pub fn sled(&self) -> &sled::Db {
+        &self.tree
+    }
+
     fn corrupt(&self, what: impl Into<String>) -> StoreError {
         StoreError::Corrupt { dir: self.dir.clone(), what: what.into() }
     }
