@@ -58,15 +58,16 @@ impl Draft {
     }
 
     /// Whether this draft says the same as an event already stored under its
-    /// id. A draft without `recorded_at` matches any recording time: a
-    /// re-import of a file without times is the same import.
+    /// id. A draft without `recorded_at` matches any recording time, and one
+    /// without `by` any recorder: a re-import of a file without them is the
+    /// same import, whoever stamped them the first time.
     pub fn same_as(&self, stored: &Event) -> bool {
         self.id == stored.id
             && self.participant == stored.participant
             && self.unit == stored.unit
             && self.date == stored.date
             && self.recorded_at.is_none_or(|t| t == stored.recorded_at)
-            && self.by == stored.by
+            && (self.by.is_none() || self.by == stored.by)
             && self.body == stored.body
     }
 }

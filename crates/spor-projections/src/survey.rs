@@ -616,8 +616,19 @@ pub fn by_unit(
 
 /// The survey of a year, grouped as asked.
 pub fn survey(projections: &Projections, request: &SurveyRequest) -> Survey {
+    survey_where(projections, request, &|_| true)
+}
+
+/// The survey of some units only (a unit leader's own), by unit; the total
+/// sums those units' rows.
+pub fn survey_of_units(projections: &Projections, request: &SurveyRequest, only: &[UnitCode]) -> Survey {
+    survey_where(projections, request, &|u| only.contains(u))
+}
+
+fn survey_where(projections: &Projections, request: &SurveyRequest, keep: &dyn Fn(&UnitCode) -> bool) -> Survey {
     let in_year = NaiveDate::from_ymd_opt(request.year, 12, 31).unwrap_or(NaiveDate::MAX);
-    let units = by_unit(projections, request.year, request.known_at, request.as_of);
+    let mut units = by_unit(projections, request.year, request.known_at, request.as_of);
+    units.retain(|u, _| keep(u));
     let unknown_units: Vec<String> =
         units.keys().filter(|u| u.name_on(in_year).is_none()).map(ToString::to_string).collect();
     let mut total = Contribution::default();

@@ -44,6 +44,13 @@ pub enum LineProblem {
     /// An id already stored with other content.
     #[error("{id} is already stored with other content; an id names one event forever")]
     IdReused { id: EventId },
+    /// The line's unit is not one the writer may write to.
+    #[error("unit {unit} is not one of yours")]
+    UnitNotPermitted { unit: spor_domain::UnitCode },
+    /// No participant of the writer's units has this id (it may not exist,
+    /// or belong to another unit: the same answer for both).
+    #[error("no participant {participant} in your units")]
+    NoSuchParticipant { participant: ParticipantId },
 }
 
 impl LineProblem {
@@ -55,6 +62,8 @@ impl LineProblem {
             Self::Shape(_) => "bad_event",
             Self::Refused(_) => "refused",
             Self::IdRepeated { .. } | Self::IdReused { .. } => "id_reused",
+            Self::UnitNotPermitted { .. } => "unit_not_permitted",
+            Self::NoSuchParticipant { .. } => "not_found",
         }
     }
 
@@ -74,6 +83,8 @@ pub struct Ingested {
     pub stored: Vec<(u64, EventId)>,
     /// Lines whose event was already stored with the same content.
     pub already: usize,
+    /// The participants written to, each once, in id order.
+    pub participants: Vec<ParticipantId>,
 }
 
 /// Why an ingest wrote nothing.
@@ -142,6 +153,15 @@ pub struct Ingest<'a> {
     /// Total input size in bytes, for progress reports, if known.
     pub input_len: Option<u64>,
     pub progress: &'a dyn Progress,
+    /// The units the writer may write to (an account's), or `None` for an
+    /// operator, who may write anywhere. A line of another unit, or naming a
+    /// participant of another unit, is refused before the rules judge it, and
+    /// a participant not of these units is "no such participant" whether it
+    /// exists elsewhere or not.
+    pub scope: Option<&'a [spor_domain::UnitCode]>,
+    /// Who recorded the lines that do not say (the account of an API
+    /// import); `None` leaves them without.
+    pub by: Option<&'a str>,
 }
 
 impl Ingest<'_> {
@@ -214,8 +234,23 @@ impl Ingest<'_> {
                     v.insert(Stream { timeline: Timeline::from_entries(stored), stored: n })
                 }
             };
+            if let Some(units) = self.scope {
+                let known = !stream.timeline.entries().is_empty();
+                let outside = stream.timeline.unit().is_some_and(|u| !units.contains(&u));
+                if !units.contains(&draft.unit) {
+                    errors.push(LineError { line, problem: LineProblem::UnitNotPermitted { unit: draft.unit } });
+                    continue;
+                }
+                if outside || (!known && draft.body.kind() != spor_domain::EventKind::Registered) {
+                    errors.push(LineError { line, problem: LineProblem::NoSuchParticipant { participant: draft.participant } });
+                    continue;
+                }
+            }
             let participant = draft.participant;
-            let event: Event = draft.stamp(self.now);
+            let mut event: Event = draft.stamp(self.now);
+            if event.by.is_none() {
+                event.by = self.by.map(str::to_owned);
+            }
             match stream.timeline.admit(&event, &self.policy) {
                 Ok(()) => {
                     let index = stream.timeline.entries().len();
@@ -259,7 +294,9 @@ impl Ingest<'_> {
             self.progress.advance(Phase::Writing, u64::try_from(n).unwrap_or(0));
         })?;
         self.progress.end(Phase::Writing);
-        Ok(Ingested { stored: out.stored, already: plan.already + out.already.len() })
+        let mut participants: Vec<ParticipantId> = written.into_keys().collect();
+        participants.sort_unstable();
+        Ok(Ingested { stored: out.stored, already: plan.already + out.already.len(), participants })
     }
 }
 

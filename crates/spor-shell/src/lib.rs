@@ -13,6 +13,7 @@
 //! stable codes for machines).
 
 pub mod append;
+pub mod bokmal;
 pub mod clock;
 pub mod ingest;
 pub mod projector;

@@ -24,6 +24,8 @@ use serde::{Deserialize, Serialize};
 use spor_domain::ParticipantId;
 use uuid::Uuid;
 
+use crate::Head;
+use crate::dir::{AUDIT_HEAD_FILE, HeadFile, HeadFileState, read_named_head_file};
 use crate::disk::Disk;
 use crate::record::{self, Hash};
 use crate::verify::Finding;
@@ -72,10 +74,14 @@ pub trait AuditTrail: Send + Sync {
     fn entries(&self, f: &mut dyn FnMut(AuditEntry)) -> Result<(), StoreError>;
 }
 
-/// The audit trail in `DIR/audit.log`.
+/// The audit trail in `DIR/audit.log`, its head in `DIR/audit.head`.
 pub struct AuditLog {
     path: PathBuf,
     file: File,
+    /// The last durable record's number and hash, written after each sync:
+    /// a bad record at the end is cut off only past it (a write torn by a
+    /// crash), never at or before it (damage, or a record rewritten).
+    head: HeadFile,
     disk: Box<dyn Disk>,
     /// The chain's end and where the next record goes; held across the
     /// write and the sync, so entries are chained in the order they are made durable.
@@ -102,6 +108,21 @@ impl AuditLog {
         let path = dir.join(AUDIT_FILE);
         let file = FsOpenOptions::new().create(true).truncate(false).read(true).write(true).open(&path)?;
         let walk = walk(&file)?;
+        let corrupt = |what: String| StoreError::Corrupt { dir: dir.to_owned(), what: format!("{AUDIT_FILE}: {what}") };
+        let durable = match read_named_head_file(dir, AUDIT_HEAD_FILE) {
+            HeadFileState::At(h) => Some(h),
+            HeadFileState::Absent => None,
+            HeadFileState::Damaged => return Err(corrupt(format!("{AUDIT_HEAD_FILE} is unreadable"))),
+        };
+        if let Some(h) = durable {
+            if walk.seq < h.seq {
+                let problem = walk.problem.as_ref().map_or("it ends early", |(_, p)| p.as_str());
+                return Err(corrupt(format!("record {} was made durable, but the trail is readable only to record {} ({problem})", h.seq, walk.seq)));
+            }
+            if walk.hash_at(h.seq) != Some(h.hash) {
+                return Err(corrupt(format!("record {} is not the record that was made durable (it was rewritten)", h.seq)));
+            }
+        }
         if let Some((at, problem)) = walk.problem {
             let tail_len = walk.len - at;
             let mut tail = vec![0u8; usize::try_from(tail_len).unwrap_or(0)];
@@ -113,20 +134,75 @@ impl AuditLog {
             file.set_len(at)?;
             file.sync_all()?;
         }
-        Ok(Self { path, file, disk, tail: Mutex::new(Tail { seq: walk.seq, hash: walk.hash, end: walk.end, stopped: None }) })
+        let head = HeadFile::open_named(dir, AUDIT_HEAD_FILE)?;
+        Ok(Self { path, file, head, disk, tail: Mutex::new(Tail { seq: walk.seq, hash: walk.hash, end: walk.end, stopped: None }) })
     }
 
-    /// Checks every record and the chain; each problem with its position.
-    pub fn verify(&self) -> Vec<Finding> {
-        match File::open(&self.path).map_err(StoreError::Io).and_then(|f| walk(&f)) {
-            Ok(w) => w
-                .problem
-                .map(|(at, problem)| Finding { position: format!("{AUDIT_FILE} record {} (offset {at})", w.seq + 1), problem })
-                .into_iter()
-                .collect(),
-            Err(e) => vec![Finding { position: AUDIT_FILE.into(), problem: e.to_string() }],
+}
+
+/// What a read-only check of the audit trail found (`spor verify`).
+#[derive(Debug, Default)]
+pub struct AuditCheck {
+    /// Records that passed every check, from the start.
+    pub records: u64,
+    /// Problems, with their positions; nothing after the first is trusted.
+    pub findings: Vec<Finding>,
+    /// A bad record past the last one made durable: a write a crash cut
+    /// short, never acknowledged, which the next open cuts off.
+    pub torn: Option<String>,
+}
+
+/// Checks `DIR/audit.log` without changing it: every record's checksum,
+/// number, place in the hash chain and payload, and that the record the head
+/// file names as the last durable one is there, unchanged. The caller holds
+/// the directory (its lock keeps writers away).
+pub fn check(dir: &Path) -> AuditCheck {
+    let mut check = AuditCheck::default();
+    let path = dir.join(AUDIT_FILE);
+    let file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return check,
+        Err(e) => {
+            check.findings.push(Finding { position: AUDIT_FILE.into(), problem: format!("cannot be read: {e}") });
+            return check;
+        }
+    };
+    let w = match walk(&file) {
+        Ok(w) => w,
+        Err(e) => {
+            check.findings.push(Finding { position: AUDIT_FILE.into(), problem: e.to_string() });
+            return check;
+        }
+    };
+    check.records = w.seq;
+    let durable = match read_named_head_file(dir, AUDIT_HEAD_FILE) {
+        HeadFileState::At(h) => h.seq,
+        HeadFileState::Absent => 0,
+        HeadFileState::Damaged => {
+            check.findings.push(Finding { position: AUDIT_HEAD_FILE.into(), problem: "unreadable (checksum or length)".into() });
+            0
+        }
+    };
+    if let Some((at, problem)) = &w.problem {
+        let position = format!("{AUDIT_FILE} record {} (offset {at})", w.seq + 1);
+        if w.seq >= durable {
+            check.torn = Some(format!(
+                "{position}: an incomplete record past the last one made durable ({problem}); never acknowledged, the next write cuts it off"
+            ));
+        } else {
+            check.findings.push(Finding { position, problem: problem.clone() });
         }
     }
+    if let HeadFileState::At(h) = read_named_head_file(dir, AUDIT_HEAD_FILE)
+        && h.seq <= w.seq
+        && w.hash_at(h.seq) != Some(h.hash)
+    {
+        check.findings.push(Finding {
+            position: format!("{AUDIT_FILE} record {}", h.seq),
+            problem: "is not the record that was made durable (it was rewritten)".into(),
+        });
+    }
+    check
 }
 
 impl AuditTrail for AuditLog {
@@ -164,6 +240,11 @@ impl AuditTrail for AuditLog {
         tail.seq = seq;
         tail.hash = hash;
         tail.end += u64::try_from(buffer.len()).unwrap_or(u64::MAX);
+        // After the sync only: the head file may lag the trail, never lead it.
+        if let Err(e) = self.head.write(Head { seq, hash }) {
+            tail.stopped = Some(e.to_string());
+            return Err(StoreError::Stopped(e.to_string()));
+        }
         Ok(())
     }
 
@@ -213,13 +294,24 @@ struct Walk {
     end: u64,
     len: u64,
     problem: Option<(u64, String)>,
+    /// Every good record's hash, to compare with the head file.
+    hashes: Vec<Hash>,
+}
+
+impl Walk {
+    fn hash_at(&self, seq: u64) -> Option<Hash> {
+        if seq == 0 {
+            return Some([0; 32]);
+        }
+        self.hashes.get(usize::try_from(seq - 1).ok()?).copied()
+    }
 }
 
 fn walk(file: &File) -> Result<Walk, StoreError> {
     let len = file.metadata()?.len();
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut buf = Vec::new();
-    let mut w = Walk { seq: 0, hash: [0; 32], end: 0, len, problem: None };
+    let mut w = Walk { seq: 0, hash: [0; 32], end: 0, len, problem: None, hashes: Vec::new() };
     while w.end < len {
         let checked = read_record(&mut reader, &mut buf, len - w.end).and_then(|()| {
             let rec = record::decode(&buf).map_err(|e| e.to_string())?;
@@ -227,9 +319,9 @@ fn walk(file: &File) -> Result<Walk, StoreError> {
                 return Err(format!("says record {}, expected {}", rec.seq, w.seq + 1));
             }
             if rec.prev_hash != w.hash {
-                return Err("does not carry the hash of the record before it (the trail was changed)".into());
+                return Err(format!("does not carry the hash of record {} before it: one of the two was changed after it was written", w.seq));
             }
-            Ok(())
+            serde_json::from_str::<Part>(rec.payload).map(|_| ()).map_err(|e| format!("is not an audit entry ({e})"))
         });
         if let Err(problem) = checked {
             w.problem = Some((w.end, problem));
@@ -237,6 +329,7 @@ fn walk(file: &File) -> Result<Walk, StoreError> {
         }
         w.seq += 1;
         w.hash = record::hash(&buf);
+        w.hashes.push(w.hash);
         w.end += u64::try_from(buf.len()).unwrap_or(u64::MAX);
     }
     Ok(w)

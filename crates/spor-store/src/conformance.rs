@@ -30,6 +30,7 @@ pub fn cases() -> Vec<Case> {
         Case { name: "an event must belong to the stream it is appended to", check: wrong_stream_refused },
         Case { name: "one append is all or nothing", check: append_is_all_or_nothing },
         Case { name: "append_all lands every batch", check: append_all_lands_every_batch },
+        Case { name: "append_all that fails part-way leaves nothing, and the next one lands", check: append_all_fails_whole },
         Case { name: "racing writers at one version: exactly one wins", check: racing_writers_one_wins },
     ]
 }
@@ -154,6 +155,19 @@ fn append_all_lands_every_batch(store: Arc<dyn EventStore>) {
     assert_eq!(out.stored.len(), 50);
     assert_eq!(durable, [10, 10, 10, 10, 10]);
     assert_eq!(store.head().seq, 50);
+}
+
+fn append_all_fails_whole(store: Arc<dyn EventStore>) {
+    let (a, b) = (participant(1), participant(2));
+    store.append(&one(b, 0, vec![event(b, 1)])).unwrap();
+    let mut batches = vec![one(a, 0, vec![event(a, 2), event(a, 3)]), one(b, 0, vec![event(b, 4)])].into_iter();
+    assert!(matches!(store.append_all(&mut batches, &mut |_| {}), Err(StoreError::Conflict { .. })));
+    assert_eq!(store.head().seq, 1, "the first batch was taken back");
+    assert!(store.stream(a).unwrap().is_empty());
+    assert_eq!(store.lookup(event(a, 2).id).unwrap(), None);
+    let mut batches = vec![one(a, 0, vec![event(a, 2)]), one(b, 1, vec![event(b, 4)])].into_iter();
+    let out = store.append_all(&mut batches, &mut |_| {}).unwrap();
+    assert_eq!(out.stored.iter().map(|s| s.0).collect::<Vec<_>>(), [2, 3]);
 }
 
 fn racing_writers_one_wins(store: Arc<dyn EventStore>) {

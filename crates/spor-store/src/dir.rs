@@ -29,6 +29,8 @@ pub const FORMAT_VERSION: u32 = 2;
 const FORMAT_FILE: &str = "spor.format";
 const LOCK_FILE: &str = "spor.lock";
 const HEAD_FILE: &str = "spor.head";
+/// The audit trail's head file: the same format, for `audit.log`.
+pub(crate) const AUDIT_HEAD_FILE: &str = "audit.head";
 pub(crate) const SLED_DIR: &str = "sled";
 
 pub(crate) fn sled_dir(dir: &Path) -> PathBuf {
@@ -119,7 +121,11 @@ pub enum HeadFileState {
 
 impl HeadFile {
     pub(crate) fn open(dir: &Path) -> io::Result<Self> {
-        let file = OpenOptions::new().create(true).truncate(false).read(true).write(true).open(dir.join(HEAD_FILE))?;
+        Self::open_named(dir, HEAD_FILE)
+    }
+
+    pub(crate) fn open_named(dir: &Path, name: &str) -> io::Result<Self> {
+        let file = OpenOptions::new().create(true).truncate(false).read(true).write(true).open(dir.join(name))?;
         Ok(Self { file })
     }
 
@@ -140,7 +146,12 @@ impl HeadFile {
 
 /// Reads the head file of a directory.
 pub fn read_head_file(dir: &Path) -> HeadFileState {
-    let Ok(bytes) = fs::read(dir.join(HEAD_FILE)) else {
+    read_named_head_file(dir, HEAD_FILE)
+}
+
+/// Reads a head file of the given name.
+pub(crate) fn read_named_head_file(dir: &Path, name: &str) -> HeadFileState {
+    let Ok(bytes) = fs::read(dir.join(name)) else {
         return HeadFileState::Absent;
     };
     if bytes.is_empty() {

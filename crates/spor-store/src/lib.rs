@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use spor_domain::{Event, EventId, ParticipantId};
 
-pub use audit::{AuditEntry, AuditLog, AuditTrail};
+pub use audit::{AuditCheck, AuditEntry, AuditLog, AuditTrail};
 pub use disk::{Disk, RealDisk};
 pub use sled_store::{OpenOptions, SledStore};
 pub use verify::{Finding, VerifyReport};

@@ -565,7 +565,19 @@ impl EventStore for SledStore {
         }
         for batch in std::iter::once(first).chain(batches) {
             let n = batch.iter().map(|a| a.events.len()).sum();
-            let out = self.append(&batch)?;
+            let out = match self.append(&batch) {
+                Ok(out) => out,
+                // A refused batch (a conflict, an id) is rolled back at once,
+                // so the store is whole again and the next import may begin.
+                // After a failed write or sync nothing may touch the log: the
+                // marker stays, and the next open rolls it back.
+                Err(e) if single => return Err(e),
+                Err(e @ (StoreError::Stopped(_) | StoreError::Io(_))) => return Err(e),
+                Err(e) => {
+                    self.roll_back_unfinished_import()?;
+                    return Err(e);
+                }
+            };
             done.stored.extend(out.stored);
             done.already.extend(out.already);
             durable(n);
