@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed test, with its line
 
+mod accounts;
 mod corruption;
 mod crash_import;
 mod fixture;
@@ -11,6 +12,7 @@ mod import_export;
 mod operations;
 mod report;
 mod roundtrip;
+mod serve;
 mod survey;
 
 use std::path::Path;

@@ -32,7 +32,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn every_command_has_help() {
     let tmp = tempfile::tempdir().unwrap();
-    for cmd in ["import", "export", "log", "show", "status", "verify", "demo"] {
+    for cmd in ["import", "export", "log", "show", "status", "verify", "demo", "user", "token", "audit"] {
         spor(tmp.path()).args([cmd, "--help"]).assert().success().stdout(contains("Usage: spor"));
     }
     spor(tmp.path()).arg("--help").assert().success().stdout(contains("Exit codes"));
@@ -73,7 +73,7 @@ fn a_newer_format_is_refused_and_left_untouched() {
         .arg("status")
         .assert()
         .code(7)
-        .stderr(contains("has store format 99; this spor reads format 2"));
+        .stderr(contains("has format 99; this spor reads format 2"));
     assert_eq!(snapshot(&data), before);
 }
 

@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use spor_accounts::AccountError;
 use spor_store::StoreError;
 
 use crate::settings::ConfigError;
@@ -28,7 +29,8 @@ pub enum Exit {
     Io = 6,
     /// The data directory was written by a newer spor.
     NewerFormat = 7,
-    /// What was asked for does not exist (data directory, participant).
+    /// What was asked for does not exist (data directory, participant,
+    /// account, token).
     NotFound = 8,
 }
 
@@ -53,17 +55,72 @@ pub struct NotFound(pub String);
 #[error("{0}")]
 pub struct Findings(pub String);
 
-/// What the user can do about an error, where the store's kind of error
-/// says (the store itself names no command or flag: it serves the server too).
+/// What the user can do about an error, where the store's or the account
+/// store's kind of error says (those crates name no command or flag: they
+/// serve the server too).
 pub fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
-    err.chain().find_map(|c| c.downcast_ref::<StoreError>()).and_then(|e| match e {
+    err.chain().find_map(|c| {
+        if let Some(e) = c.downcast_ref::<StoreError>() {
+            return store_hint(e);
+        }
+        c.downcast_ref::<AccountError>().and_then(account_hint)
+    })
+}
+
+fn store_hint(e: &StoreError) -> Option<&'static str> {
+    match e {
         StoreError::NotFound(_) => Some("run `spor import` or `spor demo` to create one, or point --data at an existing one"),
         StoreError::InUse(_) => Some("stop the other spor process first, or point --data elsewhere"),
         StoreError::NewerFormat { .. } => Some("use a newer spor"),
         StoreError::Corrupt { .. } => Some("run `spor verify`, then restore from a backup or an export (docs/store.md)"),
         StoreError::Stopped(_) => Some("check the disk, then restart spor"),
         _ => None,
-    })
+    }
+}
+
+fn account_hint(e: &AccountError) -> Option<&'static str> {
+    match e {
+        AccountError::UnitsRequired { .. } => Some("give the account's units with --unit U (one or more)"),
+        AccountError::UnitsRefused { .. } => Some("leave out --unit: analyst and admin accounts see no unit's participants"),
+        AccountError::NoSuchAccount { .. } => Some("`spor user list` shows the accounts"),
+        AccountError::NoSuchToken { .. } => Some("`spor token list` shows the token ids"),
+        AccountError::AccountExists { .. } => {
+            Some("to give the existing account a new one-time password, use `spor user set-password NAME`")
+        }
+        AccountError::AccountDisabled { .. } => Some("a disabled account gets no new tokens; make a new account instead"),
+        _ => None,
+    }
+}
+
+/// The exit code for an account error. Refusals of what was typed (a unit
+/// for the wrong role, a malformed token, a label or lifetime out of range)
+/// are usage errors; a name taken or a disabled account is refused input;
+/// an account or token that does not exist is "not found".
+fn account_code(e: &AccountError) -> Exit {
+    match e {
+        AccountError::NoSuchAccount { .. } | AccountError::NoSuchToken { .. } => Exit::NotFound,
+        AccountError::UnitsRequired { .. }
+        | AccountError::UnitsRefused { .. }
+        | AccountError::BadName(_)
+        | AccountError::BadRole(_)
+        | AccountError::BadToken
+        | AccountError::BadLabel { .. }
+        | AccountError::BadLifetime { .. } => Exit::Usage,
+        AccountError::AccountExists { .. }
+        | AccountError::TokenExists { .. }
+        | AccountError::AccountDisabled { .. }
+        | AccountError::Password(_)
+        | AccountError::BadCode
+        | AccountError::CodeReused
+        | AccountError::NoSecondFactor { .. }
+        | AccountError::AlreadyEnrolled { .. }
+        | AccountError::NoEnrolmentPending { .. }
+        | AccountError::TokenExpired { .. }
+        | AccountError::TokenRevoked { .. } => Exit::Data,
+        AccountError::BadPasswordHash => Exit::Corrupt,
+        AccountError::Storage(_) => Exit::Io,
+        AccountError::SecondFactorSetup { .. } => Exit::Internal,
+    }
 }
 
 /// Picks the exit code for an error by the first kind found in its chain.
@@ -78,6 +135,9 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
                 StoreError::Conflict { .. } | StoreError::IdConflict { .. } | StoreError::WrongStream { .. } => Exit::Data,
                 StoreError::Stopped(_) | StoreError::Io(_) => Exit::Io,
             };
+        }
+        if let Some(e) = cause.downcast_ref::<AccountError>() {
+            return account_code(e);
         }
         if cause.is::<Refused>() {
             return Exit::Data;

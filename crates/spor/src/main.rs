@@ -4,6 +4,7 @@
 
 mod commands;
 mod exit;
+mod operator_audit;
 mod progress;
 mod output;
 mod settings;

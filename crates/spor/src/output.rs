@@ -18,6 +18,15 @@ pub enum Format {
     Csv,
 }
 
+/// `--format` for the account and token lists, which have no CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// For a person at a terminal.
+    Table,
+    /// One JSON document.
+    Json,
+}
+
 /// Parses `YYYY-MM-DD` for clap, naming the expected form on error.
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date of the form YYYY-MM-DD"))
@@ -50,4 +59,13 @@ pub fn write_file_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> 
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Prints a one-time password or a token, alone on its line on standard
+/// output: the one place such a secret leaves the process.
+pub fn print_secret(secret: &spor_accounts::ShownOnce) -> io::Result<()> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    writeln!(out, "{}", secret.expose())?;
+    out.flush()
 }

@@ -20,6 +20,16 @@ pub struct Settings {
     pub lint: Lint,
     pub reminders: Reminders,
     pub survey: Survey,
+    pub server: Server,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    pub listen: std::net::SocketAddr,
+    pub import_limit_mb: usize,
+    pub request_timeout_seconds: u64,
+    pub trusted_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -107,6 +117,11 @@ impl Settings {
                 .prefix_separator("_")
                 .separator("__")
                 .try_parsing(true)
+                // Lists in the environment are comma-separated:
+                // SPOR_SERVER__TRUSTED_ORIGINS=https://a.no,https://b.no
+                .list_separator(",")
+                .with_list_parse_key("server.trusted_origins")
+                .with_list_parse_key("reminders.post_exit_months")
                 .source(Some(vars)),
         );
         // No separator scheme maps this documented name onto ids.allow_synthetic.

@@ -36,6 +36,8 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
         batch_events: settings.import.batch_events,
         input_len: None,
         progress: &Bar::new(),
+        scope: None,
+        by: None,
     };
     let spec = DemoSpec { participants: args.participants, seed: args.seed };
     match ingest.drafts(spor_demo::stream(&spec).map(Draft::from)) {

@@ -1,13 +1,15 @@
 //! `spor export [--unit U] [FILE|-]`.
 
+use std::collections::BTreeSet;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use spor_domain::{UnitCode, wire};
-use spor_store::{EventStore, StoreError};
+use spor_domain::{ParticipantId, UnitCode, wire};
+use spor_store::{EventStore, SledStore, StoreError};
 
 use super::{Access, open_store};
+use crate::operator_audit;
 use crate::output::write_file_atomically;
 use crate::settings::Settings;
 
@@ -23,6 +25,11 @@ pub struct Args {
 
 pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     let store = open_store(data, settings, Access::Existing)?;
+    // The audit entry names every participant exported, and is durable
+    // before the first line is written: so a first pass finds them. The
+    // store's lock keeps the log as it is between the two passes.
+    let participants = exported_participants(&store, data, args.unit).context("reading the log")?;
+    operator_audit::record(&store, "spor export", participants)?;
     // A store failure is kept aside so that its kind (damaged data, disk)
     // decides the exit code; the output file is then discarded.
     let mut store_failure: Option<StoreError> = None;
@@ -65,4 +72,26 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
         return Err(e).context("reading the log");
     }
     result
+}
+
+/// Who owns a stored line: the two fields the first pass needs, read
+/// without building the whole event.
+#[derive(serde::Deserialize)]
+struct Owner {
+    participant: ParticipantId,
+    unit: UnitCode,
+}
+
+/// The participants whose events an export (of `unit`, or of all) writes.
+fn exported_participants(store: &SledStore, data: &Path, unit: Option<UnitCode>) -> Result<BTreeSet<ParticipantId>, StoreError> {
+    let mut found = BTreeSet::new();
+    store.scan_lines(&mut |seq, line| {
+        let owner: Owner = serde_json::from_str(line)
+            .map_err(|e| StoreError::Corrupt { dir: data.to_owned(), what: format!("seq {seq}: {e}") })?;
+        if unit.is_none_or(|u| u == owner.unit) {
+            found.insert(owner.participant);
+        }
+        Ok(())
+    })?;
+    Ok(found)
 }

@@ -11,6 +11,7 @@ use spor_shell::views::{FollowupsDoc, Units};
 
 use super::status::load;
 use super::{Access, open_store};
+use crate::operator_audit;
 use crate::output::{norwegian_date, parse_date};
 use crate::settings::{ConfigError, Settings};
 
@@ -49,6 +50,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     let units = args.unit.map(|u| [u]);
     let scope = units.as_ref().map_or(Units::All, |u| Units::Only(u));
     let items = FollowupsDoc::reminders(&projections, scope, args.on, within, &settings.reminders.rules());
+    operator_audit::record(&store, "spor followups", items.iter().map(|r| r.participant))?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match args.format {

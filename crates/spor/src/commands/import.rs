@@ -1,5 +1,6 @@
 //! `spor import FILE|-`.
 
+use std::collections::{BTreeSet, HashSet};
 use std::fs::File;
 use std::io::{self, BufReader};
 use std::path::{Path, PathBuf};
@@ -9,7 +10,10 @@ use chrono::{SubsecRound, Utc};
 
 use super::{Access, open_store};
 use crate::exit::Refused;
-use spor_shell::{Ingest, IngestError};
+use crate::operator_audit;
+use spor_domain::ParticipantId;
+use spor_shell::{Ingest, IngestError, Ingested};
+use spor_store::{EventStore, SledStore, StoreError};
 
 use crate::progress::Bar;
 use crate::settings::Settings;
@@ -39,10 +43,15 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
         batch_events: settings.import.batch_events,
         input_len: len,
         progress: &Bar::new(),
+        scope: None,
+        by: None,
     };
     let name = if stdin { "standard input".to_string() } else { args.file.display().to_string() };
     match ingest.lines(reader) {
         Ok(done) => {
+            let written = written_participants(&store, &done).context("reading back the imported events")?;
+            operator_audit::record(&store, "spor import", written)
+                .with_context(|| format!("the import is complete ({} events stored)", done.stored.len()))?;
             eprintln!(
                 "imported {} events from {name} ({} already stored, skipped)",
                 done.stored.len(),
@@ -64,4 +73,22 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
         Err(IngestError::Store(e)) => Err(e).context("writing the imported events"),
         Err(IngestError::Read(e)) => Err(e).with_context(|| format!("reading {name}")),
     }
+}
+
+/// The participants whose events this import stored. The import held the
+/// store's lock, so every event from its first sequence number on is its
+/// own; one scan from there finds them.
+fn written_participants(store: &SledStore, done: &Ingested) -> Result<BTreeSet<ParticipantId>, StoreError> {
+    let mut found = BTreeSet::new();
+    let Some(first) = done.stored.iter().map(|(seq, _)| *seq).min() else {
+        return Ok(found);
+    };
+    let ours: HashSet<u64> = done.stored.iter().map(|(seq, _)| *seq).collect();
+    store.scan(first, &mut |seq, event| {
+        if ours.contains(&seq) {
+            found.insert(event.participant);
+        }
+        Ok(())
+    })?;
+    Ok(found)
 }

@@ -10,6 +10,7 @@ use spor_projections::lint::{LintRule, findings};
 
 use super::status::load;
 use super::{Access, open_store};
+use crate::operator_audit;
 use crate::output::{Format, norwegian_date, parse_date};
 use crate::settings::Settings;
 
@@ -31,6 +32,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     let on = args.on.unwrap_or_else(|| Utc::now().date_naive());
     let limits = settings.lint.limits();
     let found = findings(&projections, on, args.unit, limits);
+    operator_audit::record(&store, "spor lint", found.iter().map(|f| f.participant))?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match args.format {

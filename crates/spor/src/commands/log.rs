@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::{Access, open_store};
 use crate::exit::Refused;
+use crate::operator_audit;
 use spor_shell::{AppendError, Expected, append_one};
 use crate::output::parse_date;
 use crate::settings::Settings;
@@ -64,6 +65,8 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     match append_one(&store, draft, Expected::Any, &settings.policy(), now, &Draft::same_as) {
         // The stored line as it is, so the output shows the canonical form.
         Ok(done) => {
+            operator_audit::record(&store, "spor log", [done.event.participant])
+                .with_context(|| format!("event {} was stored as seq {}", done.event.id, done.seq))?;
             println!("{{\"seq\":{},\"event\":{}}}", done.seq, wire::to_line(&done.event));
             Ok(())
         }

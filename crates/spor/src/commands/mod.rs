@@ -1,6 +1,9 @@
 //! The subcommands. Each module reads what it needs, lets the domain and
-//! projections decide, and prints.
+//! projections decide, and prints. A command that prints or writes a
+//! participant's personal data first records it in the audit trail, through
+//! `crate::operator_audit`.
 
+mod audit;
 mod demo;
 mod export;
 mod followups;
@@ -8,9 +11,12 @@ mod import;
 mod lint;
 mod log;
 mod report;
+mod serve;
 mod show;
 mod status;
 mod survey;
+mod token;
+mod user;
 mod verify;
 
 use std::path::Path;
@@ -52,16 +58,28 @@ pub enum Command {
     /// Data-quality findings: past the planned end, nothing logged for long,
     /// exits recorded late, leaves with no return, unknown unit numbers.
     Lint(lint::Args),
-    /// Check the log and every index; print the head hash.
+    /// Check the log, every index and the audit trail; print the head hash.
     ///
     /// Reports every changed, missing, reordered or unreadable record with
-    /// its position and exits 5 if anything is found. Note the head hash: a
-    /// later verify printing the same hash at the same sequence number proves
-    /// the history up to it was not rewritten.
+    /// its position (in the log, or in audit.log) and exits 5 if anything is
+    /// found. Note the head hash: a later verify printing the same hash at
+    /// the same sequence number proves the history up to it was not rewritten.
     Verify(verify::Args),
     /// Write a realistic synthetic log (synthetic identity numbers, real
     /// municipality numbers, 2005-2008). Same seed, same log.
     Demo(demo::Args),
+    /// Serve the HTTP API (contract §4) until SIGTERM or Ctrl-C. The first
+    /// line printed is `listening on http://ADDR`. With --demo on an empty
+    /// directory: the demo log and one account per role, their logins printed.
+    Serve(serve::Args),
+    /// Accounts for the server: add, list, disable, set-password, reset-mfa.
+    User(user::Args),
+    /// Bearer tokens for scripts: create, list, revoke.
+    Token(token::Args),
+    /// The audit trail: who read or wrote a participant's data, or what one
+    /// account or operating-system user did, oldest first. This read is
+    /// recorded too.
+    Audit(audit::Args),
 }
 
 pub fn run(command: Command, data: &Path, settings: &Settings) -> anyhow::Result<()> {
@@ -77,7 +95,18 @@ pub fn run(command: Command, data: &Path, settings: &Settings) -> anyhow::Result
         Command::Followups(a) => followups::run(a, data, settings),
         Command::Verify(a) => verify::run(a, data, settings),
         Command::Demo(a) => demo::run(a, data, settings),
+        Command::Serve(a) => serve::run(a, data, settings),
+        Command::User(a) => user::run(a, data, settings),
+        Command::Token(a) => token::run(a, data, settings),
+        Command::Audit(a) => audit::run(a, data, settings),
     }
+}
+
+/// A cryptographically secure generator seeded by the operating system, for
+/// one-time passwords and tokens.
+pub fn os_seeded_rng() -> anyhow::Result<rand::rngs::StdRng> {
+    use rand::SeedableRng;
+    rand::rngs::StdRng::try_from_os_rng().context("drawing random bytes from the operating system")
 }
 
 /// Whether a command may create the data directory.

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::{Access, open_store};
 use crate::exit::NotFound;
+use crate::operator_audit;
 use crate::output::{Format, norwegian_date, parse_date};
 use crate::settings::Settings;
 
@@ -33,6 +34,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     let Some(status) = status_of(participant, &timeline, on) else {
         return Err(NotFound(format!("no participant {participant} in {}", data.display())).into());
     };
+    operator_audit::record(&store, "spor show", [participant])?;
     // Entries in the order the rules read them: by date, then as recorded.
     let mut entries: Vec<_> = timeline.entries().iter().collect();
     entries.sort_by_key(|e| (e.event.date, e.seq));

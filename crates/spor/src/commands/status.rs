@@ -12,6 +12,7 @@ use spor_shell::views::{StatusDoc, Units};
 use spor_store::EventStore;
 
 use super::{Access, open_store};
+use crate::operator_audit;
 use crate::output::{Format, norwegian_date, parse_date};
 use crate::settings::Settings;
 
@@ -40,6 +41,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     let scope = units.as_ref().map_or(Units::All, |u| Units::Only(u));
     let doc = StatusDoc::new(&projections, scope, args.unit, on);
     let rows = &doc.participants;
+    operator_audit::record(&store, "spor status", rows.iter().map(|s| s.participant))?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match args.format {

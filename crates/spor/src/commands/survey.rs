@@ -21,6 +21,7 @@ use crate::output::norwegian_date;
 
 use super::status::load;
 use super::{Access, open_store};
+use crate::operator_audit;
 use crate::output::Format;
 use crate::settings::Settings;
 
@@ -257,6 +258,7 @@ fn explain_run(args: ExplainArgs, data: &Path, settings: &Settings) -> anyhow::R
     let projections = load(&store)?;
     let found = explain(&projections, args.year, args.unit, &args.key, args.known_at, !args.not)
         .map_err(|e| Refused(e.to_string()))?;
+    operator_audit::record(&store, "spor survey explain", found.iter().map(|p| p.participant))?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match args.format {

@@ -1,0 +1,142 @@
+//! The routes of contract §4 and the layers around them.
+//!
+//! Layers, outermost first: sensitive headers hidden from traces, a request
+//! id (made here, never taken from the client), one tracing span per request
+//! (method, matched route, request id: no query string, no id, no header),
+//! the request id sent back, security headers, compression, a caught panic as
+//! a 500, and cross-origin protection on every state-changing route.
+
+mod events;
+mod health;
+mod participants;
+mod query;
+mod stream;
+mod transfer;
+mod views;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::csrf::{CsrfLayer, ProtectionError};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::sensitive_headers::{SetSensitiveRequestHeadersLayer, SetSensitiveResponseHeadersLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+use crate::app::App;
+use crate::error::ApiError;
+use crate::headers;
+
+/// One event is small; this bounds a JSON body everywhere but the import.
+const EVENT_BODY_LIMIT: usize = 64 * 1024;
+
+pub fn router(app: Arc<App>) -> Router {
+    let settings = &app.settings;
+    // Routes that answer quickly: bounded in time as a whole.
+    let timed = Router::new()
+        .route("/api/v1/events", post(events::append))
+        .route("/api/v1/participants/{id}", get(participants::get))
+        .route("/api/v1/status", get(views::status))
+        .route("/api/v1/followups", get(views::followups))
+        .route("/api/v1/survey", get(views::survey_view))
+        .layer(DefaultBodyLimit::max(EVENT_BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout));
+    // Routes whose bodies are long: bounded in size, not in time.
+    let import = Router::new()
+        .route("/api/v1/import", post(transfer::import))
+        .layer(RequestBodyLimitLayer::new(settings.import_limit_bytes))
+        .layer(DefaultBodyLimit::disable());
+    let long = import
+        .route("/api/v1/export", get(transfer::export))
+        .route("/api/v1/events/stream", get(stream::events));
+    let api = timed.merge(long).layer(headers::no_store());
+    let open = Router::new().route("/healthz", get(health::alive)).route("/readyz", get(health::ready));
+
+    let mut csrf = CsrfLayer::new();
+    for origin in &settings.trusted_origins {
+        csrf = match csrf.clone().add_trusted_origin(origin) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(origin = %origin, error = %e, "a trusted origin in the configuration is not an origin; left out");
+                csrf
+            }
+        };
+    }
+    let csrf = csrf.with_rejection_response(|_: ProtectionError| {
+        ApiError::new(StatusCode::FORBIDDEN, "csrf", "Forespørselen kom fra et annet nettsted og ble avvist.").into_response()
+    });
+
+    let x_request_id = HeaderName::from_static("x-request-id");
+    let router = api.merge(open).fallback(not_found).with_state(app).layer(axum::middleware::map_response(json_errors));
+    let mut router = router.layer(
+        ServiceBuilder::new()
+            .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+            .layer(axum::middleware::map_request(drop_client_request_id))
+            .layer(SetRequestIdLayer::new(x_request_id.clone(), MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|req: &Request| {
+                        let route = req.extensions().get::<MatchedPath>().map_or("(no route)", MatchedPath::as_str);
+                        let id = req.extensions().get::<RequestId>().and_then(|r| r.header_value().to_str().ok()).unwrap_or("-");
+                        tracing::info_span!("request", method = %req.method(), route = %route, request_id = %id)
+                    })
+                    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+            )
+            .layer(PropagateRequestIdLayer::new(x_request_id))
+            .layer(SetSensitiveResponseHeadersLayer::new([header::SET_COOKIE]))
+            .layer(CompressionLayer::new())
+            .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
+            .layer(csrf),
+    );
+    // Outermost, so that every answer carries them, refusals included.
+    for layer in headers::layers() {
+        router = router.layer(layer);
+    }
+    router
+}
+
+/// Answers made by a layer (a body too large, a request that took too long,
+/// a method a route does not have) get the API's error shape too.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "Innholdet er større enn grensen for denne adressen."),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "Denne adressen tar ikke imot denne metoden (se /api/v1/ i docs/api.md)."),
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => ("timeout", "Forespørselen tok for lang tid. Prøv igjen."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "Innholdet må være JSON (application/json)."),
+        StatusCode::NOT_ACCEPTABLE => ("not_acceptable", "Svaret kan ikke gis i formatet som ble bedt om."),
+        s if s.is_server_error() => ("internal", "Noe gikk galt på tjeneren. Feilen er logget."),
+        _ => ("bad_request", "Forespørselen kan ikke leses."),
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let fresh = ApiError::new(status, code, message).into_response();
+    let (fresh_parts, body) = fresh.into_parts();
+    for (name, value) in &fresh_parts.headers {
+        parts.headers.insert(name, value.clone());
+    }
+    Response::from_parts(parts, body)
+}
+
+/// A request id is made here: one sent by the client could be chosen to
+/// collide with another request's in the audit trail.
+async fn drop_client_request_id(mut req: Request) -> Request {
+    req.headers_mut().remove("x-request-id");
+    req
+}
+
+async fn not_found() -> Response {
+    ApiError::new(StatusCode::NOT_FOUND, "no_route", "Denne adressen finnes ikke. API-et ligger under /api/v1/.").into_response()
+}

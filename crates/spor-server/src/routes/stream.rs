@@ -1,0 +1,46 @@
+//! `GET /api/v1/events/stream`: server-sent events, one `appended` per new
+//! event of the caller's units. A stream that falls behind is sent `reload`
+//! (fetch the views again) and goes on; every stream ends at shutdown.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::StreamExt;
+use spor_accounts::Role;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+
+use crate::app::App;
+use crate::caller::Caller;
+use crate::error::ApiError;
+
+pub async fn events(State(app): State<Arc<App>>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
+    caller.require(&[Role::Adviser, Role::Leader])?;
+    let receiver = app.appended.subscribe();
+    // The stream carries participant ids as they are written: its opening is
+    // recorded (who, from where, which units); each event it carries was
+    // itself recorded when it was written.
+    let auditing = Arc::clone(&app);
+    let audited = caller.clone();
+    tokio::task::spawn_blocking(move || auditing.audit(&audited, "GET /api/v1/events/stream", Vec::new()))
+        .await
+        .map_err(|_| ApiError::internal())??;
+    let units = caller.units;
+    let stream = BroadcastStream::new(receiver)
+        .filter_map(move |note| {
+            let event = match note {
+                Ok(n) if units.contains(&n.unit) => {
+                    Some(Event::default().event("appended").json_data(&n).unwrap_or_else(|_| Event::default().event("reload")))
+                }
+                Ok(_) => None,
+                Err(BroadcastStreamRecvError::Lagged(_)) => Some(Event::default().event("reload").data("behind")),
+            };
+            std::future::ready(event.map(Ok::<Event, Infallible>))
+        })
+        .take_until(app.shutdown.clone().cancelled_owned());
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}

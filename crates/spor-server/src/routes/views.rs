@@ -1,0 +1,108 @@
+//! The read views: status and follow-ups of the caller's units (each answer
+//! audited with every participant it names), and the survey (aggregates:
+//! a leader's own units, or the published document for leaders and analysts).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use spor_accounts::Role;
+use spor_projections::publish::publish;
+use spor_projections::survey::{Grouping, SurveyRequest, survey, survey_of_units};
+use spor_shell::views::{FollowupsDoc, StatusDoc, Units};
+
+use super::query::Params;
+use crate::app::App;
+use crate::caller::Caller;
+use crate::error::ApiError;
+
+/// The longest `within` a follow-up list takes, in days.
+const MAX_WITHIN_DAYS: u32 = 3660;
+
+pub async fn status(State(app): State<Arc<App>>, caller: Caller, params: Params) -> Result<Json<StatusDoc>, ApiError> {
+    caller.require(&[Role::Adviser, Role::Leader])?;
+    params.only(&["unit", "on"])?;
+    let asked = params.unit("unit")?;
+    let units = caller.scope(asked)?;
+    let on = params.date("on")?.unwrap_or_else(|| app.today());
+    tokio::task::spawn_blocking(move || {
+        let doc = {
+            let projections = app.projector()?.read();
+            StatusDoc::new(&projections, Units::Only(&units), asked, on)
+        };
+        app.audit(&caller, "GET /api/v1/status", doc.participants.iter().map(|s| s.participant).collect())?;
+        Ok(Json(doc))
+    })
+    .await
+    .map_err(|_| ApiError::internal())?
+}
+
+pub async fn followups(State(app): State<Arc<App>>, caller: Caller, params: Params) -> Result<Json<FollowupsDoc>, ApiError> {
+    caller.require(&[Role::Adviser, Role::Leader])?;
+    params.only(&["unit", "on", "within"])?;
+    let units = caller.scope(params.unit("unit")?)?;
+    let on = params.date("on")?.unwrap_or_else(|| app.today());
+    let within = params.number("within", MAX_WITHIN_DAYS)?.unwrap_or(app.settings.within_days);
+    tokio::task::spawn_blocking(move || {
+        let reminders = {
+            let projections = app.projector()?.read();
+            FollowupsDoc::reminders(&projections, Units::Only(&units), on, within, &app.settings.reminders)
+        };
+        let mut named: Vec<_> = reminders.iter().map(|r| r.participant).collect();
+        named.sort_unstable();
+        named.dedup();
+        app.audit(&caller, "GET /api/v1/followups", named)?;
+        Ok(Json(FollowupsDoc::of(on, &reminders)))
+    })
+    .await
+    .map_err(|_| ApiError::internal())?
+}
+
+pub async fn survey_view(State(app): State<Arc<App>>, caller: Caller, params: Params) -> Result<Response, ApiError> {
+    caller.require(&[Role::Leader, Role::Analyst])?;
+    params.only(&["year", "by", "known_at", "publish"])?;
+    let year = params
+        .year("year")?
+        .ok_or_else(|| ApiError::bad_request("bad_query", "Parameteren «year» mangler: oppgi et årstall.").with_field("year"))?;
+    let by = match params.choice("by", &["unit", "county", "national"])? {
+        None | Some("unit") => Grouping::Unit,
+        Some("county") => Grouping::County,
+        Some(_) => Grouping::National,
+    };
+    let known_at = params.time("known_at")?;
+    let published = params.flag("publish")?;
+    if !published {
+        if caller.role == Role::Analyst {
+            return Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "publish_required",
+                "Analytikere ser bare publiserte tall: legg til publish=true.",
+            ));
+        }
+        if by != Grouping::Unit {
+            return Err(ApiError::forbidden(
+                "Upubliserte tall ser en leder bare for egne enheter, med by=unit. Fylke og hele landet: legg til publish=true.",
+            ));
+        }
+    }
+    // The one-year indicator's pending contacts are judged on the day the
+    // survey is taken as of, as on the command line.
+    let as_of = known_at.map_or_else(|| app.today(), |t| t.date_naive());
+    let request = SurveyRequest { year, by, known_at, as_of };
+    tokio::task::spawn_blocking(move || {
+        let projections = app.projector()?.read();
+        // Serialised from the documents themselves, so fields keep the order
+        // `spor survey --format json` prints them in.
+        Ok(if published {
+            Json(publish(&projections, &request, app.settings.suppress_up_to)).into_response()
+        } else if caller.role == Role::Leader {
+            Json(survey_of_units(&projections, &request, &caller.units)).into_response()
+        } else {
+            Json(survey(&projections, &request)).into_response()
+        })
+    })
+    .await
+    .map_err(|_| ApiError::internal())?
+}
+
