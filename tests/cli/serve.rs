@@ -162,6 +162,23 @@ fn the_demo_server_prints_its_logins_and_answers_as_the_command_line_does() {
 #[test]
 fn a_server_killed_under_load_keeps_every_event_it_acknowledged() {
     let cycles: u64 = std::env::var("SPOR_SERVE_KILL_CYCLES").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
+    stopped_under_load(cycles, Stop::Kill);
+}
+
+/// Reliability O2, its graceful half: on SIGTERM under load, appends in
+/// flight are acknowledged and durable, or refused; the server exits 0.
+#[test]
+fn a_server_stopped_with_sigterm_under_load_keeps_every_acknowledged_event_and_exits_cleanly() {
+    stopped_under_load(10, Stop::Term);
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Kill,
+    Term,
+}
+
+fn stopped_under_load(cycles: u64, how: Stop) {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     spor(&data).args(["user", "add", "writer", "--role", "adviser", "--unit", "0301"]).assert().success();
@@ -199,8 +216,13 @@ fn a_server_killed_under_load_keeps_every_event_it_acknowledged() {
             })
             .collect();
         std::thread::sleep(Duration::from_millis(rng.random_range(20..200)));
-        s.child.kill().unwrap();
-        s.child.wait().unwrap();
+        match how {
+            Stop::Kill => {
+                s.child.kill().unwrap();
+                s.child.wait().unwrap();
+            }
+            Stop::Term => assert!(terminate(&mut s.child).success(), "cycle {cycle}: SIGTERM under load is a clean stop"),
+        }
         stop.store(true, Ordering::Relaxed);
         for w in writers {
             w.join().unwrap();

@@ -97,8 +97,9 @@ fn explain_lists_the_participants_behind_a_count_and_those_close_to_it() {
     spor(&data)
         .args(["survey", "explain", "--year", "2007", "--unit", unit, "--key", "q99"])
         .assert()
-        .code(3)
-        .stderr(contains("`q99` is not a survey question"));
+        .code(2)
+        .stdout("")
+        .stderr(contains("`q99` is not a survey question").and(contains("q7a, q7b, q7c")).and(contains("q13c")));
 }
 
 #[test]

@@ -24,80 +24,204 @@
 //! class: such a class would tell that each member's q1 is 1.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use spor_domain::{CountyCode, UnitCode};
 
 use crate::Projections;
-use crate::survey::{Contribution, Grouping, QUESTIONS, SizeClass, SurveyRequest, by_unit};
+use crate::survey::{Contribution, Grouping, Question, SizeClass, SurveyRequest, by_unit};
 
-/// Cells of a row beyond the 22 answers: counts the indicators publish.
-const EXTRA: [&str; 11] = [
-    "work",
-    "education",
-    "work_or_education",
-    "two_years",
-    "any_support",
-    "no_support",
-    "one_year_jobseekers",
-    "one_year_reached",
-    "one_year_work_or_education",
-    "one_year_not_reached",
-    "one_year_pending",
-];
-
-const CELLS: usize = 22 + EXTRA.len();
-
-fn cell(name: &str) -> usize {
-    QUESTIONS
-        .iter()
-        .map(|(k, _)| *k)
-        .chain(EXTRA)
-        .position(|k| k == name)
-        .expect("a relation names only known cells")
+/// A count a published row holds beside the 22 answers: the counts the
+/// indicators and the one-year result are built from, suppressed with the
+/// answers so that no indicator gives a null away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Derived {
+    /// Ordinary work + wage subsidy (q10a + q11a).
+    Work,
+    /// Upper secondary + higher education (q9a + q9b).
+    Education,
+    /// Work + education.
+    WorkOrEducation,
+    /// Ended after two years, neither under (q5) nor granted over (q6).
+    TwoYears,
+    /// Exits with at least one kind of support.
+    AnySupport,
+    /// Exits with none (q4 − any_support).
+    NoSupport,
+    /// One-year result: ended as job seekers.
+    OneYearJobseekers,
+    /// One-year result: reached by the 12-month contact.
+    OneYearReached,
+    /// One-year result: of those reached, in work or education.
+    OneYearWorkOrEducation,
+    /// One-year result: not reached.
+    OneYearNotReached,
+    /// One-year result: the 12-month window is still open.
+    OneYearPending,
 }
+
+impl Derived {
+    /// Every derived count, in the order of a row's cells.
+    pub const ALL: [Derived; 11] = {
+        use Derived::*;
+        [
+            Work,
+            Education,
+            WorkOrEducation,
+            TwoYears,
+            AnySupport,
+            NoSupport,
+            OneYearJobseekers,
+            OneYearReached,
+            OneYearWorkOrEducation,
+            OneYearNotReached,
+            OneYearPending,
+        ]
+    };
+
+    /// The key tests, audits and the report's `data-key` name it by.
+    pub const fn key(self) -> &'static str {
+        match self {
+            Derived::Work => "work",
+            Derived::Education => "education",
+            Derived::WorkOrEducation => "work_or_education",
+            Derived::TwoYears => "two_years",
+            Derived::AnySupport => "any_support",
+            Derived::NoSupport => "no_support",
+            Derived::OneYearJobseekers => "one_year_jobseekers",
+            Derived::OneYearReached => "one_year_reached",
+            Derived::OneYearWorkOrEducation => "one_year_work_or_education",
+            Derived::OneYearNotReached => "one_year_not_reached",
+            Derived::OneYearPending => "one_year_pending",
+        }
+    }
+
+    /// The count's place among the derived counts, in [`Derived::ALL`].
+    const fn index(self) -> usize {
+        // A fieldless enum's discriminant is its place in the declaration,
+        // which is `Derived::ALL`'s order (checked at compile time below).
+        self as usize
+    }
+
+    /// The count in one row's contribution.
+    fn of(self, c: &Contribution) -> u64 {
+        let (a, o) = (&c.answers, &c.one_year);
+        match self {
+            Derived::Work => a.q10a + a.q11a,
+            Derived::Education => a.q9a + a.q9b,
+            Derived::WorkOrEducation => a.q10a + a.q11a + a.q9a + a.q9b,
+            Derived::TwoYears => a.q4 - a.q5 - a.q6,
+            Derived::AnySupport => c.any_support,
+            Derived::NoSupport => a.q4 - c.any_support,
+            Derived::OneYearJobseekers => o.jobseekers,
+            Derived::OneYearReached => o.reached,
+            Derived::OneYearWorkOrEducation => o.work_or_education,
+            Derived::OneYearNotReached => o.not_reached,
+            Derived::OneYearPending => o.pending,
+        }
+    }
+}
+
+/// One cell of a published row: an answer or a derived count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Cell {
+    /// The answer to a question.
+    Answer(Question),
+    /// A count beside the answers.
+    Derived(Derived),
+}
+
+impl Cell {
+    /// Every cell of a row, answers first, in the order [`PublishedRow::cells`] gives.
+    pub fn all() -> impl Iterator<Item = Cell> {
+        Question::ALL.into_iter().map(Cell::Answer).chain(Derived::ALL.into_iter().map(Cell::Derived))
+    }
+
+    /// The key: the question's (`q4`) or the derived count's (`work`).
+    pub const fn key(self) -> &'static str {
+        match self {
+            Cell::Answer(q) => q.key(),
+            Cell::Derived(d) => d.key(),
+        }
+    }
+
+    /// The cell's place in a row: the answers in questionnaire order, then
+    /// the derived counts in [`Derived::ALL`] order.
+    const fn index(self) -> usize {
+        match self {
+            Cell::Answer(q) => q.index(),
+            Cell::Derived(d) => Question::ALL.len() + d.index(),
+        }
+    }
+}
+
+// `Cell::index` reads `Derived::ALL` by position.
+const _: () = {
+    let mut i = 0;
+    while i < Derived::ALL.len() {
+        assert!(Derived::ALL[i].index() == i, "Derived::ALL is in declaration order");
+        i += 1;
+    }
+};
+
+impl From<Question> for Cell {
+    fn from(q: Question) -> Self {
+        Cell::Answer(q)
+    }
+}
+
+impl From<Derived> for Cell {
+    fn from(d: Derived) -> Self {
+        Cell::Derived(d)
+    }
+}
+
+impl fmt::Display for Derived {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+impl fmt::Display for Cell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// The cells of a row.
+const CELLS: usize = Question::ALL.len() + Derived::ALL.len();
 
 /// The within-row relations: (total, parts).
 fn row_relations() -> Vec<(usize, Vec<usize>)> {
-    let c = cell;
-    let activity = ["q7a", "q7b", "q7c", "q8a", "q8b", "q9a", "q9b", "q10a", "q11a", "q11b", "q12a", "q12b", "q12c"];
+    use Question::*;
+    let c = |cell: Cell| cell.index();
+    let q = |q: Question| c(Cell::Answer(q));
+    let d = |d: Derived| c(Cell::Derived(d));
     vec![
-        (c("q1"), vec![c("q2"), c("q4")]),
-        (c("q4"), activity.iter().map(|k| c(k)).collect()),
-        (c("q4"), vec![c("q5"), c("q6"), c("two_years")]),
-        (c("q4"), vec![c("any_support"), c("no_support")]),
-        (c("work"), vec![c("q10a"), c("q11a")]),
-        (c("education"), vec![c("q9a"), c("q9b")]),
-        (c("work_or_education"), vec![c("work"), c("education")]),
+        (q(Q1), vec![q(Q2), q(Q4)]),
+        (q(Q4), Question::EXIT_MIX.into_iter().map(q).collect()),
+        (q(Q4), vec![q(Q5), q(Q6), d(Derived::TwoYears)]),
+        (q(Q4), vec![d(Derived::AnySupport), d(Derived::NoSupport)]),
+        (d(Derived::Work), vec![q(Q10a), q(Q11a)]),
+        (d(Derived::Education), vec![q(Q9a), q(Q9b)]),
+        (d(Derived::WorkOrEducation), vec![d(Derived::Work), d(Derived::Education)]),
         (
-            c("one_year_jobseekers"),
-            vec![c("one_year_reached"), c("one_year_not_reached"), c("one_year_pending")],
+            d(Derived::OneYearJobseekers),
+            vec![d(Derived::OneYearReached), d(Derived::OneYearNotReached), d(Derived::OneYearPending)],
         ),
     ]
 }
 
 fn values(c: &Contribution) -> [u64; CELLS] {
-    let a = &c.answers;
     let mut v = [0u64; CELLS];
-    for (i, (_, n)) in a.values().iter().enumerate() {
-        v[i] = *n;
+    for cell in Cell::all() {
+        v[cell.index()] = match cell {
+            Cell::Answer(q) => c.answers.get(q),
+            Cell::Derived(d) => d.of(c),
+        };
     }
-    let o = &c.one_year;
-    let extra = [
-        a.q10a + a.q11a,
-        a.q9a + a.q9b,
-        a.q10a + a.q11a + a.q9a + a.q9b,
-        a.q4 - a.q5 - a.q6,
-        c.any_support,
-        a.q4 - c.any_support,
-        o.jobseekers,
-        o.reached,
-        o.work_or_education,
-        o.not_reached,
-        o.pending,
-    ];
-    v[22..].copy_from_slice(&extra);
     v
 }
 
@@ -110,17 +234,18 @@ pub struct PublishedRow {
 }
 
 impl PublishedRow {
-    /// A published count by its key (`q1`, `work`, `one_year_reached`, …).
-    pub fn get(&self, key: &str) -> Option<u64> {
-        self.cells[cell(key)]
+    /// A published count: an answer (`Question::Q4`) or a derived count
+    /// (`Derived::Work`); `None` where suppressed.
+    pub fn get(&self, cell: impl Into<Cell>) -> Option<u64> {
+        self.cells[cell.into().index()]
     }
 
-    /// Every cell as (key, value), answers first.
-    pub fn cells(&self) -> impl Iterator<Item = (&'static str, Option<u64>)> + '_ {
-        QUESTIONS.iter().map(|(k, _)| *k).chain(EXTRA).zip(self.cells.iter().copied())
+    /// Every cell with its value, answers first.
+    pub fn cells(&self) -> impl Iterator<Item = (Cell, Option<u64>)> + '_ {
+        Cell::all().map(|c| (c, self.get(c)))
     }
 
-    fn share(&self, part: &str, whole: &str) -> Option<f64> {
+    fn share(&self, part: Derived, whole: impl Into<Cell>) -> Option<f64> {
         let (p, w) = (self.get(part)?, self.get(whole)?);
         #[allow(clippy::cast_precision_loss)] // counts far below 2^52
         (w > 0).then(|| p as f64 / w as f64)
@@ -132,32 +257,32 @@ impl Serialize for PublishedRow {
         struct Answers<'a>(&'a PublishedRow);
         impl Serialize for Answers<'_> {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let mut m = s.serialize_map(Some(22))?;
-                for (k, v) in self.0.cells().take(22) {
-                    m.serialize_entry(k, &v)?;
+                let mut m = s.serialize_map(Some(Question::ALL.len()))?;
+                for q in Question::ALL {
+                    m.serialize_entry(q.key(), &self.0.get(q))?;
                 }
                 m.end()
             }
         }
         let r = self;
         let indicators = serde_json::json!({
-            "work": r.get("work"),
-            "education": r.get("education"),
-            "work_or_education": r.get("work_or_education"),
-            "work_or_education_share": r.share("work_or_education", "q4"),
-            "under_two_years": r.get("q5"),
-            "two_years": r.get("two_years"),
-            "over_two_years": r.get("q6"),
-            "any_support": r.get("any_support"),
-            "no_support": r.get("no_support"),
+            "work": r.get(Derived::Work),
+            "education": r.get(Derived::Education),
+            "work_or_education": r.get(Derived::WorkOrEducation),
+            "work_or_education_share": r.share(Derived::WorkOrEducation, Question::Q4),
+            "under_two_years": r.get(Question::Q5),
+            "two_years": r.get(Derived::TwoYears),
+            "over_two_years": r.get(Question::Q6),
+            "any_support": r.get(Derived::AnySupport),
+            "no_support": r.get(Derived::NoSupport),
         });
         let one_year = serde_json::json!({
-            "jobseekers": r.get("one_year_jobseekers"),
-            "reached": r.get("one_year_reached"),
-            "work_or_education": r.get("one_year_work_or_education"),
-            "not_reached": r.get("one_year_not_reached"),
-            "pending": r.get("one_year_pending"),
-            "share": r.share("one_year_work_or_education", "one_year_jobseekers"),
+            "jobseekers": r.get(Derived::OneYearJobseekers),
+            "reached": r.get(Derived::OneYearReached),
+            "work_or_education": r.get(Derived::OneYearWorkOrEducation),
+            "not_reached": r.get(Derived::OneYearNotReached),
+            "pending": r.get(Derived::OneYearPending),
+            "share": r.share(Derived::OneYearWorkOrEducation, Derived::OneYearJobseekers),
         });
         let mut m = s.serialize_map(Some(5))?;
         m.serialize_entry("code", &r.code)?;
@@ -278,7 +403,7 @@ pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u6
     }
     // Units by size class: another grouping of the same units.
     let mut classes: BTreeMap<u8, [u64; CELLS]> = BTreeMap::new();
-    let class_of = |v: &[u64; CELLS]| match SizeClass::of(v[0]) {
+    let class_of = |v: &[u64; CELLS]| match SizeClass::of(v[Cell::Answer(Question::Q1).index()]) {
         SizeClass::Single => 0u8,
         SizeClass::Small => 1,
         SizeClass::Medium => 2,
@@ -405,9 +530,9 @@ pub fn rows_of(t: &PublishedTables) -> Vec<&PublishedRow> {
 }
 
 /// Every relation of the published tables as lists of cells (a row of
-/// [`rows_of`] and a key), the total first (for tests and audits).
-pub fn relation_cells(t: &PublishedTables) -> Vec<Vec<(usize, &'static str)>> {
-    let keys: Vec<&'static str> = QUESTIONS.iter().map(|(k, _)| *k).chain(EXTRA).collect();
+/// [`rows_of`] and a cell), the total first (for tests and audits).
+pub fn relation_cells(t: &PublishedTables) -> Vec<Vec<(usize, Cell)>> {
+    let cells: Vec<Cell> = Cell::all().collect();
     let units = &t.units;
     let members = |keep: &dyn Fn(&str) -> bool| (0..units.len()).filter(|i| keep(&units[*i].code)).collect::<Vec<usize>>();
     let counties: Vec<Vec<usize>> = t.counties.iter().map(|k| members(&|u| u.starts_with(&k.code))).collect();
@@ -415,7 +540,7 @@ pub fn relation_cells(t: &PublishedTables) -> Vec<Vec<(usize, &'static str)>> {
         t.class_members.iter().map(|m| members(&|u| m.iter().any(|code| code == u))).collect();
     relations(units.len(), &counties, &classes)
         .into_iter()
-        .map(|r| r.into_iter().map(|c| (c / CELLS, keys[c % CELLS])).collect())
+        .map(|r| r.into_iter().map(|c| (c / CELLS, cells[c % CELLS])).collect())
         .collect()
 }
 
@@ -423,5 +548,25 @@ pub fn relation_cells(t: &PublishedTables) -> Vec<Vec<(usize, &'static str)>> {
 /// total first (for tests and audits).
 pub fn relations_of(t: &PublishedTables) -> Vec<Vec<Option<u64>>> {
     let rows = rows_of(t);
-    relation_cells(t).into_iter().map(|r| r.into_iter().map(|(row, key)| rows[row].get(key)).collect()).collect()
+    relation_cells(t).into_iter().map(|r| r.into_iter().map(|(row, cell)| rows[row].get(cell)).collect()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `relation_cells` names a cell by its place in `Cell::all()`, and the
+    /// rows store it at `Cell::index`: the two orders must be one.
+    #[test]
+    fn every_cell_has_its_own_place_in_the_order_of_cells() {
+        let all: Vec<Cell> = Cell::all().collect();
+        assert_eq!(all.len(), CELLS);
+        for (i, c) in all.iter().enumerate() {
+            assert_eq!(c.index(), i, "{c}");
+        }
+        let mut keys: Vec<&str> = all.iter().map(|c| c.key()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), CELLS, "every key names one cell");
+    }
 }

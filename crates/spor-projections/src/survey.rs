@@ -9,10 +9,12 @@
 //! row because they hold for every participant (the tests check both).
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::ops::{AddAssign, SubAssign};
+use std::str::FromStr;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use spor_domain::event::{Exit, InterruptedReason, MainActivity, StoppedReason, Support};
 use spor_domain::timeline::{Entry, Facts};
 use spor_domain::{CountyCode, ParticipantId, Timeline, UnitCode, calendar};
@@ -42,7 +44,129 @@ pub struct SurveyRequest {
     pub as_of: NaiveDate,
 }
 
-/// The answers q1..q13c. Field order is the questionnaire's.
+/// A question of the survey (contract §2), q1 to q13c. The key (`q7a`) is
+/// what the JSON, the CSV header and `survey explain --key` spell; it is
+/// the name of the matching [`Answers`] field, and serde writes and reads a
+/// question as its key. Declared in questionnaire order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Question {
+    /// Started on or before 31 December, and not ended before 1 January.
+    Q1,
+    /// Started on or before 31 December, and not ended on or before it.
+    Q2,
+    /// Of q2, on leave (permisjon) on 31 December.
+    Q3,
+    /// Ended in the year.
+    Q4,
+    /// Of q4, not in q6, ended before start + 24 months + days on leave.
+    Q5,
+    /// Of q4, granted over 24 months after extensions.
+    Q6,
+    /// Interrupted (avbrutt) by death.
+    Q7a,
+    /// Interrupted by a move.
+    Q7b,
+    /// Interrupted for an unknown reason.
+    Q7c,
+    /// Stopped (stans) for health.
+    Q8a,
+    /// Stopped for behaviour.
+    Q8b,
+    /// Ended to upper secondary school.
+    Q9a,
+    /// Ended to higher education.
+    Q9b,
+    /// Ended to work.
+    Q10a,
+    /// Ended to wage subsidy (lønnstilskudd).
+    Q11a,
+    /// Ended to another NAV measure.
+    Q11b,
+    /// Ended to primary school.
+    Q12a,
+    /// Ended to another measure.
+    Q12b,
+    /// Ended to no activity.
+    Q12c,
+    /// Ended with social assistance (sosialhjelp).
+    Q13a,
+    /// Ended with an insurance benefit (trygdeytelse).
+    Q13b,
+    /// Ended with other support.
+    Q13c,
+}
+
+impl Question {
+    /// Every question, in questionnaire order (the order of the JSON keys).
+    pub const ALL: [Question; 22] = {
+        use Question::*;
+        [Q1, Q2, Q3, Q4, Q5, Q6, Q7a, Q7b, Q7c, Q8a, Q8b, Q9a, Q9b, Q10a, Q11a, Q11b, Q12a, Q12b, Q12c, Q13a, Q13b, Q13c]
+    };
+
+    /// The questions that place an exit by its reason or main activity,
+    /// q7a to q12c: every exit is in exactly one, so they add up to q4.
+    pub const EXIT_MIX: [Question; 13] = {
+        use Question::*;
+        [Q7a, Q7b, Q7c, Q8a, Q8b, Q9a, Q9b, Q10a, Q11a, Q11b, Q12a, Q12b, Q12c]
+    };
+
+    /// The kinds of support at exit, q13a to q13c: an exit may have any
+    /// number of them.
+    pub const SUPPORT: [Question; 3] = [Question::Q13a, Question::Q13b, Question::Q13c];
+
+    /// The question's place in [`Question::ALL`] and [`QUESTIONS`].
+    pub const fn index(self) -> usize {
+        // A fieldless enum's discriminant is its place in the declaration,
+        // which is questionnaire order (checked at compile time below).
+        self as usize
+    }
+
+    /// The questionnaire's short Norwegian wording (from [`QUESTIONS`]).
+    pub const fn text(self) -> &'static str {
+        QUESTIONS[self.index()].1
+    }
+}
+
+/// The questions with the questionnaire's short Norwegian wording, in
+/// questionnaire order: the one table of the texts.
+pub const QUESTIONS: [(Question, &str); 22] = [
+    (Question::Q1, "Deltakere i løpet av året"),
+    (Question::Q2, "Deltakere ved årets slutt"),
+    (Question::Q3, "Av disse i permisjon"),
+    (Question::Q4, "Avsluttet i løpet av året"),
+    (Question::Q5, "Avsluttet på under to år"),
+    (Question::Q6, "Innvilget mer enn to år"),
+    (Question::Q7a, "Avbrutt: død"),
+    (Question::Q7b, "Avbrutt: flyttet"),
+    (Question::Q7c, "Avbrutt: ukjent årsak"),
+    (Question::Q8a, "Stans: helse"),
+    (Question::Q8b, "Stans: atferd"),
+    (Question::Q9a, "Videregående opplæring"),
+    (Question::Q9b, "Høyere utdanning"),
+    (Question::Q10a, "Ordinært arbeid"),
+    (Question::Q11a, "Lønnstilskudd"),
+    (Question::Q11b, "Andre NAV-tiltak"),
+    (Question::Q12a, "Grunnskole"),
+    (Question::Q12b, "Andre tiltak"),
+    (Question::Q12c, "Ingen aktivitet"),
+    (Question::Q13a, "Sosialhjelp"),
+    (Question::Q13b, "Trygdeytelse"),
+    (Question::Q13c, "Annen livsopphold"),
+];
+
+// `index` and `text` read `ALL` and `QUESTIONS` by position: both must list
+// every question in declaration order.
+const _: () = {
+    let mut i = 0;
+    while i < Question::ALL.len() {
+        assert!(Question::ALL[i].index() == i, "Question::ALL is in declaration order");
+        assert!(QUESTIONS[i].0.index() == i, "QUESTIONS is in declaration order");
+        i += 1;
+    }
+};
+
+/// The answers q1..q13c. Field order is the questionnaire's, and each
+/// field is named by its question's key.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Answers {
     pub q1: u64,
@@ -69,58 +193,109 @@ pub struct Answers {
     pub q13c: u64,
 }
 
-/// The keys in order, with the questionnaire's short Norwegian wording.
-pub const QUESTIONS: [(&str, &str); 22] = [
-    ("q1", "Deltakere i løpet av året"),
-    ("q2", "Deltakere ved årets slutt"),
-    ("q3", "Av disse i permisjon"),
-    ("q4", "Avsluttet i løpet av året"),
-    ("q5", "Avsluttet på under to år"),
-    ("q6", "Innvilget mer enn to år"),
-    ("q7a", "Avbrutt: død"),
-    ("q7b", "Avbrutt: flyttet"),
-    ("q7c", "Avbrutt: ukjent årsak"),
-    ("q8a", "Stans: helse"),
-    ("q8b", "Stans: atferd"),
-    ("q9a", "Videregående opplæring"),
-    ("q9b", "Høyere utdanning"),
-    ("q10a", "Ordinært arbeid"),
-    ("q11a", "Lønnstilskudd"),
-    ("q11b", "Andre NAV-tiltak"),
-    ("q12a", "Grunnskole"),
-    ("q12b", "Andre tiltak"),
-    ("q12c", "Ingen aktivitet"),
-    ("q13a", "Sosialhjelp"),
-    ("q13b", "Trygdeytelse"),
-    ("q13c", "Annen livsopphold"),
-];
+/// [`Question::key`], [`Answers::get`] and [`Answers::slot`] from one list
+/// of (question, field), so that a key is spelled once, as its field's
+/// name, and the three cannot disagree.
+macro_rules! question_fields {
+    ($($q:ident => $f:ident),+ $(,)?) => {
+        impl Question {
+            /// The key, as the JSON and the command line spell it: `q7a`.
+            pub const fn key(self) -> &'static str {
+                match self {
+                    $(Question::$q => stringify!($f),)+
+                }
+            }
+        }
+
+        impl Answers {
+            /// The answer to one question.
+            pub const fn get(&self, question: Question) -> u64 {
+                match question {
+                    $(Question::$q => self.$f,)+
+                }
+            }
+
+            /// The answer to one question, to change.
+            fn slot(&mut self, question: Question) -> &mut u64 {
+                match question {
+                    $(Question::$q => &mut self.$f,)+
+                }
+            }
+        }
+    };
+}
+
+question_fields! {
+    Q1 => q1, Q2 => q2, Q3 => q3, Q4 => q4, Q5 => q5, Q6 => q6,
+    Q7a => q7a, Q7b => q7b, Q7c => q7c, Q8a => q8a, Q8b => q8b,
+    Q9a => q9a, Q9b => q9b, Q10a => q10a, Q11a => q11a, Q11b => q11b,
+    Q12a => q12a, Q12b => q12b, Q12c => q12c, Q13a => q13a, Q13b => q13b, Q13c => q13c,
+}
+
+impl fmt::Display for Question {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// A key that names no question, with every key that does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a survey question; the keys are {keys}", keys = valid_keys())]
+pub struct UnknownKey(pub String);
+
+/// Every key, comma-separated, for messages.
+fn valid_keys() -> String {
+    Question::ALL.map(Question::key).join(", ")
+}
+
+impl FromStr for Question {
+    type Err = UnknownKey;
+
+    /// Reads a key (`q7a`), exactly as [`Question::key`] spells it.
+    fn from_str(s: &str) -> Result<Self, UnknownKey> {
+        Question::ALL.into_iter().find(|q| q.key() == s).ok_or_else(|| UnknownKey(s.to_owned()))
+    }
+}
+
+impl Serialize for Question {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.key())
+    }
+}
+
+impl<'de> Deserialize<'de> for Question {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let key = String::deserialize(d)?;
+        key.parse().map_err(serde::de::Error::custom)
+    }
+}
 
 impl Answers {
-    /// The answers as (key, count), in questionnaire order.
-    pub fn values(&self) -> [(&'static str, u64); 22] {
-        let v = [
-            self.q1, self.q2, self.q3, self.q4, self.q5, self.q6, self.q7a, self.q7b, self.q7c,
-            self.q8a, self.q8b, self.q9a, self.q9b, self.q10a, self.q11a, self.q11b, self.q12a,
-            self.q12b, self.q12c, self.q13a, self.q13b, self.q13c,
-        ];
-        std::array::from_fn(|i| (QUESTIONS[i].0, v[i]))
+    /// The answers as (question, count), in questionnaire order.
+    pub fn values(&self) -> [(Question, u64); 22] {
+        Question::ALL.map(|q| (q, self.get(q)))
     }
 
-    /// q7a + … + q12c: every exit has exactly one of these.
+    /// q7a + … + q12c ([`Question::EXIT_MIX`]): every exit has exactly one of these.
     pub fn exits_by_reason_or_activity(&self) -> u64 {
-        self.q7a
-            + self.q7b
-            + self.q7c
-            + self.q8a
-            + self.q8b
-            + self.q9a
-            + self.q9b
-            + self.q10a
-            + self.q11a
-            + self.q11b
-            + self.q12a
-            + self.q12b
-            + self.q12c
+        Question::EXIT_MIX.iter().map(|q| self.get(*q)).sum()
+    }
+}
+
+/// `+=` and `-=` answer by answer.
+impl AddAssign for Answers {
+    fn add_assign(&mut self, o: Self) {
+        for q in Question::ALL {
+            *self.slot(q) += o.get(q);
+        }
+    }
+}
+
+impl SubAssign for Answers {
+    fn sub_assign(&mut self, o: Self) {
+        for q in Question::ALL {
+            *self.slot(q) -= o.get(q);
+        }
     }
 }
 
@@ -139,8 +314,6 @@ macro_rules! field_ops {
         }
     };
 }
-
-field_ops!(Answers; q1, q2, q3, q4, q5, q6, q7a, q7b, q7c, q8a, q8b, q9a, q9b, q10a, q11a, q11b, q12a, q12b, q12c, q13a, q13b, q13c);
 
 /// A unit's size by participants in the year (q1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -722,18 +895,9 @@ pub enum WhyNot {
     GrantedOverTwoYears,
     TwoYears,
     /// Ended in the year, with another answer to the same question.
-    CountedUnder { key: &'static str },
+    CountedUnder { key: Question },
     /// Ended in the year without this kind of support.
     WithoutThisSupport,
-}
-
-/// Why a key cannot be explained.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a survey question; the keys are q1, q2, q3, q4, q5, q6, q7a-c, q8a-b, q9a-b, q10a, q11a-b, q12a-c, q13a-c")]
-pub struct UnknownKey(pub String);
-
-fn value_of(a: &Answers, key: &str) -> Option<u64> {
-    a.values().iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
 }
 
 /// The participants of `unit` counted in `key` for `year`, each with the
@@ -743,29 +907,26 @@ pub fn explain(
     projections: &Projections,
     year: i32,
     unit: UnitCode,
-    key: &str,
+    key: Question,
     known_at: Option<DateTime<Utc>>,
     counted: bool,
-) -> Result<Vec<Explained>, UnknownKey> {
-    if value_of(&Answers::default(), key).is_none() {
-        return Err(UnknownKey(key.to_owned()));
-    }
+) -> Vec<Explained> {
     let mut out = Vec::new();
     for (p, t) in projections.timelines(Some(unit)) {
         let f = facts_known(t, known_at);
         let c = contribution(&f, year);
-        let is_counted = value_of(&c.answers, key) == Some(1);
+        let is_counted = c.answers.get(key) == 1;
         let why_not = if is_counted { None } else { near_miss(&f, &c.answers, year, key) };
         if (counted && is_counted) || (!counted && why_not.is_some()) {
             out.push(Explained { participant: p, unit, events: behind(t, &f, key, known_at), why_not });
         }
     }
     out.sort_by_key(|e| e.participant);
-    Ok(out)
+    out
 }
 
 /// The events that decide a participant's place in `key`.
-fn behind(t: &Timeline, f: &Facts, key: &str, known_at: Option<DateTime<Utc>>) -> Vec<Behind> {
+fn behind(t: &Timeline, f: &Facts, key: Question, known_at: Option<DateTime<Utc>>) -> Vec<Behind> {
     use spor_domain::EventKind as K;
     let exit_id = f.exit.as_ref().map(|x| x.event);
     let leave_ids: Vec<_> = f.leaves.iter().map(|l| l.event).collect();
@@ -773,9 +934,9 @@ fn behind(t: &Timeline, f: &Facts, key: &str, known_at: Option<DateTime<Utc>>) -
         let kind = e.event.body.kind();
         kind == K::Started
             || Some(e.event.id) == exit_id
-            || (matches!(key, "q3" | "q5") && leave_ids.contains(&e.event.id))
-            || (matches!(key, "q3" | "q5") && kind == K::LeaveEnded)
-            || (key == "q6" && matches!(kind, K::Granted | K::Extended))
+            || (matches!(key, Question::Q3 | Question::Q5) && leave_ids.contains(&e.event.id))
+            || (matches!(key, Question::Q3 | Question::Q5) && kind == K::LeaveEnded)
+            || (key == Question::Q6 && matches!(kind, K::Granted | K::Extended))
     };
     let mut v: Vec<Behind> = t
         .entries()
@@ -798,14 +959,10 @@ fn behind(t: &Timeline, f: &Facts, key: &str, known_at: Option<DateTime<Utc>>) -
     v
 }
 
-/// The keys that place an exit by its reason or main activity (q7a..q12c).
-const ACTIVITY_KEYS: [&str; 13] =
-    ["q7a", "q7b", "q7c", "q8a", "q8b", "q9a", "q9b", "q10a", "q11a", "q11b", "q12a", "q12b", "q12c"];
-
 /// Why someone close to a count is not in it, if they are close at all: a
 /// start or an exit within a month of the year's ends, or another answer to
 /// the same question.
-fn near_miss(f: &Facts, a: &Answers, year: i32, key: &str) -> Option<WhyNot> {
+fn near_miss(f: &Facts, a: &Answers, year: i32, key: Question) -> Option<WhyNot> {
     let first = NaiveDate::from_ymd_opt(year, 1, 1)?;
     let last = NaiveDate::from_ymd_opt(year, 12, 31)?;
     let month_before = calendar::sub_months(first, 1);
@@ -819,28 +976,28 @@ fn near_miss(f: &Facts, a: &Answers, year: i32, key: &str) -> Option<WhyNot> {
         if x.date < first {
             return (x.date >= month_before).then_some(WhyNot::EndedBeforeTheYear { date: x.date });
         }
-        if x.date > last && key != "q1" && key != "q2" && key != "q3" {
+        if x.date > last && !matches!(key, Question::Q1 | Question::Q2 | Question::Q3) {
             return (x.date <= month_after).then_some(WhyNot::EndedAfterTheYear { date: x.date });
         }
     }
     match key {
-        "q3" if a.q2 == 1 => f
+        Question::Q3 if a.q2 == 1 => f
             .leave_spans()
             .iter()
             .filter_map(|s| s.effective())
             .filter(|p| p.to < last && p.to >= calendar::sub_months(last, 1))
             .map(|p| WhyNot::LeaveEndedBefore31December { date: p.to })
             .next(),
-        "q5" | "q6" if a.q4 == 1 => Some(if a.q5 == 1 {
+        Question::Q5 | Question::Q6 if a.q4 == 1 => Some(if a.q5 == 1 {
             WhyNot::UnderTwoYears
         } else if a.q6 == 1 {
             WhyNot::GrantedOverTwoYears
         } else {
             WhyNot::TwoYears
         }),
-        "q13a" | "q13b" | "q13c" if a.q4 == 1 => Some(WhyNot::WithoutThisSupport),
-        k if ACTIVITY_KEYS.contains(&k) && a.q4 == 1 => {
-            let other = a.values().iter().skip(6).take(13).find(|(_, v)| *v == 1).map(|(k, _)| *k)?;
+        k if Question::SUPPORT.contains(&k) && a.q4 == 1 => Some(WhyNot::WithoutThisSupport),
+        k if Question::EXIT_MIX.contains(&k) && a.q4 == 1 => {
+            let other = Question::EXIT_MIX.into_iter().find(|q| a.get(*q) == 1)?;
             Some(WhyNot::CountedUnder { key: other })
         }
         _ => None,
@@ -850,6 +1007,70 @@ fn near_miss(f: &Facts, a: &Answers, year: i32, key: &str) -> Option<WhyNot> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The keys and counts of a JSON object, in the order written (a plain
+    /// reading of the JSON, apart from `Question`).
+    struct InOrder(Vec<(String, u64)>);
+
+    impl<'de> Deserialize<'de> for InOrder {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Entries;
+            impl<'de> serde::de::Visitor<'de> for Entries {
+                type Value = InOrder;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("an object of counts")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<InOrder, A::Error> {
+                    let mut v = Vec::new();
+                    while let Some(entry) = m.next_entry()? {
+                        v.push(entry);
+                    }
+                    Ok(InOrder(v))
+                }
+            }
+            d.deserialize_map(Entries)
+        }
+    }
+
+    /// The JSON of the answers (contract §2) has the questions' keys in
+    /// questionnaire order, and `get` reads the field its key names.
+    #[test]
+    fn the_questions_are_the_json_keys_of_the_answers_in_order() {
+        let mut a = Answers::default();
+        for (n, q) in (1u64..).zip(Question::ALL) {
+            *a.slot(q) = n;
+        }
+        let json = serde_json::to_string(&a).expect("answers serialise");
+        let InOrder(entries) = serde_json::from_str(&json).expect("an object of counts");
+        let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, Question::ALL.map(Question::key));
+        for ((key, n), q) in entries.iter().zip(Question::ALL) {
+            assert_eq!(a.get(q), *n, "{key}");
+            assert_eq!(key.parse::<Question>(), Ok(q));
+            assert_eq!(serde_json::to_string(&q).expect("a key"), format!("\"{key}\""));
+            assert_eq!(serde_json::from_str::<Question>(&format!("\"{key}\"")).expect("a key"), q);
+        }
+        assert_eq!(Question::Q7a.key(), "q7a");
+        assert_eq!(Question::Q13c.text(), "Annen livsopphold");
+    }
+
+    /// An unknown key is refused with every valid key named, so the user
+    /// can pick one; so is a key in another case.
+    #[test]
+    fn an_unknown_key_is_refused_naming_the_valid_keys() {
+        for bad in ["q99", "Q4", "q7", " q4", ""] {
+            let err = bad.parse::<Question>().expect_err(bad);
+            assert_eq!(err, UnknownKey(bad.to_owned()));
+            let message = err.to_string();
+            assert!(message.starts_with(&format!("`{bad}` is not a survey question; the keys are q1, q2, q3,")), "{message}");
+            assert!(message.ends_with("q13a, q13b, q13c"), "{message}");
+            for q in Question::ALL {
+                assert!(message.contains(&format!(" {},", q.key())) || message.ends_with(q.key()), "{q} in {message}");
+            }
+        }
+        let err = serde_json::from_str::<Question>("\"q99\"").expect_err("not a question");
+        assert!(err.to_string().contains("`q99` is not a survey question"), "{err}");
+    }
 
     /// A settle keeps each participant's contribution for a few years and a
     /// steady one for every year after: that must equal the contribution

@@ -12,7 +12,7 @@ mod common;
 use common::{d, demo};
 use proptest::prelude::*;
 use microlp::{ComparisonOp, OptimizationDirection, Problem};
-use spor_projections::publish::{PublishedTables, publish_all, relation_cells, relations_of, rows_of};
+use spor_projections::publish::{Cell, PublishedTables, publish_all, relation_cells, relations_of, rows_of};
 use spor_projections::survey::{Grouping, SurveyRequest, survey};
 
 proptest! {
@@ -76,11 +76,11 @@ fn a_published_share_is_null_when_its_counts_are() {
 /// The least and greatest value a suppressed cell can take, given every
 /// published count and relation, and counts between 0 and the largest true
 /// count. `truth` holds the same tables unsuppressed.
-fn intervals(tables: &PublishedTables, truth: &PublishedTables) -> Vec<((usize, &'static str), f64, f64)> {
+fn intervals(tables: &PublishedTables, truth: &PublishedTables) -> Vec<((usize, Cell), f64, f64)> {
     let rows = rows_of(tables);
     let true_rows = rows_of(truth);
     let relations = relation_cells(tables);
-    let mut nulls: Vec<(usize, &'static str)> = Vec::new();
+    let mut nulls: Vec<(usize, Cell)> = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         for (key, v) in row.cells() {
             if v.is_none() {
@@ -102,7 +102,7 @@ fn intervals(tables: &PublishedTables, truth: &PublishedTables) -> Vec<((usize, 
                 let mut rhs = 0.0;
                 for (i, (row, key)) in r.iter().enumerate() {
                     let sign = if i == 0 { -1.0 } else { 1.0 };
-                    match rows[*row].get(key) {
+                    match rows[*row].get(*key) {
                         #[allow(clippy::cast_precision_loss)]
                         Some(v) => rhs -= sign * v as f64,
                         None => expr.push((vars[nulls.iter().position(|c| c == &(*row, *key)).unwrap()], sign)),
@@ -149,9 +149,9 @@ proptest! {
         }
         let true_rows = rows_of(&truth);
         for r in relation_cells(&tables) {
-            let nulls: Vec<_> = r.iter().filter(|(row, key)| rows_of(&tables)[*row].get(key).is_none()).collect();
+            let nulls: Vec<_> = r.iter().filter(|(row, key)| rows_of(&tables)[*row].get(*key).is_none()).collect();
             if let [a, b] = nulls[..] && a != &r[0] && b != &r[0] {
-                let ones = [a, b].iter().filter(|(row, key)| true_rows[*row].get(key) == Some(1)).count();
+                let ones = [a, b].iter().filter(|(row, key)| true_rows[*row].get(*key) == Some(1)).count();
                 prop_assert_eq!(ones, 0, "a singleton pair in {:?}", r);
             }
         }

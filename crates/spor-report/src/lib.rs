@@ -18,8 +18,8 @@ use chrono::NaiveDate;
 use spor_projections::Projections;
 use spor_projections::lint::{LintLimits, LintRule, findings};
 use spor_projections::outcomes::{Cohort, POINTS, cohorts};
-use spor_projections::publish::{PublishedRow, PublishedTables, publish_all};
-use spor_projections::survey::{Grouping, SurveyRequest};
+use spor_projections::publish::{Cell, Derived, PublishedRow, PublishedTables, publish_all};
+use spor_projections::survey::{Grouping, Question, SurveyRequest};
 
 /// What the report is made of.
 pub struct ReportInput<'a> {
@@ -89,20 +89,29 @@ pub struct Figure {
     pub value: Option<f64>,
 }
 
-/// The exit mix of the report: (key, label, the answers summed).
-const EXIT_MIX: [(&str, &str, &[&str]); 8] = [
-    ("work", "Arbeid", &["q10a", "q11a"]),
-    ("education", "Utdanning", &["q9a", "q9b"]),
-    ("primary_school", "Grunnskole", &["q12a"]),
-    ("measures", "Tiltak", &["q11b", "q12b"]),
-    ("health", "Helse", &["q8a"]),
-    ("no_activity", "Ingen aktivitet", &["q12c"]),
-    ("moved", "Flyttet", &["q7b"]),
-    ("other", "Annet, ukjent, død", &["q7a", "q7c", "q8b"]),
-];
+/// The exit mix of the report: (key, label, the answers summed). Between
+/// them the groups hold each of [`Question::EXIT_MIX`] once (a test checks).
+const EXIT_MIX: [(&str, &str, &[Question]); 8] = {
+    use Question::*;
+    [
+        ("work", "Arbeid", &[Q10a, Q11a]),
+        ("education", "Utdanning", &[Q9a, Q9b]),
+        ("primary_school", "Grunnskole", &[Q12a]),
+        ("measures", "Tiltak", &[Q11b, Q12b]),
+        ("health", "Helse", &[Q8a]),
+        ("no_activity", "Ingen aktivitet", &[Q12c]),
+        ("moved", "Flyttet", &[Q7b]),
+        ("other", "Annet, ukjent, død", &[Q7a, Q7c, Q8b]),
+    ]
+};
 
-fn sum(row: &PublishedRow, keys: &[&str]) -> Option<u64> {
-    keys.iter().map(|k| row.get(k)).sum()
+fn sum(row: &PublishedRow, questions: &[Question]) -> Option<u64> {
+    questions.iter().map(|q| row.get(*q)).sum()
+}
+
+/// The share in work or education at exit of one row.
+fn work_or_education_share(row: &PublishedRow) -> Option<f64> {
+    share(row.get(Derived::WorkOrEducation), row.get(Question::Q4))
 }
 
 #[allow(clippy::cast_precision_loss)] // counts far below 2^52
@@ -112,6 +121,27 @@ fn share(part: Option<u64>, whole: Option<u64>) -> Option<f64> {
         _ => None,
     }
 }
+
+/// Time in programme: the counts and their labels.
+const TIME: [(Cell, &str); 3] = [
+    (Cell::Answer(Question::Q5), "Under to år"),
+    (Cell::Derived(Derived::TwoYears), "To år"),
+    (Cell::Answer(Question::Q6), "Over to år"),
+];
+
+/// Support at exit: each kind under the questionnaire's wording, then none.
+fn support() -> impl Iterator<Item = (Cell, &'static str)> {
+    Question::SUPPORT.into_iter().map(|q| (Cell::Answer(q), q.text())).chain([(Cell::Derived(Derived::NoSupport), "Ingen av disse")])
+}
+
+/// The one-year result: the counts and their labels.
+const ONE_YEAR: [(Derived, &str); 5] = [
+    (Derived::OneYearJobseekers, "Arbeidssøkere ved avslutning"),
+    (Derived::OneYearReached, "Nådd etter 12 måneder"),
+    (Derived::OneYearWorkOrEducation, "I arbeid eller utdanning"),
+    (Derived::OneYearNotReached, "Ikke nådd"),
+    (Derived::OneYearPending, "Venter på kontakt"),
+];
 
 /// Every figure of the report, in page order: what the HTML shows and the
 /// CSV lists.
@@ -125,32 +155,33 @@ pub fn figures(input: &ReportInput<'_>) -> Vec<Figure> {
     #[allow(clippy::cast_precision_loss)]
     let f = |n: Option<u64>| n.map(|n| n as f64);
     for row in t.counties.iter().chain([&t.nation]) {
-        for key in ["q1", "q2", "q4"] {
-            add("participants", &row.code, key, f(row.get(key)));
+        for q in [Question::Q1, Question::Q2, Question::Q4] {
+            add("participants", &row.code, q.key(), f(row.get(q)));
         }
     }
     for (key, _, parts) in EXIT_MIX {
         add("exit_mix", "national", key, f(sum(&t.nation, parts)));
     }
     for row in sorted_counties(t) {
-        add("counties", &row.code, "q4", f(row.get("q4")));
-        add("counties", &row.code, "work_or_education", f(row.get("work_or_education")));
-        add("counties", &row.code, "share", share(row.get("work_or_education"), row.get("q4")));
+        for c in [Cell::from(Question::Q4), Cell::from(Derived::WorkOrEducation)] {
+            add("counties", &row.code, c.key(), f(row.get(c)));
+        }
+        add("counties", &row.code, "share", work_or_education_share(row));
     }
     for row in &t.size_classes {
-        add("size", &row.code, "q1", f(row.get("q1")));
-        add("size", &row.code, "q4", f(row.get("q4")));
-        add("size", &row.code, "work_or_education", f(row.get("work_or_education")));
-        add("size", &row.code, "share", share(row.get("work_or_education"), row.get("q4")));
+        for c in [Cell::from(Question::Q1), Cell::from(Question::Q4), Cell::from(Derived::WorkOrEducation)] {
+            add("size", &row.code, c.key(), f(row.get(c)));
+        }
+        add("size", &row.code, "share", work_or_education_share(row));
     }
-    for key in ["q5", "two_years", "q6"] {
-        add("time", "national", key, f(t.nation.get(key)));
+    for (c, _) in TIME {
+        add("time", "national", c.key(), f(t.nation.get(c)));
     }
-    for key in ["q13a", "q13b", "q13c", "no_support"] {
-        add("support", "national", key, f(t.nation.get(key)));
+    for (c, _) in support() {
+        add("support", "national", c.key(), f(t.nation.get(c)));
     }
-    for key in ["one_year_jobseekers", "one_year_reached", "one_year_work_or_education", "one_year_not_reached", "one_year_pending"] {
-        add("one_year", "national", key, f(t.nation.get(key)));
+    for (d, _) in ONE_YEAR {
+        add("one_year", "national", d.key(), f(t.nation.get(d)));
     }
     for c in input.cohorts {
         let hide = |n: u64| (n > 0 && n <= input.suppressed_up_to).then_some(()).map_or(Some(n), |()| None);
@@ -173,7 +204,7 @@ pub fn figures(input: &ReportInput<'_>) -> Vec<Figure> {
 fn sorted_counties(t: &PublishedTables) -> Vec<&PublishedRow> {
     let mut v: Vec<&PublishedRow> = t.counties.iter().collect();
     v.sort_by(|a, b| {
-        let (x, y) = (share(a.get("work_or_education"), a.get("q4")), share(b.get("work_or_education"), b.get("q4")));
+        let (x, y) = (work_or_education_share(a), work_or_education_share(b));
         y.partial_cmp(&x).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.code.cmp(&b.code))
     });
     v
@@ -208,6 +239,22 @@ fn share_cell(section: &str, code: &str, value: Option<f64>) -> String {
         r#"<td class="n" data-section="{section}" data-code="{}" data-key="share">{}</td>"#,
         esc(code),
         value.map_or_else(|| ":".to_owned(), percent)
+    )
+}
+
+/// A figure cell of one published count of a row.
+fn count_cell(section: &str, row: &PublishedRow, c: impl Into<Cell>) -> String {
+    let c = c.into();
+    cell(section, &row.code, c.key(), row.get(c))
+}
+
+/// The national average row of the counties' table.
+fn average_row(t: &PublishedTables, national: Option<f64>) -> String {
+    format!(
+        "<tr class=\"average\"><td>Hele landet</td>{}{}{}</tr>\n",
+        count_cell("average", &t.nation, Question::Q4),
+        count_cell("average", &t.nation, Derived::WorkOrEducation),
+        share_cell("average", &t.nation.code, national)
     )
 }
 
@@ -288,9 +335,9 @@ td.n,th.n{{text-align:right;font-variant-numeric:tabular-nums}} tr.average td{{f
             "<tr{}><td>{}</td>{}{}{}</tr>",
             if row.code == "national" { " class=\"average\"" } else { "" },
             esc(&name),
-            cell("participants", &row.code, "q1", row.get("q1")),
-            cell("participants", &row.code, "q2", row.get("q2")),
-            cell("participants", &row.code, "q4", row.get("q4"))
+            count_cell("participants", row, Question::Q1),
+            count_cell("participants", row, Question::Q2),
+            count_cell("participants", row, Question::Q4)
         );
     }
     h.push_str("</tbody></table>\n");
@@ -298,13 +345,16 @@ td.n,th.n{{text-align:right;font-variant-numeric:tabular-nums}} tr.average td{{f
     let county_bars: Vec<(String, Option<f64>, String)> = t
         .counties
         .iter()
-        .map(|r| (r.name.clone().unwrap_or_default(), r.get("q1").map(|n| n as f64), r.get("q1").map_or_else(|| ":".into(), number)))
+        .map(|r| {
+            let n = r.get(Question::Q1);
+            (r.name.clone().unwrap_or_default(), n.map(|n| n as f64), n.map_or_else(|| ":".into(), number))
+        })
         .collect();
     h.push_str(&bars("Deltakere i løpet av året per fylke", &county_bars, None));
 
     // Exit mix.
     h.push_str("\n<h2>Hva deltakerne gikk til</h2>\n<table><thead><tr><th>Hovedaktivitet ved avslutning</th><th class=\"n\">Antall</th><th class=\"n\">Andel</th></tr></thead><tbody>\n");
-    let ended = t.nation.get("q4");
+    let ended = t.nation.get(Question::Q4);
     let mut mix_bars = Vec::new();
     for (key, label, parts) in EXIT_MIX {
         let n = sum(&t.nation, parts);
@@ -321,34 +371,28 @@ td.n,th.n{{text-align:right;font-variant-numeric:tabular-nums}} tr.average td{{f
     h.push_str(&bars("Hovedaktivitet ved avslutning, hele landet", &mix_bars, None));
 
     // Counties by share in work or education.
-    let national = share(t.nation.get("work_or_education"), t.nation.get("q4"));
+    let national = work_or_education_share(&t.nation);
     h.push_str("\n<h2>Arbeid eller utdanning ved avslutning, per fylke</h2>\n<p class=\"note\">Målet er at 60 % går til arbeid eller utdanning. Sortert etter andel; landsgjennomsnittet er uthevet.</p>\n<table><thead><tr><th>Fylke</th><th class=\"n\">Avsluttet</th><th class=\"n\">Arbeid eller utdanning</th><th class=\"n\">Andel</th></tr></thead><tbody>\n");
     let mut average_shown = false;
     let mut share_bars = Vec::new();
     for row in sorted_counties(t) {
-        let s = share(row.get("work_or_education"), row.get("q4"));
+        let s = work_or_education_share(row);
         if !average_shown && s.is_none_or(|s| national.is_some_and(|n| s < n)) {
-            let _ = writeln!(
-                h,
-                "<tr class=\"average\"><td>Hele landet</td>{}{}{}</tr>",
-                cell("average", "national", "q4", t.nation.get("q4")),
-                cell("average", "national", "work_or_education", t.nation.get("work_or_education")),
-                share_cell("average", "national", national)
-            );
+            h.push_str(&average_row(t, national));
             average_shown = true;
         }
         let _ = writeln!(
             h,
             "<tr><td>{}</td>{}{}{}</tr>",
             esc(row.name.as_deref().unwrap_or("")),
-            cell("counties", &row.code, "q4", row.get("q4")),
-            cell("counties", &row.code, "work_or_education", row.get("work_or_education")),
+            count_cell("counties", row, Question::Q4),
+            count_cell("counties", row, Derived::WorkOrEducation),
             share_cell("counties", &row.code, s)
         );
         share_bars.push((row.name.clone().unwrap_or_default(), s.map(|s| s * 100.0), s.map_or_else(|| ":".into(), percent)));
     }
     if !average_shown {
-        let _ = writeln!(h, "<tr class=\"average\"><td>Hele landet</td>{}{}{}</tr>", cell("average", "national", "q4", t.nation.get("q4")), cell("average", "national", "work_or_education", t.nation.get("work_or_education")), share_cell("average", "national", national));
+        h.push_str(&average_row(t, national));
     }
     h.push_str("</tbody></table>\n");
     let average_label = format!("Landet {}", national.map_or_else(|| ":".into(), percent));
@@ -361,37 +405,31 @@ td.n,th.n{{text-align:right;font-variant-numeric:tabular-nums}} tr.average td{{f
             h,
             "<tr><td>{}</td>{}{}{}{}</tr>",
             esc(row.name.as_deref().unwrap_or("")),
-            cell("size", &row.code, "q1", row.get("q1")),
-            cell("size", &row.code, "q4", row.get("q4")),
-            cell("size", &row.code, "work_or_education", row.get("work_or_education")),
-            share_cell("size", &row.code, share(row.get("work_or_education"), row.get("q4")))
+            count_cell("size", row, Question::Q1),
+            count_cell("size", row, Question::Q4),
+            count_cell("size", row, Derived::WorkOrEducation),
+            share_cell("size", &row.code, work_or_education_share(row))
         );
     }
     h.push_str("</tbody></table>\n");
 
     // Time in programme and support.
     h.push_str("\n<h2>Tid i programmet og livsopphold ved avslutning</h2>\n<table><thead><tr><th>Tid i programmet</th><th class=\"n\">Antall</th><th class=\"n\">Andel</th></tr></thead><tbody>\n");
-    for (key, label) in [("q5", "Under to år"), ("two_years", "To år"), ("q6", "Over to år")] {
-        let n = t.nation.get(key);
-        let _ = writeln!(h, "<tr><td>{label}</td>{}<td class=\"n\">{}</td></tr>", cell("time", "national", key, n), share(n, ended).map_or_else(|| ":".into(), percent));
+    for (c, label) in TIME {
+        let n = t.nation.get(c);
+        let _ = writeln!(h, "<tr><td>{label}</td>{}<td class=\"n\">{}</td></tr>", count_cell("time", &t.nation, c), share(n, ended).map_or_else(|| ":".into(), percent));
     }
     h.push_str("</tbody></table>\n<table><thead><tr><th>Livsopphold ved avslutning</th><th class=\"n\">Antall</th><th class=\"n\">Andel</th></tr></thead><tbody>\n");
-    for (key, label) in [("q13a", "Sosialhjelp"), ("q13b", "Trygdeytelse"), ("q13c", "Annen livsopphold"), ("no_support", "Ingen av disse")] {
-        let n = t.nation.get(key);
-        let _ = writeln!(h, "<tr><td>{label}</td>{}<td class=\"n\">{}</td></tr>", cell("support", "national", key, n), share(n, ended).map_or_else(|| ":".into(), percent));
+    for (c, label) in support() {
+        let n = t.nation.get(c);
+        let _ = writeln!(h, "<tr><td>{label}</td>{}<td class=\"n\">{}</td></tr>", count_cell("support", &t.nation, c), share(n, ended).map_or_else(|| ":".into(), percent));
     }
     h.push_str("</tbody></table>\n");
 
     // One-year result.
     h.push_str("\n<h2>Ettårsresultat</h2>\n<p class=\"note\">Av dem som avsluttet som arbeidssøkere: hvor mange var i arbeid eller utdanning ett år etter. Målet er 30 %.</p>\n<table><tbody>\n");
-    for (key, label) in [
-        ("one_year_jobseekers", "Arbeidssøkere ved avslutning"),
-        ("one_year_reached", "Nådd etter 12 måneder"),
-        ("one_year_work_or_education", "I arbeid eller utdanning"),
-        ("one_year_not_reached", "Ikke nådd"),
-        ("one_year_pending", "Venter på kontakt"),
-    ] {
-        let _ = writeln!(h, "<tr><td>{label}</td>{}</tr>", cell("one_year", "national", key, t.nation.get(key)));
+    for (d, label) in ONE_YEAR {
+        let _ = writeln!(h, "<tr><td>{label}</td>{}</tr>", count_cell("one_year", &t.nation, d));
     }
     h.push_str("</tbody></table>\n");
 
@@ -431,4 +469,20 @@ td.n,th.n{{text-align:right;font-variant-numeric:tabular-nums}} tr.average td{{f
     }
     h.push_str("</tbody></table>\n</main>\n</body></html>\n");
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The report's exit mix regroups q7a..q12c: each in exactly one group,
+    /// so the groups add up to q4 as the answers do.
+    #[test]
+    fn the_exit_mix_holds_each_exit_question_once() {
+        let mut grouped: Vec<Question> = EXIT_MIX.iter().flat_map(|(_, _, qs)| qs.iter().copied()).collect();
+        grouped.sort_unstable();
+        let mut expected = Question::EXIT_MIX.to_vec();
+        expected.sort_unstable();
+        assert_eq!(grouped, expected);
+    }
 }

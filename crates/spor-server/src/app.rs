@@ -45,6 +45,9 @@ pub struct ServerSettings {
     pub request_timeout: Duration,
     /// Origins besides the server's own from which browsers may send writes.
     pub trusted_origins: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: a request from one
+    /// of these is recorded as coming from the address the proxy names.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// One appended event, as live streams announce it (contract §4).

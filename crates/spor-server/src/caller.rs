@@ -4,10 +4,11 @@
 //! what each role may do is decided in the route by [`Caller::require`] and
 //! the unit checks here.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use spor_accounts::{AccountError, Role, authenticate_token};
@@ -58,10 +59,8 @@ impl FromRequestParts<Arc<App>> for Caller {
                     ApiError::unauthorized()
                 }
             })?;
-        let from = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let from = peer.map_or_else(|| "unknown".to_owned(), |ip| client_address(ip, &parts.headers, &app.settings.trusted_proxies).to_string());
         let request = parts
             .extensions
             .get::<RequestId>()
@@ -70,6 +69,24 @@ impl FromRequestParts<Arc<App>> for Caller {
             .unwrap_or_else(Uuid::new_v4);
         Ok(Self { name: account.name().to_string(), role: account.role(), units: account.units().to_vec(), from, request })
     }
+}
+
+/// The client's address: the peer's, or, when the peer is a trusted proxy,
+/// the last address in `X-Forwarded-For` that is not itself a trusted proxy
+/// (the one the outermost trusted proxy saw). Addresses a client wrote
+/// itself, further left, are never believed.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded.into_iter().rev().find(|a| !trusted.contains(a)).unwrap_or(peer)
 }
 
 impl Caller {
@@ -104,5 +121,35 @@ pub fn bokmal_role(role: Role) -> &'static str {
         Role::Leader => "leder",
         Role::Analyst => "analytiker",
         Role::Admin => "administrator",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append("x-forwarded-for", v.parse().expect("a header value"));
+        }
+        h
+    }
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_a_trusted_proxy() {
+        let proxy: IpAddr = "10.0.0.5".parse().expect("an address");
+        let client: IpAddr = "192.0.2.7".parse().expect("an address");
+        let stranger: IpAddr = "198.51.100.9".parse().expect("an address");
+        // Straight from a client: its own header is ignored.
+        assert_eq!(client_address(stranger, &headers(&["192.0.2.7"]), &[proxy]), stranger);
+        // Through the proxy: the address it appended.
+        assert_eq!(client_address(proxy, &headers(&["192.0.2.7"]), &[proxy]), client);
+        // A client that forges an address in front: the proxy's appended one wins.
+        assert_eq!(client_address(proxy, &headers(&["203.0.113.1, 192.0.2.7"]), &[proxy]), client);
+        // Two headers, and garbage: the last good one not a proxy.
+        assert_eq!(client_address(proxy, &headers(&["junk", "192.0.2.7, 10.0.0.5"]), &[proxy]), client);
+        // No header: the proxy itself.
+        assert_eq!(client_address(proxy, &HeaderMap::new(), &[proxy]), proxy);
     }
 }

@@ -13,9 +13,10 @@ use serde::Serialize;
 pub struct ApiError(Box<ErrorBody>);
 
 /// What an error answer says.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     #[serde(skip)]
+    #[schema(ignore)]
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
@@ -29,11 +30,12 @@ pub struct ErrorBody {
     pub lines: Option<Vec<LineRefusal>>,
     /// Seconds to wait, for 429 and 503.
     #[serde(skip)]
+    #[schema(ignore)]
     pub retry_after: Option<u64>,
 }
 
 /// One refused line of an import.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LineRefusal {
     pub line: usize,
     pub code: &'static str,

@@ -17,6 +17,7 @@ mod app;
 mod caller;
 mod error;
 mod headers;
+mod openapi;
 mod routes;
 
 pub use app::{App, ServerSettings, Stores};

@@ -30,6 +30,7 @@ pub struct Server {
     pub import_limit_mb: usize,
     pub request_timeout_seconds: u64,
     pub trusted_origins: Vec<String>,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -121,6 +122,7 @@ impl Settings {
                 // SPOR_SERVER__TRUSTED_ORIGINS=https://a.no,https://b.no
                 .list_separator(",")
                 .with_list_parse_key("server.trusted_origins")
+                .with_list_parse_key("server.trusted_proxies")
                 .with_list_parse_key("reminders.post_exit_months")
                 .source(Some(vars)),
         );

@@ -22,6 +22,23 @@ use crate::app::{App, AppendedNote};
 use crate::caller::Caller;
 use crate::error::ApiError;
 
+/// Appends one event, once it is durable.
+#[utoipa::path(post, path = "/api/v1/events", tag = "events",
+    request_body(content = crate::openapi::NewEvent, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Stored and durable: `{seq, version, event}`", body = Stored),
+        (status = 200, description = "The same event was already stored (a retry): the stored event", body = Stored),
+        (status = 400, description = "The query or body is malformed: the message names the parameter or field", body = crate::openapi::ErrorDoc),
+        (status = 401, description = "No token, or a token that is wrong, expired or revoked", body = crate::openapi::ErrorDoc),
+        (status = 403, description = "The role may not use this route (`forbidden`), the unit is not the caller's (`unit_not_permitted`), or a cross-site browser request (`csrf`)", body = crate::openapi::ErrorDoc),
+        (status = 404, description = "No such participant in the caller's units (the same answer whether it exists elsewhere or not)", body = crate::openapi::ErrorDoc),
+        (status = 409, description = "A stale `expected_version` (`conflict`, with `current_version`) or an id reused with other content (`id_reused`)", body = crate::openapi::ErrorDoc),
+        (status = 413, description = "The body is larger than the limit", body = crate::openapi::ErrorDoc),
+        (status = 422, description = "The rules refuse it (`refused`, with `rule` and `field`; for an import, `lines`)", body = crate::openapi::ErrorDoc),
+        (status = 503, description = "Starting (`starting`), the audit trail cannot be written (`audit_unavailable`), writes stopped after a disk failure (`store_stopped`), or too slow (`timeout`)", body = crate::openapi::ErrorDoc),
+        (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
+    ),
+    security(("bearer" = [])))]
 pub async fn append(State(app): State<Arc<App>>, caller: Caller, body: Bytes) -> Result<(StatusCode, Json<Stored>), ApiError> {
     caller.require(&[Role::Adviser, Role::Leader])?;
     let (draft, expected) = read_body(&body, &caller.name)?;
@@ -74,10 +91,14 @@ fn write(app: &App, caller: &Caller, draft: Draft, expected: Expected) -> Result
 }
 
 /// The answer to a write: where the event went and the event as stored.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Stored {
+    /// Its place in the whole log.
     seq: u64,
+    /// The participant's version after it (its number of events).
     version: u32,
+    /// The event as stored (contract §1), `by` and `recorded_at` set.
+    #[schema(value_type = Object)]
     event: Box<RawValue>,
 }
 

@@ -20,7 +20,10 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -34,6 +37,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::headers;
+use crate::openapi::ApiDoc;
 
 /// One event is small; this bounds a JSON body everywhere but the import.
 const EVENT_BODY_LIMIT: usize = 64 * 1024;
@@ -41,24 +45,27 @@ const EVENT_BODY_LIMIT: usize = 64 * 1024;
 pub fn router(app: Arc<App>) -> Router {
     let settings = &app.settings;
     // Routes that answer quickly: bounded in time as a whole.
-    let timed = Router::new()
-        .route("/api/v1/events", post(events::append))
-        .route("/api/v1/participants/{id}", get(participants::get))
-        .route("/api/v1/status", get(views::status))
-        .route("/api/v1/followups", get(views::followups))
-        .route("/api/v1/survey", get(views::survey_view))
+    // One `routes!` per path: utoipa-axum gives every path of one call all
+    // of its methods.
+    let timed = OpenApiRouter::new()
+        .routes(routes!(events::append))
+        .routes(routes!(participants::get))
+        .routes(routes!(views::status))
+        .routes(routes!(views::followups))
+        .routes(routes!(views::survey_view))
         .layer(DefaultBodyLimit::max(EVENT_BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout));
     // Routes whose bodies are long: bounded in size, not in time.
-    let import = Router::new()
-        .route("/api/v1/import", post(transfer::import))
+    let import = OpenApiRouter::new()
+        .routes(routes!(transfer::import))
         .layer(RequestBodyLimitLayer::new(settings.import_limit_bytes))
         .layer(DefaultBodyLimit::disable());
-    let long = import
-        .route("/api/v1/export", get(transfer::export))
-        .route("/api/v1/events/stream", get(stream::events));
+    let long = import.routes(routes!(transfer::export)).routes(routes!(stream::events));
     let api = timed.merge(long).layer(headers::no_store());
-    let open = Router::new().route("/healthz", get(health::alive)).route("/readyz", get(health::ready));
+    let open = OpenApiRouter::new().routes(routes!(health::alive)).routes(routes!(health::ready));
+    let (api, document) = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(api).merge(open).split_for_parts();
+    // The document, and an interactive page for it that loads nothing from elsewhere.
+    let docs: Router<Arc<App>> = SwaggerUi::new("/api/docs").url("/openapi.json", document).into();
 
     let mut csrf = CsrfLayer::new();
     for origin in &settings.trusted_origins {
@@ -75,7 +82,7 @@ pub fn router(app: Arc<App>) -> Router {
     });
 
     let x_request_id = HeaderName::from_static("x-request-id");
-    let router = api.merge(open).fallback(not_found).with_state(app).layer(axum::middleware::map_response(json_errors));
+    let router = api.merge(docs).fallback(not_found).with_state(app).layer(axum::middleware::map_response(json_errors));
     let mut router = router.layer(
         ServiceBuilder::new()
             .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))

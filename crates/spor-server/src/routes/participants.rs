@@ -21,23 +21,42 @@ use crate::caller::Caller;
 use crate::error::ApiError;
 
 /// One participant, as contract §4 shows it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Participant {
+    #[schema(value_type = uuid::Uuid)]
     participant: ParticipantId,
+    #[schema(value_type = String)]
     unit: UnitCode,
     version: usize,
+    /// Where the participant stands today (`spor status`); null before registration completes.
+    #[schema(value_type = Option<Object>)]
     status: Option<Status>,
     events: Vec<Entry>,
 }
 
 /// One event of the timeline, and the retraction that took it back, if any.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Entry {
     seq: u64,
+    #[schema(value_type = Object)]
     event: Box<RawValue>,
+    #[schema(value_type = Option<uuid::Uuid>)]
     retracted_by: Option<EventId>,
 }
 
+/// One participant: events (retractions marked), version and status today.
+#[utoipa::path(get, path = "/api/v1/participants/{id}", tag = "participants",
+    params(("id" = String, Path, description = "The participant's id, a hyphenated UUID")),
+    responses(
+        (status = 200, description = "The participant", body = Participant),
+        (status = 400, description = "The query or body is malformed: the message names the parameter or field", body = crate::openapi::ErrorDoc),
+        (status = 401, description = "No token, or a token that is wrong, expired or revoked", body = crate::openapi::ErrorDoc),
+        (status = 403, description = "The role may not use this route (`forbidden`), the unit is not the caller's (`unit_not_permitted`), or a cross-site browser request (`csrf`)", body = crate::openapi::ErrorDoc),
+        (status = 404, description = "No such participant in the caller's units (the same answer whether it exists elsewhere or not)", body = crate::openapi::ErrorDoc),
+        (status = 503, description = "Starting (`starting`), the audit trail cannot be written (`audit_unavailable`), writes stopped after a disk failure (`store_stopped`), or too slow (`timeout`)", body = crate::openapi::ErrorDoc),
+        (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
+    ),
+    security(("bearer" = [])))]
 pub async fn get(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<String>) -> Result<Json<Participant>, ApiError> {
     caller.require(&[Role::Adviser, Role::Leader])?;
     let participant = strict_participant(&id)?;

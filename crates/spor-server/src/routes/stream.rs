@@ -18,6 +18,17 @@ use crate::app::App;
 use crate::caller::Caller;
 use crate::error::ApiError;
 
+/// Server-sent events: `appended` for each new event of the caller's units,
+/// `reload` when the stream fell behind.
+#[utoipa::path(get, path = "/api/v1/events/stream", tag = "events",
+    responses(
+        (status = 200, description = "text/event-stream; each `data:` is `{seq, participant, unit, type}`", content_type = "text/event-stream", body = String),
+        (status = 401, description = "No token, or a token that is wrong, expired or revoked", body = crate::openapi::ErrorDoc),
+        (status = 403, description = "The role may not use this route (`forbidden`), the unit is not the caller's (`unit_not_permitted`), or a cross-site browser request (`csrf`)", body = crate::openapi::ErrorDoc),
+        (status = 503, description = "Starting (`starting`), the audit trail cannot be written (`audit_unavailable`), writes stopped after a disk failure (`store_stopped`), or too slow (`timeout`)", body = crate::openapi::ErrorDoc),
+        (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
+    ),
+    security(("bearer" = [])))]
 pub async fn events(State(app): State<Arc<App>>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Adviser, Role::Leader])?;
     let receiver = app.appended.subscribe();

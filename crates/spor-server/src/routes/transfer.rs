@@ -26,6 +26,23 @@ use crate::app::{App, AppendedNote};
 use crate::caller::Caller;
 use crate::error::{ApiError, LineRefusal};
 
+/// Imports JSON Lines (contract §1), all or nothing.
+#[utoipa::path(post, path = "/api/v1/import", tag = "events",
+    request_body(description = "One event per line (JSON Lines); any content type is read as such", content(
+        (String = "application/x-ndjson"),
+        (String = "text/plain"),
+    )),
+    responses(
+        (status = 200, description = "`{imported, skipped}`", body = serde_json::Value),
+        (status = 400, description = "The query or body is malformed: the message names the parameter or field", body = crate::openapi::ErrorDoc),
+        (status = 401, description = "No token, or a token that is wrong, expired or revoked", body = crate::openapi::ErrorDoc),
+        (status = 403, description = "The role may not use this route (`forbidden`), the unit is not the caller's (`unit_not_permitted`), or a cross-site browser request (`csrf`)", body = crate::openapi::ErrorDoc),
+        (status = 413, description = "The body is larger than the limit", body = crate::openapi::ErrorDoc),
+        (status = 422, description = "The rules refuse it (`refused`, with `rule` and `field`; for an import, `lines`)", body = crate::openapi::ErrorDoc),
+        (status = 503, description = "Starting (`starting`), the audit trail cannot be written (`audit_unavailable`), writes stopped after a disk failure (`store_stopped`), or too slow (`timeout`)", body = crate::openapi::ErrorDoc),
+        (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
+    ),
+    security(("bearer" = [])))]
 pub async fn import(State(app): State<Arc<App>>, caller: Caller, body: Body) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Adviser, Role::Leader])?;
     let reader = StreamReader::new(body.into_data_stream().map_err(std::io::Error::other));
@@ -113,6 +130,18 @@ fn body_error(e: &std::io::Error) -> ApiError {
     ApiError::bad_request("bad_body", "Innholdet kunne ikke leses til ende. Ingenting er importert.")
 }
 
+/// Exports the caller's units as JSON Lines (contract §1).
+#[utoipa::path(get, path = "/api/v1/export", tag = "events",
+    params(("unit" = Option<String>, Query, description = "One of the caller's units (4 or 6 digits); default: all of them")),
+    responses(
+        (status = 200, description = "One event per line, in log order", content_type = "application/x-ndjson", body = String),
+        (status = 400, description = "The query or body is malformed: the message names the parameter or field", body = crate::openapi::ErrorDoc),
+        (status = 401, description = "No token, or a token that is wrong, expired or revoked", body = crate::openapi::ErrorDoc),
+        (status = 403, description = "The role may not use this route (`forbidden`), the unit is not the caller's (`unit_not_permitted`), or a cross-site browser request (`csrf`)", body = crate::openapi::ErrorDoc),
+        (status = 503, description = "Starting (`starting`), the audit trail cannot be written (`audit_unavailable`), writes stopped after a disk failure (`store_stopped`), or too slow (`timeout`)", body = crate::openapi::ErrorDoc),
+        (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
+    ),
+    security(("bearer" = [])))]
 pub async fn export(State(app): State<Arc<App>>, caller: Caller, params: Params) -> Result<Response, ApiError> {
     caller.require(&[Role::Adviser, Role::Leader])?;
     params.only(&["unit"])?;

@@ -20,6 +20,18 @@ use crate::error::ApiError;
 /// The longest `within` a follow-up list takes, in days.
 const MAX_WITHIN_DAYS: u32 = 3660;
 
+/// Every participant's status on a day, as `spor status --format json`.
+#[utoipa::path(get, path = "/api/v1/status", tag = "participants",
+    params(("unit" = Option<String>, Query, description = "One of the caller's units (4 or 6 digits); default: all of them"), ("on" = Option<String>, Query, description = "The day (YYYY-MM-DD); default: today")),
+    responses(
+        (status = 200, description = "`{on, unit, participants: [...]}`", body = serde_json::Value),
+        (status = 400, description = "The query or body is malformed: the message names the parameter or field", body = crate::openapi::ErrorDoc),
+        (status = 401, description = "No token, or a token that is wrong, expired or revoked", body = crate::openapi::ErrorDoc),
+        (status = 403, description = "The role may not use this route (`forbidden`), the unit is not the caller's (`unit_not_permitted`), or a cross-site browser request (`csrf`)", body = crate::openapi::ErrorDoc),
+        (status = 503, description = "Starting (`starting`), the audit trail cannot be written (`audit_unavailable`), writes stopped after a disk failure (`store_stopped`), or too slow (`timeout`)", body = crate::openapi::ErrorDoc),
+        (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
+    ),
+    security(("bearer" = [])))]
 pub async fn status(State(app): State<Arc<App>>, caller: Caller, params: Params) -> Result<Json<StatusDoc>, ApiError> {
     caller.require(&[Role::Adviser, Role::Leader])?;
     params.only(&["unit", "on"])?;
@@ -38,6 +50,18 @@ pub async fn status(State(app): State<Arc<App>>, caller: Caller, params: Params)
     .map_err(|_| ApiError::internal())?
 }
 
+/// The follow-up reminders open on a day (contract §3), as `spor followups --format json`.
+#[utoipa::path(get, path = "/api/v1/followups", tag = "participants",
+    params(("unit" = Option<String>, Query, description = "One of the caller's units (4 or 6 digits); default: all of them"), ("on" = Option<String>, Query, description = "The day (YYYY-MM-DD); default: today"), ("within" = Option<u32>, Query, description = "Days ahead (0-3660); default from the configuration, 14")),
+    responses(
+        (status = 200, description = "`{on, items: [...]}`", body = serde_json::Value),
+        (status = 400, description = "The query or body is malformed: the message names the parameter or field", body = crate::openapi::ErrorDoc),
+        (status = 401, description = "No token, or a token that is wrong, expired or revoked", body = crate::openapi::ErrorDoc),
+        (status = 403, description = "The role may not use this route (`forbidden`), the unit is not the caller's (`unit_not_permitted`), or a cross-site browser request (`csrf`)", body = crate::openapi::ErrorDoc),
+        (status = 503, description = "Starting (`starting`), the audit trail cannot be written (`audit_unavailable`), writes stopped after a disk failure (`store_stopped`), or too slow (`timeout`)", body = crate::openapi::ErrorDoc),
+        (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
+    ),
+    security(("bearer" = [])))]
 pub async fn followups(State(app): State<Arc<App>>, caller: Caller, params: Params) -> Result<Json<FollowupsDoc>, ApiError> {
     caller.require(&[Role::Adviser, Role::Leader])?;
     params.only(&["unit", "on", "within"])?;
@@ -59,6 +83,23 @@ pub async fn followups(State(app): State<Arc<App>>, caller: Caller, params: Para
     .map_err(|_| ApiError::internal())?
 }
 
+/// The year-end survey (contract §2), as `spor survey --format json`.
+#[utoipa::path(get, path = "/api/v1/survey", tag = "survey",
+    params(
+        ("year" = i32, Query, description = "The calendar year (1990-2100)"),
+        ("by" = Option<String>, Query, description = "unit, county or national; default unit"),
+        ("known_at" = Option<String>, Query, description = "Count only events recorded by then: RFC 3339, or a date meaning its end"),
+        ("publish" = Option<bool>, Query, description = "true: small counts suppressed, for publication"),
+    ),
+    responses(
+        (status = 200, description = "`{year, by, rows: [...], total}`", body = serde_json::Value),
+        (status = 400, description = "The query or body is malformed: the message names the parameter or field", body = crate::openapi::ErrorDoc),
+        (status = 401, description = "No token, or a token that is wrong, expired or revoked", body = crate::openapi::ErrorDoc),
+        (status = 403, description = "The role may not use this route (`forbidden`), the unit is not the caller's (`unit_not_permitted`), or a cross-site browser request (`csrf`)", body = crate::openapi::ErrorDoc),
+        (status = 503, description = "Starting (`starting`), the audit trail cannot be written (`audit_unavailable`), writes stopped after a disk failure (`store_stopped`), or too slow (`timeout`)", body = crate::openapi::ErrorDoc),
+        (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
+    ),
+    security(("bearer" = [])))]
 pub async fn survey_view(State(app): State<Arc<App>>, caller: Caller, params: Params) -> Result<Response, ApiError> {
     caller.require(&[Role::Leader, Role::Analyst])?;
     params.only(&["year", "by", "known_at", "publish"])?;

@@ -108,6 +108,7 @@ pub async fn start_with(lines: &[String], trail: Trail) -> Server {
         import_batch_events: 1000,
         request_timeout: Duration::from_secs(30),
         trusted_origins: Vec::new(),
+        trusted_proxies: Vec::new(),
     };
     let shutdown = CancellationToken::new();
     let stores = Stores { events: Arc::clone(&store) as Arc<dyn EventStore>, accounts, audit: Arc::clone(&audit) };

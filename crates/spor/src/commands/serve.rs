@@ -63,6 +63,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
         import_batch_events: settings.import.batch_events,
         request_timeout: Duration::from_secs(settings.server.request_timeout_seconds.max(1)),
         trusted_origins: settings.server.trusted_origins.clone(),
+        trusted_proxies: settings.server.trusted_proxies.clone(),
     };
     let listen = args.listen.unwrap_or(settings.server.listen);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;

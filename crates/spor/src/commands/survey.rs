@@ -10,13 +10,12 @@ use anyhow::Context;
 use spor_domain::UnitCode;
 use spor_domain::wire::format_time;
 use spor_projections::survey::{
-    Grouping, Indicators, OneYear, QUESTIONS, Row, SurveyRequest, TARGET_ONE_YEAR, TARGET_WORK_OR_EDUCATION, WhyNot, explain,
-    survey,
+    Answers, Grouping, Indicators, OneYear, Question, Row, SurveyRequest, TARGET_ONE_YEAR, TARGET_WORK_OR_EDUCATION, WhyNot,
+    explain, survey,
 };
 
-use spor_projections::publish::{Published, PublishedRow, publish};
+use spor_projections::publish::{Cell, Derived, Published, PublishedRow, publish};
 
-use crate::exit::Refused;
 use crate::output::norwegian_date;
 
 use super::status::load;
@@ -65,9 +64,10 @@ struct ExplainArgs {
     /// The unit (municipality or Oslo ward number).
     #[arg(long)]
     unit: UnitCode,
-    /// The question, e.g. q9a.
-    #[arg(long)]
-    key: String,
+    /// The question, e.g. q9a (q1 to q13c). Parsed here, so an unknown
+    /// key is a usage error that lists the keys.
+    #[arg(long, value_parser = clap::value_parser!(Question))]
+    key: Question,
     /// List those close to the count but not in it, with why not.
     #[arg(long)]
     not: bool,
@@ -130,13 +130,13 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
             out.write_all(b"\xEF\xBB\xBF")?;
             let mut w = csv::Writer::from_writer(&mut out);
             let mut header: Vec<String> = vec!["kode".into(), "navn".into()];
-            header.extend(QUESTIONS.iter().map(|(k, text)| format!("{k} {text}")));
+            header.extend(Question::ALL.iter().map(|q| heading(*q)));
             header.extend(INDICATOR_HEADERS.iter().map(|s| (*s).to_owned()));
             w.write_record(&header)?;
             for row in &result.rows {
-                w.write_record(csv_row(&row.code, row.name.as_deref(), &row.answers.values(), &row.indicators, &row.one_year))?;
+                w.write_record(csv_row(&row.code, row.name.as_deref(), &row.answers, &row.indicators, &row.one_year))?;
             }
-            w.write_record(csv_row("total", Some("Totalt"), &result.total.answers.values(), &result.total.indicators, &result.total.one_year))?;
+            w.write_record(csv_row("total", Some("Totalt"), &result.total.answers, &result.total.indicators, &result.total.one_year))?;
             w.flush()?;
         }
         Format::Table => {
@@ -151,8 +151,8 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
                 table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
                 table.set_header(["", "spørsmål", "antall"]);
                 let answers = row.map_or(result.total.answers, |r| r.answers);
-                for ((key, text), (_, n)) in QUESTIONS.iter().zip(answers.values()) {
-                    table.add_row([key.to_string(), text.to_string(), n.to_string()]);
+                for (q, n) in answers.values() {
+                    table.add_row([q.key().to_owned(), q.text().to_owned(), n.to_string()]);
                 }
                 writeln!(out, "{table}")?;
             } else {
@@ -210,9 +210,14 @@ const INDICATOR_HEADERS: [&str; 16] = [
     "ettårsresultat: andel (%)",
 ];
 
-fn csv_row(code: &str, name: Option<&str>, answers: &[(&str, u64); 22], i: &Indicators, o: &OneYear) -> Vec<String> {
+/// A question as a column heading: its key and its Norwegian wording.
+fn heading(q: Question) -> String {
+    format!("{} {}", q.key(), q.text())
+}
+
+fn csv_row(code: &str, name: Option<&str>, answers: &Answers, i: &Indicators, o: &OneYear) -> Vec<String> {
     let mut r = vec![code.to_owned(), name.unwrap_or("").to_owned()];
-    r.extend(answers.iter().map(|(_, n)| n.to_string()));
+    r.extend(answers.values().iter().map(|(_, n)| n.to_string()));
     r.extend([
         i.work.to_string(),
         i.education.to_string(),
@@ -256,8 +261,7 @@ fn summary(row: &Row) -> Vec<String> {
 fn explain_run(args: ExplainArgs, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     let store = open_store(data, settings, Access::Existing)?;
     let projections = load(&store)?;
-    let found = explain(&projections, args.year, args.unit, &args.key, args.known_at, !args.not)
-        .map_err(|e| Refused(e.to_string()))?;
+    let found = explain(&projections, args.year, args.unit, args.key, args.known_at, !args.not);
     operator_audit::record(&store, "spor survey explain", found.iter().map(|p| p.participant))?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -289,7 +293,7 @@ fn explain_run(args: ExplainArgs, data: &Path, settings: &Settings) -> anyhow::R
             w.flush()?;
         }
         Format::Table => {
-            let text = QUESTIONS.iter().find(|(k, _)| *k == args.key).map_or("", |(_, t)| t);
+            let text = args.key.text();
             writeln!(
                 out,
                 "{} {} ({text}), {} {}: {} {}",
@@ -354,8 +358,9 @@ fn print_published(p: &Published, format: Format) -> anyhow::Result<()> {
             out.write_all(b"\xEF\xBB\xBF")?;
             let mut w = csv::Writer::from_writer(&mut out);
             let mut header: Vec<String> = vec!["kode".into(), "navn".into()];
-            header.extend(p.total.cells().map(|(k, _)| {
-                QUESTIONS.iter().find(|(q, _)| *q == k).map_or_else(|| k.to_owned(), |(q, text)| format!("{q} {text}"))
+            header.extend(p.total.cells().map(|(c, _)| match c {
+                Cell::Answer(q) => heading(q),
+                Cell::Derived(d) => d.key().to_owned(),
             }));
             w.write_record(&header)?;
             let row = |r: &PublishedRow| {
@@ -376,15 +381,15 @@ fn print_published(p: &Published, format: Format) -> anyhow::Result<()> {
             writeln!(out, "Resultatrapportering {} for publisering (tall fra 1 til {} er skjult, vist som :)", p.year, p.suppressed_up_to)?;
             let mut table = Table::new();
             table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-            table.set_header(["kode", "navn", "q1", "q2", "q4", "arbeid/utdanning"]);
+            table.set_header(["kode", "navn", Question::Q1.key(), Question::Q2.key(), Question::Q4.key(), "arbeid/utdanning"]);
             for r in p.rows.iter().chain([&p.total]) {
                 table.add_row([
                     r.code.clone(),
                     r.name.clone().unwrap_or_default(),
-                    shown(r.get("q1")),
-                    shown(r.get("q2")),
-                    shown(r.get("q4")),
-                    shown(r.get("work_or_education")),
+                    shown(r.get(Question::Q1)),
+                    shown(r.get(Question::Q2)),
+                    shown(r.get(Question::Q4)),
+                    shown(r.get(Derived::WorkOrEducation)),
                 ]);
             }
             writeln!(out, "{table}")?;
