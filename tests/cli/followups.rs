@@ -81,3 +81,48 @@ fn the_calendar_feed_has_one_event_per_reminder_and_no_identity_number() {
     assert!(people.iter().all(|p| !text.contains(p.as_str())), "an identity number is in the calendar feed");
     spor(&data).args(["followups", "--on", on, "--format", "ics"]).assert().code(2);
 }
+
+/// One rule, one home: with `post_exit_window_months = 2`, a contact 41 days
+/// after the 12-month due date answers the reminder in `followups` and counts
+/// in the survey's one-year result alike; with the default month, in neither.
+#[test]
+fn a_configured_contact_window_is_the_same_for_followups_and_the_survey() {
+    use spor_domain::EventBody;
+    use spor_domain::event::{Completed, CompletedReason, FollowUp, FollowUpOutcome};
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let file = tmp.path().join("log.jsonl");
+    let mut s = Stream::started(1, "0301", "2005-02-01");
+    // A job seeker at exit (wage subsidy): in the one-year indicator.
+    s.push("2006-12-31", EventBody::Completed(Completed { reason: CompletedReason::WageSubsidy, main_activity: None, support: vec![] }));
+    // Due 31.12.2007; this contact is 41 days after.
+    s.push("2008-02-10", EventBody::FollowUp(FollowUp { outcome: FollowUpOutcome::Work, channel: None, note: None }));
+    std::fs::write(&file, s.lines()).unwrap();
+    spor(&data).arg("import").arg(&file).assert().success();
+
+    let twelve_month_open = |window: &str| {
+        let out = spor(&data)
+            .env("SPOR_REMINDERS__POST_EXIT_WINDOW_MONTHS", window)
+            .args(["followups", "--on", "2008-02-15", "--within", "0", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["items"].as_array().unwrap().iter().any(|i| i["kind"] == "post_exit" && i["due"] == "2007-12-31")
+    };
+    let one_year = |window: &str| {
+        let out = spor(&data)
+            .env("SPOR_REMINDERS__POST_EXIT_WINDOW_MONTHS", window)
+            .args(["survey", "--year", "2006", "--by", "national", "--known-at", "2008-12-31", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["total"]["one_year"]["work_or_education"].as_u64().unwrap()
+    };
+    // A two-month window: answered, and counted.
+    assert!(!twelve_month_open("2"), "with a two-month window the contact answers the reminder");
+    assert_eq!(one_year("2"), 1, "with a two-month window the contact counts in the one-year result");
+    // The default month: the window closed on 31.01.2008 unanswered; not counted.
+    assert_eq!(one_year("1"), 0);
+}

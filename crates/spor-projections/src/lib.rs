@@ -30,6 +30,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use spor_domain::timeline::Facts;
 use spor_domain::{Event, ParticipantId, Timeline, UnitCode};
 
+use crate::reminders::ReminderRules;
+
 /// What a timeline means, kept from the last settle until an event joins it.
 #[derive(Debug, Clone)]
 pub struct Settled {
@@ -38,10 +40,10 @@ pub struct Settled {
 }
 
 impl Settled {
-    fn of(timeline: &Timeline) -> (Self, reminders::Watch) {
+    fn of(timeline: &Timeline, rules: &ReminderRules) -> (Self, reminders::Watch) {
         let facts = timeline.facts();
-        let part = survey::Part::of(&facts);
-        let watch = reminders::Watch::of(timeline, &facts);
+        let part = survey::Part::of(&facts, rules.post_exit_window_months);
+        let watch = reminders::Watch::of(timeline, &facts, rules);
         (Self { facts, part }, watch)
     }
 }
@@ -63,11 +65,26 @@ pub struct Projections {
     changed: HashSet<ParticipantId>,
     sums: survey::Sums,
     watches: reminders::Watches,
+    /// The reminder rules (configurable), which the kept reminders and the
+    /// survey's one-year result are built with, so that `followups` and
+    /// `survey` never disagree about what answers a contact.
+    rules: ReminderRules,
 }
 
 impl Projections {
+    /// Projections with the contract's default reminder rules.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Projections built with these reminder rules.
+    pub fn with_rules(rules: ReminderRules) -> Self {
+        Self { rules, ..Self::default() }
+    }
+
+    /// The reminder rules these projections keep their state with.
+    pub fn rules(&self) -> &ReminderRules {
+        &self.rules
     }
 
     /// Folds in one stored event. Sequence numbers must increase: the fold
@@ -94,8 +111,9 @@ impl Projections {
         }
         let changed: Vec<ParticipantId> = self.changed.drain().collect();
         let timelines = &self.timelines;
+        let rules = &self.rules;
         let walk = |ps: &[ParticipantId]| -> Vec<(Settled, reminders::Watch)> {
-            ps.iter().map(|p| Settled::of(&timelines[p])).collect()
+            ps.iter().map(|p| Settled::of(&timelines[p], rules)).collect()
         };
         let threads = threads.clamp(1, 64);
         let chunk = changed.len().div_ceil(threads).max(1);

@@ -27,8 +27,8 @@ pub struct Cohort {
 }
 
 /// Every cohort from `first` to `last` (inclusive), in order. A contact
-/// counts at a point when it is dated within a month either side of exit +
-/// the point's months (the window of the `post_exit` reminder).
+/// counts at a point when it is dated within the `post_exit` reminder's
+/// window (a month by default) either side of exit + the point's months.
 pub fn cohorts(projections: &Projections, first: i32, last: i32) -> Vec<Cohort> {
     let mut by_year: BTreeMap<i32, Cohort> = (first..=last).map(|y| (y, Cohort { year: y, ..Cohort::default() })).collect();
     for (p, t) in projections.timelines(None) {
@@ -41,7 +41,8 @@ pub fn cohorts(projections: &Projections, first: i32, last: i32) -> Vec<Cohort> 
         c.ended += 1;
         for (i, months) in POINTS.iter().enumerate() {
             let due = calendar::add_months(x.date, *months);
-            let (from, until) = (calendar::sub_months(due, 1), calendar::add_months(due, 1));
+            let window = projections.rules().post_exit_window_months;
+            let (from, until) = (calendar::sub_months(due, window), calendar::add_months(due, window));
             let outcomes: Vec<FollowUpOutcome> =
                 f.follow_ups.iter().filter(|(d, _)| from <= *d && *d <= until).map(|(_, u)| u.outcome).collect();
             if outcomes.iter().any(|o| *o != FollowUpOutcome::Unreachable) {

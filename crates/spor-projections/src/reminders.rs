@@ -212,9 +212,9 @@ pub(crate) struct Watch {
 
 impl Watch {
     /// The watch of a timeline whose facts (all its events) are `f`.
-    pub(crate) fn of(t: &Timeline, f: &Facts) -> Self {
+    pub(crate) fn of(t: &Timeline, f: &Facts, rules: &ReminderRules) -> Self {
         let latest_date = t.entries().iter().map(|e| e.event.date).max();
-        let candidates = candidates(f, last_event(t, NaiveDate::MAX), &ReminderRules::default());
+        let candidates = candidates(f, last_event(t, NaiveDate::MAX), rules);
         let open_until = candidates
             .iter()
             .map(|c| match c.when {
@@ -271,7 +271,7 @@ impl Watches {
 /// The reminders open on `on` and due on or before `on + within_days`,
 /// optionally of one unit, sorted by due date, then unit, then participant.
 ///
-/// With the default rules and every timeline settled, only the participants
+/// With the rules the projections were built with and every timeline settled, only the participants
 /// whose reminders can be open on `on` are looked at, from what the settle
 /// kept; a participant with an event dated after `on` is walked as of `on`.
 pub fn list(
@@ -282,7 +282,7 @@ pub fn list(
     rules: &ReminderRules,
 ) -> Vec<Reminder> {
     let horizon = calendar::add_days(on, within_days);
-    let mut out: Vec<Reminder> = if projections.is_settled() && *rules == ReminderRules::default() {
+    let mut out: Vec<Reminder> = if projections.is_settled() && rules == projections.rules() {
         let watches = &projections.watches;
         let units: Vec<UnitCode> = match unit {
             Some(u) => vec![u],

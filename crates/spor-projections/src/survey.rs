@@ -474,15 +474,16 @@ enum Reach {
 
 /// The exit year and the one-year standing of a participant who ended as a
 /// job seeker (main activity wage subsidy, NAV measure or other measure).
-fn reach(f: &Facts) -> Option<(i32, Reach)> {
+fn reach(f: &Facts, window_months: u32) -> Option<(i32, Reach)> {
     use spor_domain::event::FollowUpOutcome as O;
     let x = f.exit.as_ref()?;
     if !matches!(x.exit.main_activity(), Some(MainActivity::WageSubsidy | MainActivity::NavMeasure | MainActivity::OtherMeasure)) {
         return None;
     }
-    // The contact that answers the 12-month reminder: within a month either side.
+    // The contact that answers the 12-month reminder: within the reminder's
+    // window either side (a month by default; `[reminders]` of the config).
     let due = calendar::add_months(x.date, 12);
-    let (from, until) = (calendar::sub_months(due, 1), calendar::add_months(due, 1));
+    let (from, until) = (calendar::sub_months(due, window_months), calendar::add_months(due, window_months));
     let outcomes: Vec<O> = f.follow_ups.iter().filter(|(d, _)| from <= *d && *d <= until).map(|(_, u)| u.outcome).collect();
     let r = if outcomes.iter().any(|u| matches!(u, O::Work | O::Education)) {
         Reach::WorkOrEducation
@@ -513,8 +514,8 @@ impl Reach {
 }
 
 /// The one-year part of a participant's contribution for an exit in `year`.
-fn one_year(f: &Facts, year: i32, as_of: NaiveDate) -> OneYear {
-    match reach(f) {
+fn one_year(f: &Facts, year: i32, as_of: NaiveDate, window_months: u32) -> OneYear {
+    match reach(f, window_months) {
         Some((y, r)) if y == year => r.on(as_of),
         _ => OneYear::default(),
     }
@@ -592,10 +593,11 @@ pub fn contribution(f: &Facts, year: i32) -> Contribution {
     c
 }
 
-/// A participant's whole contribution to the survey of `year`.
-pub fn contribution_on(f: &Facts, year: i32, as_of: NaiveDate) -> Contribution {
+/// A participant's whole contribution to the survey of `year`; a 12-month
+/// contact counts within `window_months` either side of its due date.
+pub fn contribution_on(f: &Facts, year: i32, as_of: NaiveDate, window_months: u32) -> Contribution {
     let mut c = contribution(f, year);
-    c.one_year = one_year(f, year, as_of);
+    c.one_year = one_year(f, year, as_of, window_months);
     c
 }
 
@@ -610,7 +612,7 @@ pub fn contributions(
         .timelines(None)
         .filter_map(|(p, t)| {
             let unit = t.unit()?;
-            let c = contribution_on(&facts_known(t, known_at), year, as_of);
+            let c = contribution_on(&facts_known(t, known_at), year, as_of, projections.rules().post_exit_window_months);
             (c != Contribution::default()).then_some((p, unit, c))
         })
         .collect();
@@ -633,10 +635,10 @@ pub(crate) struct Part {
 }
 
 impl Part {
-    pub(crate) fn of(f: &Facts) -> Self {
+    pub(crate) fn of(f: &Facts, window_months: u32) -> Self {
         let Some(start) = f.started else { return Self::default() };
         let first = start.year();
-        let mut part = Self { one_year: reach(f), ..Self::default() };
+        let mut part = Self { one_year: reach(f, window_months), ..Self::default() };
         let last = match &f.exit {
             Some(x) => x.date.year(),
             None => {
@@ -1086,9 +1088,9 @@ mod tests {
             let as_of = NaiveDate::from_ymd_opt(2009, 3, 1).expect("a date");
             for (_, t) in p.timelines(None) {
                 let f = t.facts();
-                let part = Part::of(&f);
+                let part = Part::of(&f, 1);
                 for year in 1990..2060 {
-                    assert_eq!(part.on(year, as_of), contribution_on(&f, year, as_of), "{year}: {f:?}");
+                    assert_eq!(part.on(year, as_of), contribution_on(&f, year, as_of, 1), "{year}: {f:?}");
                 }
             }
         }

@@ -94,7 +94,7 @@ impl App {
     /// run it off the async threads. If the log cannot be read, the views
     /// stay unavailable (503) and `/readyz` says so; the error is logged.
     pub fn build_projections(&self) -> Result<(), StoreError> {
-        let projector = Projector::rebuild(self.stores.events.as_ref()).inspect_err(|e| {
+        let projector = Projector::rebuild(self.stores.events.as_ref(), self.settings.reminders.clone()).inspect_err(|e| {
             tracing::error!(kind = store_error_kind(e), "the projections could not be built from the log; views stay unavailable");
         })?;
         let _ = self.projector.set(projector);

@@ -13,6 +13,7 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard
 use std::time::{Duration, Instant};
 
 use spor_projections::Projections;
+use spor_projections::reminders::ReminderRules;
 use spor_store::{EventStore, StoreError};
 
 /// Projections that follow the log.
@@ -28,11 +29,12 @@ pub struct Projector {
 }
 
 impl Projector {
-    /// Folds the whole log and settles every timeline.
-    pub fn rebuild(store: &dyn EventStore) -> Result<Self, StoreError> {
+    /// Folds the whole log and settles every timeline, keeping reminder
+    /// state by `rules` (the configured ones).
+    pub fn rebuild(store: &dyn EventStore, rules: ReminderRules) -> Result<Self, StoreError> {
         let threads = std::thread::available_parallelism().map_or(1, NonZero::get);
         let started = Instant::now();
-        let mut p = Projections::new();
+        let mut p = Projections::with_rules(rules);
         store.scan(1, &mut |seq, event| {
             p.apply(seq, event);
             Ok(())

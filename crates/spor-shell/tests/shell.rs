@@ -9,6 +9,7 @@ use chrono::{TimeZone, Utc};
 use spor_domain::person::{SyntheticIds, make_fodselsnummer};
 use spor_domain::wire::{self, Draft};
 use spor_domain::{ParticipantId, Policy};
+use spor_projections::reminders::ReminderRules;
 use spor_shell::{AppendError, Expected, Projector, append_one};
 use spor_store::{EventStore, OpenOptions, SledStore};
 use uuid::Uuid;
@@ -87,7 +88,7 @@ fn racing_writers_without_a_version_all_land_and_with_one_get_the_current_versio
 fn the_projector_follows_appends_in_sequence_order() {
     let tmp = tempfile::tempdir().unwrap();
     let store = open(tmp.path());
-    let projector = Projector::rebuild(&store).unwrap();
+    let projector = Projector::rebuild(&store, ReminderRules::default()).unwrap();
     assert_eq!(projector.applied(), 0);
     started(&store);
     assert!(!projector.wait_for(4, Duration::from_millis(10)), "nothing is folded in before a follow");
@@ -98,6 +99,6 @@ fn the_projector_follows_appends_in_sequence_order() {
     assert_eq!(statuses.len(), 1);
     assert_eq!(statuses[0].state.as_str(), "active");
     // A rebuild from the same log gives the same answer.
-    let rebuilt = Projector::rebuild(&store).unwrap();
+    let rebuilt = Projector::rebuild(&store, ReminderRules::default()).unwrap();
     assert_eq!(rebuilt.read().statuses(None, on), statuses);
 }

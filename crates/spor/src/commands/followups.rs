@@ -45,7 +45,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
         return Err(ConfigError("--format ics writes one unit's calendar: give --unit".into()).into());
     }
     let store = open_store(data, settings, Access::Existing)?;
-    let projections = load(&store)?;
+    let projections = load(&store, settings)?;
     let within = args.within.unwrap_or(settings.reminders.within_days);
     let units = args.unit.map(|u| [u]);
     let scope = units.as_ref().map_or(Units::All, |u| Units::Only(u));

@@ -28,7 +28,7 @@ pub struct Args {
 
 pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     let store = open_store(data, settings, Access::Existing)?;
-    let projections = load(&store)?;
+    let projections = load(&store, settings)?;
     let on = args.on.unwrap_or_else(|| Utc::now().date_naive());
     let limits = settings.lint.limits();
     let found = findings(&projections, on, args.unit, limits);

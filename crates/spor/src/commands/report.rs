@@ -25,7 +25,7 @@ pub struct Args {
 
 pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     let store = open_store(data, settings, Access::Existing)?;
-    let projections = load(&store)?;
+    let projections = load(&store, settings)?;
     NaiveDate::from_ymd_opt(args.year, 12, 31).context("the year is out of range")?;
     let gathered =
         Gathered::from(&projections, args.year, Utc::now().date_naive(), settings.survey.suppress_up_to, settings.lint.limits());

@@ -28,14 +28,15 @@ pub struct Args {
     format: Format,
 }
 
-/// Folds the whole log into projections and settles every timeline.
-pub fn load(store: &dyn EventStore) -> anyhow::Result<Projections> {
-    Ok(spor_shell::Projector::rebuild(store)?.into_inner())
+/// Folds the whole log into projections and settles every timeline, with
+/// the configured reminder rules.
+pub fn load(store: &dyn EventStore, settings: &Settings) -> anyhow::Result<Projections> {
+    Ok(spor_shell::Projector::rebuild(store, settings.reminders.rules())?.into_inner())
 }
 
 pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     let store = open_store(data, settings, Access::Existing)?;
-    let projections = load(&store)?;
+    let projections = load(&store, settings)?;
     let on = args.on.unwrap_or_else(|| Utc::now().date_naive());
     let units = args.unit.map(|u| [u]);
     let scope = units.as_ref().map_or(Units::All, |u| Units::Only(u));

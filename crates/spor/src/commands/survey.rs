@@ -101,7 +101,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     }
     let year = args.year.context("--year is required")?;
     let store = open_store(data, settings, Access::Existing)?;
-    let projections = load(&store)?;
+    let projections = load(&store, settings)?;
     let by = match args.by {
         By::Unit => Grouping::Unit,
         By::County => Grouping::County,
@@ -260,7 +260,7 @@ fn summary(row: &Row) -> Vec<String> {
 
 fn explain_run(args: ExplainArgs, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     let store = open_store(data, settings, Access::Existing)?;
-    let projections = load(&store)?;
+    let projections = load(&store, settings)?;
     let found = explain(&projections, args.year, args.unit, args.key, args.known_at, !args.not);
     operator_audit::record(&store, "spor survey explain", found.iter().map(|p| p.participant))?;
     let stdout = io::stdout();
