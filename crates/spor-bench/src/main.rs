@@ -9,6 +9,11 @@
 //!
 //! Each step that reports peak memory runs in a child process of its own
 //! (`spor import`, or this binary's `warm`), so its figure is its own.
+//!
+//! `spor-bench http --data DIR` load-tests `spor serve` on that directory
+//! over loopback (see `http.rs`).
+
+mod http;
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -57,6 +62,10 @@ enum Cmd {
         #[arg(long)]
         data: PathBuf,
     },
+    /// A load test of `spor serve` over 127.0.0.1: appends and reads with
+    /// 1, 16 and 64 clients, how soon an event shows in the views, beside
+    /// the raw fdatasync rate and the store's own append rates.
+    Http(http::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -68,6 +77,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Warm { data } => warm(&data),
+        Cmd::Http(args) => http::run(&args),
     }
 }
 
