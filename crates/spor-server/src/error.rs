@@ -140,6 +140,30 @@ impl ApiError {
     }
 }
 
+/// A parser's message with every run of nine or more digits replaced: such a
+/// message can quote the value it choked on, and that value may be an
+/// identity number (reliability S5: none in any answer or log line).
+pub fn without_long_numbers(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut digits = String::new();
+    for c in message.chars().chain(std::iter::once('\0')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        if digits.len() >= 9 {
+            out.push('…');
+        } else {
+            out.push_str(&digits);
+        }
+        digits.clear();
+        if c != '\0' {
+            out.push(c);
+        }
+    }
+    out
+}
+
 impl From<spor_store::StoreError> for ApiError {
     fn from(e: spor_store::StoreError) -> Self {
         match e {
@@ -165,5 +189,19 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_long_numbers;
+
+    #[test]
+    fn long_numbers_are_cut_from_messages_and_short_ones_kept() {
+        assert_eq!(
+            without_long_numbers("invalid type: integer `31129912345`, expected a string at line 1 column 42"),
+            "invalid type: integer `…`, expected a string at line 1 column 42"
+        );
+        assert_eq!(without_long_numbers("12345678 and 123456789"), "12345678 and …");
     }
 }

@@ -143,6 +143,10 @@ pub struct Silent;
 
 impl Progress for Silent {}
 
+/// The most refused lines an ingest reports: past them it stops reading, so
+/// that a file of garbage cannot fill memory with its refusals.
+pub const MAX_REFUSED_LINES: usize = 1000;
+
 /// Options of one ingest.
 pub struct Ingest<'a> {
     pub store: &'a dyn EventStore,
@@ -196,6 +200,9 @@ impl Ingest<'_> {
         let mut seen: HashMap<EventId, usize> = HashMap::new();
         let base_seq = self.store.head().seq;
         for item in items {
+            if errors.len() >= MAX_REFUSED_LINES {
+                break;
+            }
             let (line, parsed) = item.map_err(IngestError::Read)?;
             let draft = match parsed {
                 Ok(d) => d,

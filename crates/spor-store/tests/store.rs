@@ -351,3 +351,37 @@ fn a_format_1_directory_is_moved_to_format_2_when_opened() {
     assert_eq!(store.head().seq, 1);
     assert_eq!(std::fs::read_to_string(tmp.path().join("spor.format")).unwrap(), "spor store format 2\n");
 }
+
+/// A disk whose first fdatasync waits, then fails.
+struct SlowFailingSync {
+    started: Arc<std::sync::Barrier>,
+}
+
+impl Disk for SlowFailingSync {
+    fn write_at(&self, file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
+        RealDisk.write_at(file, buf, offset)
+    }
+    fn sync_data(&self, _file: &File) -> io::Result<()> {
+        self.started.wait();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        Err(io::Error::from(io::ErrorKind::Other))
+    }
+}
+
+#[test]
+fn a_retry_is_not_told_already_stored_before_the_first_write_is_durable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let started = Arc::new(std::sync::Barrier::new(2));
+    let store = Arc::new(open(tmp.path(), Box::new(SlowFailingSync { started: Arc::clone(&started) })));
+    let first = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || store.append(&one(1, 1, 0)))
+    };
+    // The first write is in the file; its sync has begun and will fail.
+    started.wait();
+    let retry = store.append(&one(1, 1, 0));
+    let looked_up = store.lookup(event(participant(1), 1).id);
+    assert!(first.join().unwrap().is_err(), "the first write's sync failed");
+    assert!(retry.is_err(), "the retry waited for the sync and learned it failed: {retry:?}");
+    assert!(looked_up.is_err(), "a lookup does not find an event that was never durable: {looked_up:?}");
+}

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::app::{App, AppendedNote};
 use crate::caller::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, without_long_numbers};
 
 /// Appends one event, once it is durable.
 #[utoipa::path(post, path = "/api/v1/events", tag = "events",
@@ -119,7 +119,7 @@ fn read_body(body: &[u8], by: &str) -> Result<(Draft, Expected), ApiError> {
     let mut object: Map<String, Value> = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(o)) => o,
         Ok(_) => return Err(ApiError::bad_request("bad_event", "Innholdet må være ett JSON-objekt: én hendelse.")),
-        Err(e) => return Err(ApiError::bad_request("bad_event", format!("Innholdet er ikke gyldig JSON: {e}"))),
+        Err(e) => return Err(ApiError::bad_request("bad_event", without_long_numbers(&format!("Innholdet er ikke gyldig JSON: {e}")))),
     };
     let expected = match object.remove("expected_version") {
         None | Some(Value::Null) => Expected::Any,
@@ -135,7 +135,8 @@ fn read_body(body: &[u8], by: &str) -> Result<(Draft, Expected), ApiError> {
     object.remove("recorded_at");
     object.insert("by".into(), Value::String(by.to_owned()));
     let line = Value::Object(object).to_string();
-    let draft = wire::parse_line(&line).map_err(|e| ApiError::bad_request("bad_event", format!("Ikke en gyldig hendelse: {e}")))?;
+    let draft = wire::parse_line(&line)
+        .map_err(|e| ApiError::bad_request("bad_event", without_long_numbers(&format!("Ikke en gyldig hendelse: {e}"))))?;
     Ok((draft, expected))
 }
 

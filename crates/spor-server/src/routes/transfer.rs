@@ -24,7 +24,7 @@ use tokio_util::io::{StreamReader, SyncIoBridge};
 use super::query::Params;
 use crate::app::{App, AppendedNote};
 use crate::caller::Caller;
-use crate::error::{ApiError, LineRefusal};
+use crate::error::{ApiError, LineRefusal, without_long_numbers};
 
 /// Imports JSON Lines (contract §1), all or nothing.
 #[utoipa::path(post, path = "/api/v1/import", tag = "events",
@@ -48,7 +48,13 @@ pub async fn import(State(app): State<Arc<App>>, caller: Caller, body: Body) -> 
     let reader = StreamReader::new(body.into_data_stream().map_err(std::io::Error::other));
     let handle = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
-        let input = BufReader::new(SyncIoBridge::new_with_handle(reader, handle));
+        // The whole body is taken in first (to a temporary file, within the
+        // size limit), so that a slow upload holds no lock: the import then
+        // runs alone for as long as deciding and writing take, no longer.
+        let mut spool = tempfile::tempfile().map_err(|_| ApiError::internal())?;
+        std::io::copy(&mut SyncIoBridge::new_with_handle(reader, handle), &mut spool).map_err(|e| body_error(&e))?;
+        std::io::Seek::rewind(&mut spool).map_err(|_| ApiError::internal())?;
+        let input = BufReader::with_capacity(1 << 16, spool);
         let ingest = Ingest {
             store: app.stores.events.as_ref(),
             policy: app.settings.policy,
@@ -88,11 +94,12 @@ pub async fn import(State(app): State<Arc<App>>, caller: Caller, body: Body) -> 
                         line: l.line,
                         code: l.problem.code(),
                         rule: l.problem.rule().map(spor_domain::Rule::code),
-                        message: bokmal::line_problem(&l.problem),
+                        message: without_long_numbers(&bokmal::line_problem(&l.problem)),
                     })
                     .collect();
                 let n = lines.len();
-                Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", format!("{n} linje(r) ble avvist. Ingenting er importert."))
+                let stopped = if n >= spor_shell::ingest::MAX_REFUSED_LINES { " Lesingen stoppet der; flere linjer kan være feil." } else { "" };
+                Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", format!("{n} linje(r) ble avvist. Ingenting er importert.{stopped}"))
                     .with_lines(lines))
             }
             Err(IngestError::Store(e)) => Err(e.into()),

@@ -113,6 +113,16 @@ pub async fn survey_view(State(app): State<Arc<App>>, caller: Caller, params: Pa
     };
     let known_at = params.time("known_at")?;
     let published = params.flag("publish")?;
+    if published && known_at.is_some() {
+        // Two publications of one year as known at different times could be
+        // subtracted from each other; until publications are recorded and
+        // audited together (reliability P4), only the current one is published.
+        return Err(ApiError::bad_request(
+            "bad_query",
+            "Publiserte tall gis bare slik loggen står nå: «known_at» kan ikke brukes sammen med publish=true.",
+        )
+        .with_field("known_at"));
+    }
     if !published {
         if caller.role == Role::Analyst {
             return Err(ApiError::new(

@@ -63,8 +63,13 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
             for e in &errors {
                 eprintln!("{name}: line {}: {}", e.line, e.problem);
             }
+            let stopped = if errors.len() >= spor_shell::ingest::MAX_REFUSED_LINES {
+                " (reading stopped there: more lines may be wrong)"
+            } else {
+                ""
+            };
             Err(Refused(format!(
-                "{} line{} refused; nothing was imported",
+                "{} line{} refused{stopped}; nothing was imported",
                 errors.len(),
                 if errors.len() == 1 { "" } else { "s" }
             ))

@@ -48,6 +48,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
+    let listen = args.listen.unwrap_or(settings.server.listen);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    // Bound first: a taken port leaves nothing written behind.
+    let listener = runtime.block_on(tokio::net::TcpListener::bind(listen)).with_context(|| format!("listening on {listen}"))?;
+    let bound = listener.local_addr()?;
     let fresh = args.demo && !data.join("spor.log").exists();
     let store = Arc::new(open_store(data, settings, Access::CreateIfMissing)?);
     let accounts: Arc<dyn AccountStore> = Arc::new(SledAccounts::open(store.sled()).context("opening the accounts")?);
@@ -65,24 +70,19 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
         trusted_origins: settings.server.trusted_origins.clone(),
         trusted_proxies: settings.server.trusted_proxies.clone(),
     };
-    let listen = args.listen.unwrap_or(settings.server.listen);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening on http://{bound}")?;
+    out.flush()?;
+    if fresh {
+        for line in write_demo(store.as_ref(), accounts.as_ref(), clock.as_ref(), settings)? {
+            writeln!(out, "{line}")?;
+        }
+        out.flush()?;
+    }
+    drop(out);
+    tracing::info!(address = %bound, "serving");
     let shutdown = CancellationToken::new();
     let served = runtime.block_on(async {
-        // Bound first: a taken port leaves nothing written behind.
-        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
-        let bound = listener.local_addr()?;
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on http://{bound}")?;
-        out.flush()?;
-        if fresh {
-            for line in write_demo(store.as_ref(), accounts.as_ref(), clock.as_ref(), settings)? {
-                writeln!(out, "{line}")?;
-            }
-            out.flush()?;
-        }
-        drop(out);
-        tracing::info!(address = %bound, "serving");
         spor_server::cancel_on_signals(shutdown.clone())?;
         let stores = Stores { events: store, accounts, audit };
         let app = Arc::new(App::new(stores, server, clock, shutdown.clone()));
