@@ -123,3 +123,40 @@ fn a_damaged_index_entry_is_reported() {
         "{findings:?}"
     );
 }
+
+/// The id index is derived from the log: when sled's own files are damaged
+/// (a kill at the wrong moment can leave them so), opening moves them aside
+/// and rebuilds the index from the log, and the accounts' database, kept
+/// apart, is untouched.
+#[test]
+fn a_damaged_index_is_rebuilt_from_the_log_and_the_accounts_are_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let p = common::participant(1);
+    {
+        let store = SledStore::open(&dir, OpenOptions { create: true, ..OpenOptions::default() }).unwrap();
+        let events: Vec<_> = (1..=20).map(|n| common::event(p, n)).collect();
+        store.append(&[StreamAppend { participant: p, expected_version: 0, events }]).unwrap();
+        store.sled().open_tree("accounts").unwrap().insert(b"someone", b"kept").unwrap();
+        store.sled().flush().unwrap();
+    }
+    // Every file of the index overwritten with garbage.
+    for entry in walk(&dir.join("sled")) {
+        let len = std::fs::metadata(&entry).unwrap().len();
+        std::fs::write(&entry, vec![0xA5u8; usize::try_from(len.max(64)).unwrap()]).unwrap();
+    }
+    let store = SledStore::open(&dir, OpenOptions::default()).unwrap();
+    assert_eq!(store.lookup(common::event(p, 7).id).unwrap().map(|(seq, _)| seq), Some(7), "the index was rebuilt");
+    assert!(store.verify().is_clean(), "{:?}", store.verify().findings);
+    assert_eq!(store.sled().open_tree("accounts").unwrap().get(b"someone").unwrap().as_deref(), Some(&b"kept"[..]));
+    assert!(std::fs::read_dir(&dir).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().starts_with("sled.damaged-")), "the damaged files are kept aside");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
+    }
+    out
+}

@@ -54,6 +54,27 @@ use crate::{Appended, EventStore, Head, StoreError, StreamAppend};
 const ID: u8 = b'I';
 const META_APPLIED: &[u8] = b"Mapplied";
 pub(crate) const LOG_FILE: &str = "spor.log";
+/// The sled database of accounts, tokens and sessions, apart from the index.
+const ACCOUNTS_DIR: &str = "accounts";
+
+/// Opens a sled database. sled panics on some damaged files instead of
+/// returning an error; either way its files cannot be trusted. sled
+/// releases its own file lock only when its background threads have ended,
+/// a moment after the previous store in this process was dropped
+/// (sled#1289); our lock already excludes other processes, so a held sled
+/// lock here is that moment: wait it out.
+fn open_sled(config: &sled::Config) -> std::thread::Result<sled::Result<sled::Db>> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let attempt = catch_unwind(AssertUnwindSafe(|| config.open()));
+        match &attempt {
+            Ok(Err(sled::Error::Io(e))) if e.to_string().contains("could not acquire lock") && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            _ => return attempt,
+        }
+    }
+}
 
 /// How to open a data directory.
 pub struct OpenOptions {
@@ -76,6 +97,8 @@ pub struct SledStore {
     dir: PathBuf,
     /// The indexes.
     tree: sled::Db,
+    /// The accounts, tokens and sessions (`DIR/accounts/`), apart from the index.
+    others: sled::Db,
     /// The log file, opened for appending at known offsets and for `pread`.
     log: File,
     head_file: HeadFile,
@@ -167,38 +190,46 @@ impl SledStore {
             log.set_len(torn_at)?;
             log.sync_all()?;
         }
-        let config = sled::Config::new()
-            .path(dir::sled_dir(dir))
-            .cache_capacity(options.cache_capacity)
-            .mode(sled::Mode::HighThroughput);
-        // sled panics on some damaged files instead of returning an error;
-        // either way its files cannot be trusted.
-        // sled releases its own file lock only when its background threads
-        // have ended, a moment after the previous store in this process was
-        // dropped (sled#1289); our lock above already excludes other
-        // processes, so a held sled lock here is that moment: wait it out.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-        let opened = loop {
-            let attempt = catch_unwind(AssertUnwindSafe(|| config.open()));
-            match &attempt {
-                Ok(Err(sled::Error::Io(e)))
-                    if e.to_string().contains("could not acquire lock") && std::time::Instant::now() < deadline =>
-                {
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-                _ => break attempt,
-            }
-        };
-        let tree = match opened {
+        let index_config =
+            sled::Config::new().path(dir::sled_dir(dir)).cache_capacity(options.cache_capacity).mode(sled::Mode::HighThroughput);
+        let tree = match open_sled(&index_config) {
             Ok(Ok(db)) => db,
             Ok(Err(sled::Error::Io(e))) => return Err(StoreError::Io(e)),
-            Ok(Err(e)) => return Err(corrupt(format!("the indexes (sled) could not be opened: {e}"))),
-            Err(_) => return Err(corrupt("the indexes (sled) could not be read".into())),
+            // The id index is derived from the log: a damaged one (sled can
+            // be left so by a kill at the wrong moment) is moved aside and
+            // rebuilt from the log, which is the truth.
+            damaged => {
+                let why = match damaged {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => "sled failed while reading its files".to_owned(),
+                };
+                let aside = dir.join(format!("sled.damaged-{}", std::process::id()));
+                tracing::warn!(problem = %why, moved_to = %aside.display(), "the id index is damaged; rebuilding it from the log");
+                std::fs::rename(dir::sled_dir(dir), &aside)?;
+                File::open(dir)?.sync_all()?;
+                match open_sled(&index_config) {
+                    Ok(Ok(db)) => db,
+                    Ok(Err(sled::Error::Io(e))) => return Err(StoreError::Io(e)),
+                    Ok(Err(e)) => return Err(corrupt(format!("a new id index (sled) could not be made: {e}"))),
+                    Err(_) => return Err(corrupt("a new id index (sled) could not be made".into())),
+                }
+            }
+        };
+        // Accounts, tokens and sessions: a database of their own, so that
+        // rebuilding the index never touches them. They are no copy of
+        // anything: damage there is refused, never rebuilt.
+        let others_config = sled::Config::new().path(dir.join(ACCOUNTS_DIR)).cache_capacity(8 * 1024 * 1024);
+        let others = match open_sled(&others_config) {
+            Ok(Ok(db)) => db,
+            Ok(Err(sled::Error::Io(e))) => return Err(StoreError::Io(e)),
+            Ok(Err(e)) => return Err(corrupt(format!("the accounts (sled, {ACCOUNTS_DIR}/) could not be opened: {e}"))),
+            Err(_) => return Err(corrupt(format!("the accounts (sled, {ACCOUNTS_DIR}/) could not be read"))),
         };
         let head = scan.head;
         let store = Self {
             dir: dir.to_owned(),
             tree,
+            others,
             log,
             head_file: HeadFile::open(dir)?,
             disk: options.disk,
@@ -232,11 +263,12 @@ impl SledStore {
         &self.tree
     }
 
-    /// The sled database of this directory, for what else lives in it under
-    /// trees of its own (accounts, tokens, sessions). sled locks a directory
-    /// to one process, so they cannot have a database of their own beside it.
+    /// The sled database of accounts, tokens and sessions (`DIR/accounts/`),
+    /// held open with the store so that the directory's lock covers it. It
+    /// is apart from the id index, which is rebuilt from the log if damaged;
+    /// these are no copy of anything.
     pub fn sled(&self) -> &sled::Db {
-        &self.tree
+        &self.others
     }
 
     fn corrupt(&self, what: impl Into<String>) -> StoreError {
