@@ -256,7 +256,7 @@ impl AuditTrail for AuditLog {
         let mut pending: Option<AuditEntry> = None;
         let mut at = 0u64;
         while at < end {
-            read_record(&mut reader, &mut buf, end - at).map_err(|p| self.corrupt(at, &p))?;
+            record::read_one(&mut reader, &mut buf, end - at).map_err(|p| self.corrupt(at, &p))?;
             let rec = record::decode(&buf).map_err(|e| self.corrupt(at, &e.to_string()))?;
             let part: Part = serde_json::from_str(rec.payload).map_err(|e| self.corrupt(at, &e.to_string()))?;
             at += u64::try_from(buf.len()).unwrap_or(u64::MAX);
@@ -313,7 +313,7 @@ fn walk(file: &File) -> Result<Walk, StoreError> {
     let mut buf = Vec::new();
     let mut w = Walk { seq: 0, hash: [0; 32], end: 0, len, problem: None, hashes: Vec::new() };
     while w.end < len {
-        let checked = read_record(&mut reader, &mut buf, len - w.end).and_then(|()| {
+        let checked = record::read_one(&mut reader, &mut buf, len - w.end).and_then(|()| {
             let rec = record::decode(&buf).map_err(|e| e.to_string())?;
             if rec.seq != w.seq + 1 {
                 return Err(format!("says record {}, expected {}", rec.seq, w.seq + 1));
@@ -333,22 +333,4 @@ fn walk(file: &File) -> Result<Walk, StoreError> {
         w.end += u64::try_from(buf.len()).unwrap_or(u64::MAX);
     }
     Ok(w)
-}
-
-/// Reads one record's bytes into `buf` (at most `left` bytes available).
-fn read_record(reader: &mut impl Read, buf: &mut Vec<u8>, left: u64) -> Result<(), String> {
-    let mut header = [0u8; record::HEADER];
-    if left < u64::try_from(record::HEADER + record::TRAILER).unwrap_or(u64::MAX) {
-        return Err(format!("{left} bytes left, too few for a record"));
-    }
-    reader.read_exact(&mut header).map_err(|e| e.to_string())?;
-    let len = record::payload_len(&header).map_err(|e| e.to_string())?;
-    let total = record::HEADER + len + record::TRAILER;
-    if u64::try_from(total).unwrap_or(u64::MAX) > left {
-        return Err(format!("a record of {total} bytes, but only {left} are left"));
-    }
-    buf.clear();
-    buf.extend_from_slice(&header);
-    buf.resize(total, 0);
-    reader.read_exact(&mut buf[record::HEADER..]).map_err(|e| e.to_string())
 }

@@ -11,6 +11,8 @@
 //! the hash chain (SHA-256 of each whole record, carried by its successor)
 //! catches a record rewritten with a valid checksum.
 
+use std::io::Read;
+
 use sha2::{Digest, Sha256};
 
 const MAGIC: u8 = 0x53;
@@ -128,6 +130,26 @@ pub fn find_any(bytes: &[u8]) -> Option<usize> {
 /// The hash of a whole encoded record, carried by the next record.
 pub fn hash(bytes: &[u8]) -> Hash {
     Sha256::digest(bytes).into()
+}
+
+/// Reads one record's bytes into `buf` from a sequential reader, when at
+/// most `left` bytes remain: a length that runs past them is an error, not a
+/// read. Used by the log's open and the audit trail's walk.
+pub fn read_one(reader: &mut impl Read, buf: &mut Vec<u8>, left: u64) -> Result<(), String> {
+    let mut header = [0u8; HEADER];
+    if left < u64::try_from(HEADER + TRAILER).unwrap_or(u64::MAX) {
+        return Err(format!("{left} bytes left, too few for a record"));
+    }
+    reader.read_exact(&mut header).map_err(|e| e.to_string())?;
+    let len = payload_len(&header).map_err(|e| e.to_string())?;
+    let total = HEADER + len + TRAILER;
+    if u64::try_from(total).unwrap_or(u64::MAX) > left {
+        return Err(format!("a record of {total} bytes, but only {left} are left"));
+    }
+    buf.clear();
+    buf.extend_from_slice(&header);
+    buf.resize(total, 0);
+    reader.read_exact(&mut buf[HEADER..]).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 use std::os::unix::fs::FileExt;
 
 use spor_domain::{ParticipantId, wire};
@@ -50,7 +50,7 @@ pub(super) fn scan_log(log: &File, head_file: HeadFileState) -> Result<Scan, Sca
         HeadFileState::Absent | HeadFileState::Damaged => 0,
     };
     while at < len {
-        let problem = match read_one(&mut reader, &mut buf, len - at) {
+        let problem = match record::read_one(&mut reader, &mut buf, len - at) {
             Ok(()) => match record::decode(&buf) {
                 Ok(rec) if rec.seq == head.seq + 1 => match participant_of(rec.payload) {
                     Some(p) => {
@@ -114,22 +114,4 @@ pub(super) fn participant_of(payload: &str) -> Option<ParticipantId> {
             return Some(ParticipantId(p));
         }
     wire::parse_stored(payload).ok().map(|e| e.participant)
-}
-
-/// Reads one record's bytes into `buf` (at most `left` bytes available).
-pub(super) fn read_one(reader: &mut impl Read, buf: &mut Vec<u8>, left: u64) -> Result<(), String> {
-    let mut header = [0u8; record::HEADER];
-    if left < u64::try_from(record::HEADER + record::TRAILER).unwrap_or(u64::MAX) {
-        return Err(format!("{left} bytes left, too few for a record"));
-    }
-    reader.read_exact(&mut header).map_err(|e| e.to_string())?;
-    let len = record::payload_len(&header).map_err(|e| e.to_string())?;
-    let total = record::HEADER + len + record::TRAILER;
-    if u64::try_from(total).unwrap_or(u64::MAX) > left {
-        return Err(format!("a record of {total} bytes, but only {left} are left"));
-    }
-    buf.clear();
-    buf.extend_from_slice(&header);
-    buf.resize(total, 0);
-    reader.read_exact(&mut buf[record::HEADER..]).map_err(|e| e.to_string())
 }
