@@ -9,6 +9,14 @@
 //! closed: no audit record, no personal data. Nothing here changes or
 //! deletes an entry.
 //!
+//! Group commit, as the event log does it (`sled_store/commit.rs`): a
+//! `record` chains and writes its records under a short lock, then waits in
+//! `AuditLog::wait_durable` until an fdatasync covers its write. The first
+//! waiter to find no sync running leads one, covering everything written
+//! until it began; the others wait for it and, if it did not cover them,
+//! one of them leads the next. So 64 concurrent callers pay for a few
+//! fdatasyncs, not 64 in a row.
+//!
 //! One entry is one request or command. An entry naming more participants
 //! than one record holds (a unit's status lists thousands) is written as
 //! several records in one write and one sync; they share the entry's id and
@@ -17,7 +25,7 @@
 use std::fs::{File, OpenOptions as FsOpenOptions};
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -78,22 +86,60 @@ pub trait AuditTrail: Send + Sync {
 pub struct AuditLog {
     path: PathBuf,
     file: File,
-    /// The last durable record's number and hash, written after each sync:
-    /// a bad record at the end is cut off only past it (a write torn by a
-    /// crash), never at or before it (damage, or a record rewritten).
+    /// The last durable record's number and hash: a bad record at the end
+    /// is cut off only past it (a write torn by a crash), never at or before
+    /// it (damage, or a record rewritten).
+    ///
+    /// Written by the sync's leader after the fdatasync of `audit.log` that
+    /// made that record durable returned, and by one leader at a time, so
+    /// whatever version of the file reaches the disk names a record that was
+    /// already durable: the head may lag the trail, never lead it.
+    ///
+    /// It gets no fdatasync of its own, by choice. It is a hint, compared
+    /// on open and by `check`; the trail itself, chained and checksummed,
+    /// is the record. Syncing it would double the fdatasyncs of every group
+    /// commit and buy only a tighter bound after a power cut: a head that
+    /// lags by a few records lets a damaged record among those few pass as
+    /// a torn, unacknowledged end (cut off on open, reported as torn by
+    /// `check`); a record before the head, or valid records after the bad
+    /// one, are still found. A torn write of the head itself (44 bytes, one
+    /// sector, written in place) fails its CRC and refuses the open, so it
+    /// is loud, not silent.
     head: HeadFile,
+    /// Every write and fdatasync of `audit.log` goes through it, so tests
+    /// can inject a failing disk.
     disk: Box<dyn Disk>,
-    /// The chain's end and where the next record goes; held across the
-    /// write and the sync, so entries are chained in the order they are made durable.
+    /// The chain's end and where the next record goes. Held across encoding
+    /// and the write only (never the sync), so records lie in the file in
+    /// chain order and a writer never waits for a disk flush to write.
     tail: Mutex<Tail>,
+    /// How far the file is durable, and whether a sync runs. Locked after
+    /// `tail` when both are needed, never before it.
+    commit: Mutex<Commit>,
+    /// Woken after each sync, and when the trail stops.
+    synced: Condvar,
 }
 
 struct Tail {
     seq: u64,
     hash: Hash,
     end: u64,
+    /// Writes made so far, one per entry: the number a caller waits for.
+    written: u64,
     /// Set once a write or sync failed: nothing may be written after it.
     stopped: Option<String>,
+}
+
+/// The group commit's state.
+struct Commit {
+    /// Every write numbered up to this one is covered by a successful fdatasync.
+    durable: u64,
+    /// Where the durable part of the file ends; readers stop there.
+    durable_end: u64,
+    /// A leader is in its fdatasync; the others wait on `synced`.
+    syncing: bool,
+    /// Why the trail stopped: every caller not yet durable gets this.
+    failed: Option<String>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -107,20 +153,23 @@ impl AuditLog {
     pub fn open(dir: &Path, disk: Box<dyn Disk>) -> Result<Self, StoreError> {
         let path = dir.join(AUDIT_FILE);
         let file = FsOpenOptions::new().create(true).truncate(false).read(true).write(true).open(&path)?;
-        let walk = walk(&file)?;
         let corrupt = |what: String| StoreError::Corrupt { dir: dir.to_owned(), what: format!("{AUDIT_FILE}: {what}") };
         let durable = match read_named_head_file(dir, AUDIT_HEAD_FILE) {
             HeadFileState::At(h) => Some(h),
             HeadFileState::Absent => None,
             HeadFileState::Damaged => return Err(corrupt(format!("{AUDIT_HEAD_FILE} is unreadable"))),
         };
+        let walk = walk(&file, durable)?;
         if let Some(h) = durable {
-            if walk.seq < h.seq {
-                let problem = walk.problem.as_ref().map_or("it ends early", |(_, p)| p.as_str());
-                return Err(corrupt(format!("record {} was made durable, but the trail is readable only to record {} ({problem})", h.seq, walk.seq)));
-            }
-            if walk.hash_at(h.seq) != Some(h.hash) {
-                return Err(corrupt(format!("record {} is not the record that was made durable (it was rewritten)", h.seq)));
+            match walk.at_head {
+                AtHead::Same | AtHead::NoHead => {}
+                AtHead::NotReached => {
+                    let problem = walk.problem.as_ref().map_or("it ends early", |(_, p)| p.as_str());
+                    return Err(corrupt(format!("record {} was made durable, but the trail is readable only to record {} ({problem})", h.seq, walk.seq)));
+                }
+                AtHead::Other => {
+                    return Err(corrupt(format!("record {} is not the record that was made durable (it was rewritten)", h.seq)));
+                }
             }
         }
         if let Some((at, problem)) = walk.problem {
@@ -135,9 +184,104 @@ impl AuditLog {
             file.sync_all()?;
         }
         let head = HeadFile::open_named(dir, AUDIT_HEAD_FILE)?;
-        Ok(Self { path, file, head, disk, tail: Mutex::new(Tail { seq: walk.seq, hash: walk.hash, end: walk.end, stopped: None }) })
+        Ok(Self {
+            path,
+            file,
+            head,
+            disk,
+            tail: Mutex::new(Tail { seq: walk.seq, hash: walk.hash, end: walk.end, written: 0, stopped: None }),
+            commit: Mutex::new(Commit { durable: 0, durable_end: walk.end, syncing: false, failed: None }),
+            synced: Condvar::new(),
+        })
     }
 
+    /// Chains the records of one entry (its `payloads`) to the trail and
+    /// writes them in one write, under the tail lock; returns the write's
+    /// number, for [`Self::wait_durable`].
+    fn write(&self, payloads: &[String]) -> Result<u64, StoreError> {
+        let mut tail = lock(&self.tail);
+        if let Some(why) = &tail.stopped {
+            return Err(StoreError::Stopped(why.clone()));
+        }
+        let mut buffer = Vec::new();
+        let (mut seq, mut hash) = (tail.seq, tail.hash);
+        for payload in payloads {
+            seq += 1;
+            let bytes = record::encode(seq, &hash, payload);
+            hash = record::hash(&bytes);
+            buffer.extend_from_slice(&bytes);
+        }
+        if let Err(e) = self.disk.write_at(&self.file, &buffer, tail.end) {
+            // Part of the buffer may be in the file: nothing may follow it,
+            // and the next open cuts the torn end off.
+            let why = e.to_string();
+            self.stop(&mut tail, &why);
+            return Err(StoreError::Stopped(why));
+        }
+        tail.seq = seq;
+        tail.hash = hash;
+        tail.end += u64::try_from(buffer.len()).unwrap_or(u64::MAX);
+        tail.written += 1;
+        Ok(tail.written)
+    }
+
+    /// Refuses every later record, and fails every caller still waiting for
+    /// a sync (they learn it from `commit.failed`). Never retried: after a
+    /// failed write or fdatasync the kernel may have dropped the pages, so a
+    /// retry could "succeed" on lost data.
+    fn stop(&self, tail: &mut Tail, why: &str) {
+        tracing::error!(error = %why, "writing the audit trail failed; refusing all further records");
+        tail.stopped.get_or_insert_with(|| why.to_owned());
+        lock(&self.commit).failed.get_or_insert_with(|| why.to_owned());
+        self.synced.notify_all();
+    }
+
+    /// Waits until an fdatasync covers write `written`, leading one if none
+    /// runs: the leader/follower wait of the group commit. A leader syncs
+    /// everything written when it begins, writes the head file, and wakes
+    /// the others; one not covered leads the next sync. After a failure,
+    /// every caller not yet covered by a successful sync gets an error.
+    fn wait_durable(&self, written: u64) -> Result<(), StoreError> {
+        let mut c = lock(&self.commit);
+        loop {
+            if c.durable >= written {
+                return Ok(());
+            }
+            if let Some(why) = &c.failed {
+                return Err(StoreError::Stopped(why.clone()));
+            }
+            if c.syncing {
+                c = self.synced.wait(c).unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            c.syncing = true;
+            drop(c);
+            // Everything written up to here is in the file: the sync covers it.
+            let (target, head, end) = {
+                let t = lock(&self.tail);
+                (t.written, Head { seq: t.seq, hash: t.hash }, t.end)
+            };
+            let result = self.disk.sync_data(&self.file).map(|()| {
+                // After the sync only, so the head never leads the trail; see `head`.
+                self.head.write(head)
+            });
+            let failure = match &result {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) | Err(e) => Some(e.to_string()),
+            };
+            if let Some(why) = &failure {
+                self.stop(&mut lock(&self.tail), why);
+            }
+            c = lock(&self.commit);
+            c.syncing = false;
+            if result.is_ok() {
+                // The trail is durable to `target` even if the head write failed.
+                c.durable = c.durable.max(target);
+                c.durable_end = c.durable_end.max(end);
+            }
+            self.synced.notify_all();
+        }
+    }
 }
 
 /// What a read-only check of the audit trail found (`spor verify`).
@@ -167,7 +311,16 @@ pub fn check(dir: &Path) -> AuditCheck {
             return check;
         }
     };
-    let w = match walk(&file) {
+    let head = match read_named_head_file(dir, AUDIT_HEAD_FILE) {
+        HeadFileState::At(h) => Some(h),
+        HeadFileState::Absent => None,
+        HeadFileState::Damaged => {
+            check.findings.push(Finding { position: AUDIT_HEAD_FILE.into(), problem: "unreadable (checksum or length)".into() });
+            None
+        }
+    };
+    let durable = head.map_or(0, |h| h.seq);
+    let w = match walk(&file, head) {
         Ok(w) => w,
         Err(e) => {
             check.findings.push(Finding { position: AUDIT_FILE.into(), problem: e.to_string() });
@@ -175,14 +328,6 @@ pub fn check(dir: &Path) -> AuditCheck {
         }
     };
     check.records = w.seq;
-    let durable = match read_named_head_file(dir, AUDIT_HEAD_FILE) {
-        HeadFileState::At(h) => h.seq,
-        HeadFileState::Absent => 0,
-        HeadFileState::Damaged => {
-            check.findings.push(Finding { position: AUDIT_HEAD_FILE.into(), problem: "unreadable (checksum or length)".into() });
-            0
-        }
-    };
     if let Some((at, problem)) = &w.problem {
         let position = format!("{AUDIT_FILE} record {} (offset {at})", w.seq + 1);
         if w.seq >= durable {
@@ -193,14 +338,18 @@ pub fn check(dir: &Path) -> AuditCheck {
             check.findings.push(Finding { position, problem: problem.clone() });
         }
     }
-    if let HeadFileState::At(h) = read_named_head_file(dir, AUDIT_HEAD_FILE)
-        && h.seq <= w.seq
-        && w.hash_at(h.seq) != Some(h.hash)
-    {
-        check.findings.push(Finding {
-            position: format!("{AUDIT_FILE} record {}", h.seq),
+    match w.at_head {
+        AtHead::NoHead | AtHead::Same => {}
+        AtHead::Other => check.findings.push(Finding {
+            position: format!("{AUDIT_FILE} record {durable}"),
             problem: "is not the record that was made durable (it was rewritten)".into(),
-        });
+        }),
+        // A bad record before the durable one is reported above.
+        AtHead::NotReached if w.problem.is_some() => {}
+        AtHead::NotReached => check.findings.push(Finding {
+            position: format!("{AUDIT_FILE} record {} (offset {})", w.seq + 1, w.end),
+            problem: format!("is missing: record {durable} was made durable, but the trail ends after record {}", w.seq),
+        }),
     }
     check
 }
@@ -212,44 +361,27 @@ impl AuditTrail for AuditLog {
         } else {
             entry.participants.chunks(PARTICIPANTS_PER_RECORD).collect()
         };
-        let mut tail = lock(&self.tail);
-        if let Some(why) = &tail.stopped {
-            return Err(StoreError::Stopped(why.clone()));
-        }
-        let mut buffer = Vec::new();
-        let (mut seq, mut hash) = (tail.seq, tail.hash);
-        for (i, participants) in chunks.iter().enumerate() {
-            let part = Part {
-                entry: AuditEntry { participants: participants.to_vec(), ..entry.clone() },
-                part: i,
-                parts: chunks.len(),
-            };
-            let payload = serde_json::to_string(&part).map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
-            seq += 1;
-            let bytes = record::encode(seq, &hash, &payload);
-            hash = record::hash(&bytes);
-            buffer.extend_from_slice(&bytes);
-        }
-        let written = self.disk.write_at(&self.file, &buffer, tail.end).and_then(|()| self.disk.sync_data(&self.file));
-        if let Err(e) = written {
-            // Never retried: after a failed sync the kernel may have dropped
-            // the pages, so a retry could "succeed" on lost data.
-            tail.stopped = Some(e.to_string());
-            return Err(StoreError::Stopped(e.to_string()));
-        }
-        tail.seq = seq;
-        tail.hash = hash;
-        tail.end += u64::try_from(buffer.len()).unwrap_or(u64::MAX);
-        // After the sync only: the head file may lag the trail, never lead it.
-        if let Err(e) = self.head.write(Head { seq, hash }) {
-            tail.stopped = Some(e.to_string());
-            return Err(StoreError::Stopped(e.to_string()));
-        }
-        Ok(())
+        // Encoded before the lock: the payloads do not depend on the chain.
+        let payloads = chunks
+            .iter()
+            .enumerate()
+            .map(|(i, participants)| {
+                let part = Part {
+                    entry: AuditEntry { participants: participants.to_vec(), ..entry.clone() },
+                    part: i,
+                    parts: chunks.len(),
+                };
+                serde_json::to_string(&part).map_err(|e| StoreError::Io(std::io::Error::other(e)))
+            })
+            .collect::<Result<Vec<String>, StoreError>>()?;
+        let written = self.write(&payloads)?;
+        self.wait_durable(written)
     }
 
     fn entries(&self, f: &mut dyn FnMut(AuditEntry)) -> Result<(), StoreError> {
-        let end = lock(&self.tail).end;
+        // Only what is durable: an entry written but not yet synced (or
+        // whose sync failed) was never acknowledged.
+        let end = lock(&self.commit).durable_end;
         let file = File::open(&self.path)?;
         let mut reader = BufReader::with_capacity(1 << 20, file.take(end));
         let mut buf = Vec::new();
@@ -294,24 +426,42 @@ struct Walk {
     end: u64,
     len: u64,
     problem: Option<(u64, String)>,
-    /// Every good record's hash, to compare with the head file.
-    hashes: Vec<Hash>,
+    /// The record the head file names, compared as the walk passes it, so
+    /// the walk's memory does not grow with the trail.
+    at_head: AtHead,
 }
 
-impl Walk {
-    fn hash_at(&self, seq: u64) -> Option<Hash> {
-        if seq == 0 {
-            return Some([0; 32]);
-        }
-        self.hashes.get(usize::try_from(seq - 1).ok()?).copied()
+/// What the walk found at the record the head file names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AtHead {
+    /// There is no head to compare with.
+    NoHead,
+    /// The good records end before it.
+    NotReached,
+    /// It is there, with the hash the head names.
+    Same,
+    /// It is there with another hash: rewritten after it was made durable.
+    Other,
+}
+
+impl AtHead {
+    fn compare(head: &Head, hash: &Hash) -> Self {
+        if head.hash == *hash { Self::Same } else { Self::Other }
     }
 }
 
-fn walk(file: &File) -> Result<Walk, StoreError> {
+/// Reads the trail from the start, checking every record, and compares the
+/// record `head` names (if any) with it on the way.
+fn walk(file: &File, head: Option<Head>) -> Result<Walk, StoreError> {
     let len = file.metadata()?.len();
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut buf = Vec::new();
-    let mut w = Walk { seq: 0, hash: [0; 32], end: 0, len, problem: None, hashes: Vec::new() };
+    let at_head = match head {
+        None => AtHead::NoHead,
+        Some(h) if h.seq == 0 => AtHead::compare(&h, &[0; 32]),
+        Some(_) => AtHead::NotReached,
+    };
+    let mut w = Walk { seq: 0, hash: [0; 32], end: 0, len, problem: None, at_head };
     while w.end < len {
         let checked = record::read_one(&mut reader, &mut buf, len - w.end).and_then(|()| {
             let rec = record::decode(&buf).map_err(|e| e.to_string())?;
@@ -329,7 +479,9 @@ fn walk(file: &File) -> Result<Walk, StoreError> {
         }
         w.seq += 1;
         w.hash = record::hash(&buf);
-        w.hashes.push(w.hash);
+        if let Some(h) = head.filter(|h| h.seq == w.seq) {
+            w.at_head = AtHead::compare(&h, &w.hash);
+        }
         w.end += u64::try_from(buf.len()).unwrap_or(u64::MAX);
     }
     Ok(w)
