@@ -13,7 +13,9 @@ mod operations;
 mod report;
 mod roundtrip;
 mod serve;
+mod socket;
 mod survey;
+mod tls;
 
 use std::path::Path;
 

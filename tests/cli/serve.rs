@@ -19,10 +19,10 @@ use crate::fixture::Stream;
 use crate::spor;
 
 /// A running `spor serve`, its address and what it printed after the first line.
-struct Serving {
-    child: Child,
-    base: String,
-    lines: Vec<String>,
+pub(crate) struct Serving {
+    pub(crate) child: Child,
+    pub(crate) base: String,
+    pub(crate) lines: Vec<String>,
 }
 
 impl Drop for Serving {
@@ -34,7 +34,7 @@ impl Drop for Serving {
 }
 
 /// Starts `spor serve` and reads its first line and `more` lines after it.
-fn serve(data: &Path, extra: &[&str], more: usize) -> Serving {
+pub(crate) fn serve(data: &Path, extra: &[&str], more: usize) -> Serving {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin!("spor"))
         .env_clear()
         .env("SPOR_ALLOW_SYNTHETIC_IDS", "1")
@@ -62,11 +62,11 @@ fn serve(data: &Path, extra: &[&str], more: usize) -> Serving {
     Serving { child, base, lines }
 }
 
-fn client() -> reqwest::blocking::Client {
+pub(crate) fn client() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder().timeout(Duration::from_secs(20)).build().unwrap()
 }
 
-fn wait_ready(base: &str) {
+pub(crate) fn wait_ready(base: &str) {
     let c = client();
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use spor_accounts::AccountStore;
+use spor_accounts::{AccountStore, PasswordPolicy};
 use spor_domain::{EventKind, ParticipantId, Policy, UnitCode};
 use spor_projections::reminders::ReminderRules;
 use spor_shell::{Clock, Projector};
@@ -16,6 +16,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::caller::Caller;
 use crate::error::ApiError;
+use crate::login::{LoginLimits, LoginThrottle};
+use crate::session_store::Sessions;
 
 /// Where the server keeps things. Each is a trait, so that a PostgreSQL
 /// backend can stand in for the embedded one.
@@ -23,6 +25,8 @@ pub struct Stores {
     pub events: Arc<dyn EventStore>,
     pub accounts: Arc<dyn AccountStore>,
     pub audit: Arc<dyn AuditTrail>,
+    /// Browser sessions.
+    pub sessions: Sessions,
 }
 
 /// What the binary decides from the configuration.
@@ -48,6 +52,15 @@ pub struct ServerSettings {
     /// Reverse proxies whose `X-Forwarded-For` is believed: a request from one
     /// of these is recorded as coming from the address the proxy names.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How hard password and code guessing is throttled.
+    pub login_limits: LoginLimits,
+    /// What a new password chosen at login must be.
+    pub password_policy: PasswordPolicy,
+    /// A browser session ends after this long without a request.
+    pub session_idle: Duration,
+    /// How often a live stream checks that its token or account still
+    /// holds; it ends when not.
+    pub stream_recheck: Duration,
 }
 
 /// One appended event, as live streams announce it (contract §4).
@@ -79,6 +92,8 @@ pub struct App {
     /// takes back everything written since an import began if the import
     /// does not end (a crash), and must not take back others' events.
     pub(crate) writing: RwLock<()>,
+    /// Counts login attempts per address and per account.
+    pub(crate) login_throttle: LoginThrottle,
 }
 
 /// How many appended events a live stream may fall behind before it is told to reload.
@@ -87,7 +102,8 @@ const STREAM_BACKLOG: usize = 1024;
 impl App {
     pub fn new(stores: Stores, settings: ServerSettings, clock: Arc<dyn Clock>, shutdown: CancellationToken) -> Self {
         let (appended, _) = broadcast::channel(STREAM_BACKLOG);
-        Self { stores, settings, clock, projector: OnceLock::new(), appended, shutdown, writing: RwLock::new(()) }
+        let login_throttle = LoginThrottle::new(settings.login_limits);
+        Self { stores, settings, clock, projector: OnceLock::new(), appended, shutdown, writing: RwLock::new(()), login_throttle }
     }
 
     /// Rebuilds the projections from the log and then follows it. Blocking:
@@ -161,5 +177,35 @@ pub(crate) fn store_error_kind(e: &StoreError) -> &'static str {
         StoreError::WrongStream { .. } => "wrong_stream",
         StoreError::Stopped(_) => "stopped",
         StoreError::Io(_) => "io",
+    }
+}
+
+/// For commands the binary runs inside the server, sent over the command
+/// socket (`socket.rs`): they write the same log through the same gate as
+/// the routes do, and the projections and live streams hear of it the same way.
+impl App {
+    /// The gate every write of the log passes (see the field `writing`):
+    /// shared for a single append, alone for an import or anything that
+    /// must see the log stand still.
+    pub fn write_gate(&self) -> &RwLock<()> {
+        &self.writing
+    }
+
+    /// After events were appended outside the routes: the projections
+    /// follow the log, and live streams are told of each event.
+    pub fn after_append(&self, stored: &[(u64, spor_domain::EventId)]) {
+        self.follow();
+        let Some(first) = stored.iter().map(|(seq, _)| *seq).min() else { return };
+        // Nobody listening: nothing to tell, and no reason to read the log.
+        if self.appended.receiver_count() == 0 {
+            return;
+        }
+        let wanted: std::collections::HashSet<u64> = stored.iter().map(|(seq, _)| *seq).collect();
+        let _ = self.stores.events.scan(first, &mut |seq, e| {
+            if wanted.contains(&seq) {
+                let _ = self.appended.send(AppendedNote { seq, participant: e.participant, unit: e.unit, kind: e.body.kind() });
+            }
+            Ok(())
+        });
     }
 }

@@ -1,6 +1,7 @@
 //! Who is asking: a bearer token (`Authorization: Bearer spor_ID_SECRET`)
-//! acting as its account, with the account's role and units, and where the
-//! request came from. Every route that needs an account takes a [`Caller`];
+//! acting as its account, or a browser session signed in with a password and
+//! a second factor; either way with the account's role and units, and where
+//! the request came from. Every route that needs an account takes a [`Caller`];
 //! what each role may do is decided in the route by [`Caller::require`] and
 //! the unit checks here.
 
@@ -11,13 +12,14 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use spor_accounts::{AccountError, Role, authenticate_token};
+use spor_accounts::{AccountError, AccountName, AccountStore, Role, TokenId, authenticate_token, parse_token};
 use spor_domain::UnitCode;
 use tower_http::request_id::RequestId;
 use uuid::Uuid;
 
 use crate::app::App;
 use crate::error::ApiError;
+use crate::login::BrowserSession;
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
@@ -30,20 +32,60 @@ pub struct Caller {
     pub from: String,
     /// The request id, which its audit record carries.
     pub request: Uuid,
+    /// How the caller proved who it is, so that a long answer (a live
+    /// stream) can check now and then that it still holds.
+    pub credential: Credential,
+}
+
+/// What a caller signed in with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// A bearer token (its id; the secret is not kept).
+    Token(TokenId),
+    /// A browser session.
+    Session,
+}
+
+impl Caller {
+    /// Whether the caller's credential still holds at `now`: its account
+    /// exists and is enabled, and a token is neither revoked nor expired.
+    /// Blocking (reads the accounts).
+    pub fn still_valid(&self, accounts: &dyn AccountStore, now: chrono::DateTime<chrono::Utc>) -> Result<bool, AccountError> {
+        let Ok(name) = AccountName::parse(&self.name) else { return Ok(false) };
+        let account_ok = accounts.account(&name)?.is_some_and(|a| !a.is_disabled());
+        let token_ok = match self.credential {
+            Credential::Session => true,
+            Credential::Token(id) => accounts.token(&id)?.is_some_and(|t| t.revoked_at.is_none() && now < t.expires_at),
+        };
+        Ok(account_ok && token_ok)
+    }
 }
 
 impl FromRequestParts<Arc<App>> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
+        let ClientAddress(from) = ClientAddress::from_request_parts(parts, app).await?;
+        let request = parts
+            .extensions
+            .get::<RequestId>()
+            .and_then(|r| r.header_value().to_str().ok())
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .unwrap_or_else(Uuid::new_v4);
+        let from = from.to_string();
+        let Some(authorization) = parts.headers.get(AUTHORIZATION) else {
+            // No token: a browser, signed in or not.
+            let user = parts.extensions.get::<BrowserSession>().and_then(|s| s.user.clone()).ok_or_else(ApiError::unauthorized)?;
+            return Ok(Self { name: user.name.to_string(), role: user.role, units: user.units, from, request, credential: Credential::Session });
+        };
+        let token = authorization
+            .to_str()
+            .ok()
             .and_then(|v| v.split_once(' '))
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim().to_owned())
             .ok_or_else(ApiError::unauthorized)?;
+        let token_id = parse_token(&token).map(|t| t.id()).map_err(|_| ApiError::unauthorized())?;
         let accounts = Arc::clone(&app.stores.accounts);
         let now = app.clock.now();
         let account = tokio::task::spawn_blocking(move || authenticate_token(accounts.as_ref(), &token, now))
@@ -59,15 +101,30 @@ impl FromRequestParts<Arc<App>> for Caller {
                     ApiError::unauthorized()
                 }
             })?;
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        let from = peer.map_or_else(|| "unknown".to_owned(), |ip| client_address(ip, &parts.headers, &app.settings.trusted_proxies).to_string());
-        let request = parts
-            .extensions
-            .get::<RequestId>()
-            .and_then(|r| r.header_value().to_str().ok())
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .unwrap_or_else(Uuid::new_v4);
-        Ok(Self { name: account.name().to_string(), role: account.role(), units: account.units().to_vec(), from, request })
+        Ok(Self {
+            name: account.name().to_string(),
+            role: account.role(),
+            units: account.units().to_vec(),
+            from,
+            request,
+            credential: Credential::Token(token_id),
+        })
+    }
+}
+
+/// Where a request came from: the peer's address, or the client's a trusted
+/// proxy names ([`client_address`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub IpAddr);
+
+impl FromRequestParts<Arc<App>> for ClientAddress {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
+        // Served without connection info (only in-process tests): the
+        // unspecified address, which no throttle confuses with a real one.
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+        Ok(Self(client_address(peer, &parts.headers, &app.settings.trusted_proxies)))
     }
 }
 

@@ -134,6 +134,12 @@ impl ApiError {
         self
     }
 
+    /// Asks the client to wait this many seconds (`Retry-After`).
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.0.retry_after = Some(seconds);
+        self
+    }
+
     pub fn with_lines(mut self, lines: Vec<LineRefusal>) -> Self {
         self.0.lines = Some(lines);
         self

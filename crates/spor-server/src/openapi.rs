@@ -15,7 +15,7 @@ use crate::error::{ErrorBody, LineRefusal};
 #[openapi(
     info(
         title = "spor",
-        description = "The HTTP API of spor: participants of the introduction programme, their events, status, follow-up reminders and the year-end survey. Every route under /api/v1 needs `Authorization: Bearer spor_ID_SECRET` (`spor token create`). Errors are `{\"error\":{\"code\":…,\"message\":…}}` with the message in Norwegian (bokmål). See docs/api.md."
+        description = "The HTTP API of spor: participants of the introduction programme, their events, status, follow-up reminders and the year-end survey. Every route under /api/v1 needs `Authorization: Bearer spor_ID_SECRET` (`spor token create`), or a browser session signed in through /api/v1/session (password, then a code from an authenticator app). Errors are `{\"error\":{\"code\":…,\"message\":…}}` with the message in Norwegian (bokmål). See docs/api.md."
     ),
     modifiers(&BearerScheme),
     components(schemas(ErrorDoc, ErrorBody, LineRefusal, NewEvent)),
@@ -23,6 +23,7 @@ use crate::error::{ErrorBody, LineRefusal};
         (name = "events", description = "Writing events (hendelser)"),
         (name = "participants", description = "Reading participants (deltakere) and their units' views"),
         (name = "survey", description = "The year-end survey (årsrapportering)"),
+        (name = "session", description = "Browser logins (innlogging): password, then a second factor; a session cookie"),
         (name = "health", description = "Liveness and readiness, without credentials"),
     )
 )]

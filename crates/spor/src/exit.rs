@@ -50,6 +50,14 @@ pub struct Refused(pub String);
 #[error("{0}")]
 pub struct NotFound(pub String);
 
+/// Marks a command the server holding the data directory did not carry out
+/// to its end: it refused the connection, or stopped answering (exit 4,
+/// as for any directory in use). Outermost in its error, so that the kind
+/// of the transport's own error (an I/O error, say) does not decide.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ServerFailed(pub String);
+
 /// Marks a verify run that found problems (exit 5).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -125,6 +133,9 @@ fn account_code(e: &AccountError) -> Exit {
 
 /// Picks the exit code for an error by the first kind found in its chain.
 pub fn code_for(err: &anyhow::Error) -> Exit {
+    if err.is::<ServerFailed>() {
+        return Exit::Locked;
+    }
     for cause in err.chain() {
         if let Some(e) = cause.downcast_ref::<StoreError>() {
             return match e {
@@ -156,4 +167,31 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
         }
     }
     Exit::Internal
+}
+
+/// How a command ends: its exit code, with the error (if any) and what to
+/// do about it written to `err`. The one path for a command run here and
+/// for one a server runs for its client, so both end alike.
+pub fn conclude(result: anyhow::Result<()>, err: &mut dyn std::io::Write) -> Exit {
+    let Err(e) = result else { return Exit::Ok };
+    if is_broken_pipe(&e) {
+        return Exit::Ok;
+    }
+    let code = code_for(&e);
+    let _ = writeln!(err, "spor: {e:#}");
+    if let Some(hint) = hint_for(&e) {
+        let _ = writeln!(err, "hint: {hint}");
+    }
+    let _ = err.flush();
+    // The code only: inside a server, a message may name a participant,
+    // which no log line may carry.
+    tracing::debug!(code = code as u8, "command failed");
+    code
+}
+
+/// A closed pipe (`spor export | head`) is the reader's choice, not a failure.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

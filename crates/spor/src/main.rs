@@ -1,21 +1,28 @@
 //! `spor`: the one binary. Parses the command line, loads configuration,
-//! opens the data directory, and hands each command to its module in
-//! `commands/`. Errors become the exit codes in `exit.rs`.
+//! and hands each command to its module in `commands/`, with a `Workspace`
+//! over the data directory: opened here, or, while `spor serve` holds it,
+//! the server's (the command then runs inside the server: `relay.rs`).
+//! Errors become the exit codes in `exit.rs`.
 
 mod commands;
 mod exit;
 mod operator_audit;
 mod progress;
 mod output;
+mod relay;
 mod settings;
+mod workspace;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 
+use crate::commands::Command;
 use crate::exit::Exit;
 use crate::settings::Settings;
+use crate::workspace::Workspace;
 
 /// Event-sourced participant tracking for the introduction programme
 /// (introduksjonsprogrammet).
@@ -26,7 +33,7 @@ use crate::settings::Settings;
 /// 8 not found. See docs/exit-codes.md.
 #[derive(Debug, Parser)]
 #[command(name = "spor", version, propagate_version = true)]
-struct Cli {
+pub(crate) struct Cli {
     /// The data directory (default: `data_dir` from the configuration).
     #[arg(long, global = true, value_name = "DIR", env = "SPOR_DATA")]
     data: Option<PathBuf>,
@@ -36,7 +43,7 @@ struct Cli {
     config: Option<PathBuf>,
 
     #[command(subcommand)]
-    command: commands::Command,
+    command: Command,
 }
 
 fn main() -> ExitCode {
@@ -48,28 +55,26 @@ fn main() -> ExitCode {
         }
     };
     init_logging();
-    match run(cli) {
-        Ok(()) => Exit::Ok.into(),
-        Err(err) => {
-            if is_broken_pipe(&err) {
-                return Exit::Ok.into();
-            }
-            let code = exit::code_for(&err);
-            eprintln!("spor: {err:#}");
-            if let Some(hint) = exit::hint_for(&err) {
-                eprintln!("hint: {hint}");
-            }
-            tracing::debug!(error = ?err, code = code as u8, "command failed");
-            code.into()
-        }
-    }
+    let code = run(cli).unwrap_or_else(|err| exit::conclude(Err(err), &mut std::io::stderr()) as u8);
+    ExitCode::from(code)
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs the command and returns its exit code, having written out any error.
+fn run(cli: Cli) -> anyhow::Result<u8> {
     let env: Vec<(String, String)> = std::env::vars().collect();
     let settings = Settings::load(cli.config.as_deref(), &env)?;
     let data = cli.data.clone().unwrap_or_else(|| settings.data_dir.clone());
-    commands::run(cli.command, &data, &settings)
+    // While a server holds DIR, the command runs inside it.
+    if !matches!(cli.command, Command::Serve(_))
+        && let Some(code) = relay::forward(&cli.command, &data, &settings)?
+    {
+        return Ok(code);
+    }
+    let mut ws = Workspace::local(data, settings);
+    let result = commands::run(cli.command, &mut ws);
+    let code = exit::conclude(result, &mut ws.err);
+    let _ = ws.out.flush();
+    Ok(code as u8)
 }
 
 fn init_logging() {
@@ -78,11 +83,4 @@ fn init_logging() {
     // Colours only on a terminal: a log file or journal gets plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
-}
-
-/// A closed pipe (`spor export | head`) is the reader's choice, not a failure.
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    })
 }

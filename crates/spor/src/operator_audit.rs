@@ -5,40 +5,41 @@
 //! nothing of the data (AU2: fail closed).
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{SubsecRound, Utc};
 use spor_domain::ParticipantId;
-use spor_store::{AuditEntry, AuditLog, AuditTrail, RealDisk, SledStore};
+use spor_store::{AuditEntry, AuditTrail};
 use uuid::Uuid;
 
 /// The role an audit entry gives a command run at the terminal: whoever can
 /// run `spor` on the data directory operates it, whatever their account.
 pub const OPERATOR_ROLE: &str = "operator";
 
-/// Where a command comes from, as an audit entry names it.
+/// Where a command comes from, as an audit entry names it: the machine
+/// itself, also for a command a running server carried out for it.
 const LOCAL: &str = "local";
 
-/// The audit trail of an open data directory, with the operating-system user
-/// the entries of this run name.
+/// The audit trail of a data directory (the one this process opened, or
+/// the one a server holding it lends), with the operating-system user the
+/// entries of this run name.
 pub struct OperatorAudit {
-    log: AuditLog,
+    log: Arc<dyn AuditTrail>,
     who: String,
 }
 
 impl OperatorAudit {
-    /// Opens `DIR/audit.log` of `store` (creating it if missing). The store
-    /// stays open while this lives, so its lock covers the audit trail too.
-    pub fn open(store: &SledStore) -> anyhow::Result<Self> {
-        let who = operating_system_user()?;
-        let log = AuditLog::open(store.dir(), Box::new(RealDisk))
-            .with_context(|| format!("opening the audit trail in {}", store.dir().display()))?;
-        Ok(Self { log, who })
+    /// Entries in `log` in the name of the operating-system user running
+    /// this process. Inside a server that is the server's user, which the
+    /// command socket lets in only as the caller's own.
+    pub fn new(log: Arc<dyn AuditTrail>) -> anyhow::Result<Self> {
+        Ok(Self { log, who: operating_system_user()? })
     }
 
     /// The trail itself, for `spor audit` to read.
-    pub fn log(&self) -> &AuditLog {
-        &self.log
+    pub fn log(&self) -> &dyn AuditTrail {
+        self.log.as_ref()
     }
 
     /// Records that this run of `action` (`spor show`, …) printed or wrote
@@ -60,12 +61,6 @@ impl OperatorAudit {
             .record(&entry)
             .context("could not record the audit entry, so none of the data was shown")
     }
-}
-
-/// Records one entry for this run of `action`, naming `participants`: the
-/// one call a command makes between deciding what to print and printing it.
-pub fn record(store: &SledStore, action: &str, participants: impl IntoIterator<Item = ParticipantId>) -> anyhow::Result<()> {
-    OperatorAudit::open(store)?.record(action, participants)
 }
 
 /// The name of the operating-system user running spor (its effective user),

@@ -62,10 +62,9 @@ pub fn write_file_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> 
 }
 
 /// Prints a one-time password or a token, alone on its line on standard
-/// output: the one place such a secret leaves the process.
-pub fn print_secret(secret: &spor_accounts::ShownOnce) -> io::Result<()> {
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
+/// output (`out`: the client's, for a command run inside a server): the
+/// one place such a secret leaves the command.
+pub fn print_secret(secret: &spor_accounts::ShownOnce, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{}", secret.expose())?;
     out.flush()
 }

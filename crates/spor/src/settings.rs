@@ -4,13 +4,15 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use spor_domain::Policy;
 use spor_domain::person::SyntheticIds;
 
 const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
-#[derive(Debug, Clone, Deserialize)]
+/// Every setting, resolved. Serialize too: a command sent to a running
+/// server takes its settings along (`relay.rs`), so every part must be.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub data_dir: PathBuf,
@@ -21,9 +23,10 @@ pub struct Settings {
     pub reminders: Reminders,
     pub survey: Survey,
     pub server: Server,
+    pub login: Login,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Server {
     pub listen: std::net::SocketAddr,
@@ -31,27 +34,59 @@ pub struct Server {
     pub request_timeout_seconds: u64,
     pub trusted_origins: Vec<String>,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// PEM files for TLS; both empty means plain HTTP.
+    pub tls_certificate: PathBuf,
+    pub tls_key: PathBuf,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// Where `spor serve` finds its TLS certificate chain and private key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub certificate: PathBuf,
+    pub key: PathBuf,
+}
+
+impl Server {
+    /// The TLS files, if both are named; one without the other is a
+    /// configuration error naming the one missing.
+    pub fn tls(&self) -> Result<Option<TlsFiles>, ConfigError> {
+        let named = |p: &Path| !p.as_os_str().is_empty();
+        match (named(&self.tls_certificate), named(&self.tls_key)) {
+            (false, false) => Ok(None),
+            (true, true) => Ok(Some(TlsFiles { certificate: self.tls_certificate.clone(), key: self.tls_key.clone() })),
+            (true, false) => Err(ConfigError(
+                "configuration: server.tls_certificate is set but server.tls_key is not \
+                 (SPOR_SERVER__TLS_KEY): give both PEM files for TLS, or neither for plain HTTP"
+                    .to_owned(),
+            )),
+            (false, true) => Err(ConfigError(
+                "configuration: server.tls_key is set but server.tls_certificate is not \
+                 (SPOR_SERVER__TLS_CERTIFICATE): give both PEM files for TLS, or neither for plain HTTP"
+                    .to_owned(),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ids {
     pub allow_synthetic: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Store {
     pub cache_capacity_mb: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Import {
     pub batch_events: usize,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Lint {
     pub stale_days: u32,
@@ -64,7 +99,7 @@ impl Lint {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Reminders {
     pub nav_handover_months_before: u32,
@@ -85,7 +120,7 @@ impl Reminders {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Survey {
     pub suppress_up_to: u64,
@@ -145,5 +180,39 @@ impl Settings {
         Policy {
             synthetic_ids: if self.ids.allow_synthetic { SyntheticIds::Allowed } else { SyntheticIds::Refused },
         }
+    }
+}
+
+/// `[login]`: browser sessions and the throttle on password and code guessing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    pub session_idle_minutes: u64,
+    pub address_attempts: u32,
+    pub address_seconds_per_attempt: u64,
+    pub account_address_attempts: u32,
+    pub account_address_seconds_per_attempt: u64,
+    pub account_attempts: u32,
+    pub account_seconds_per_attempt: u64,
+    pub slow_down_ms: u64,
+    pub password_min_chars: usize,
+}
+
+impl Login {
+    pub fn limits(&self) -> spor_server::LoginLimits {
+        use std::time::Duration;
+        spor_server::LoginLimits {
+            address_burst: self.address_attempts,
+            address_every: Duration::from_secs(self.address_seconds_per_attempt),
+            account_address_burst: self.account_address_attempts,
+            account_address_every: Duration::from_secs(self.account_address_seconds_per_attempt),
+            account_burst: self.account_attempts,
+            account_every: Duration::from_secs(self.account_seconds_per_attempt),
+            slow_down: Duration::from_millis(self.slow_down_ms),
+        }
+    }
+
+    pub fn password_policy(&self) -> spor_accounts::PasswordPolicy {
+        spor_accounts::PasswordPolicy { min_chars: self.password_min_chars, ..spor_accounts::PasswordPolicy::default() }
     }
 }

@@ -10,6 +10,7 @@ mod events;
 mod health;
 mod participants;
 mod query;
+mod session;
 mod stream;
 mod transfer;
 mod views;
@@ -18,7 +19,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderName, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -34,8 +35,13 @@ use tower_http::sensitive_headers::{SetSensitiveRequestHeadersLayer, SetSensitiv
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
+use axum_login::{AuthManagerLayer, AuthManagerLayerBuilder};
+use tower_sessions::{Expiry, SessionManagerLayer};
+
 use crate::app::App;
 use crate::error::ApiError;
+use crate::login::SessionAccounts;
+use crate::session_store::Sessions;
 use crate::headers;
 use crate::openapi::ApiDoc;
 
@@ -53,6 +59,11 @@ pub fn router(app: Arc<App>) -> Router {
         .routes(routes!(views::status))
         .routes(routes!(views::followups))
         .routes(routes!(views::survey_view))
+        .routes(routes!(session::login, session::current, session::logout))
+        .routes(routes!(session::code))
+        .routes(routes!(session::password))
+        .routes(routes!(session::second_factor))
+        .routes(routes!(session::confirm_second_factor))
         .layer(DefaultBodyLimit::max(EVENT_BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout));
     // Routes whose bodies are long: bounded in size, not in time.
@@ -81,8 +92,12 @@ pub fn router(app: Arc<App>) -> Router {
         ApiError::new(StatusCode::FORBIDDEN, "csrf", "Forespørselen kom fra et annet nettsted og ble avvist.").into_response()
     });
 
+    let signed_in = browser_sessions(&app);
     let x_request_id = HeaderName::from_static("x-request-id");
-    let router = api.merge(docs).fallback(not_found).with_state(app).layer(axum::middleware::map_response(json_errors));
+    let router = api.merge(docs).fallback(not_found).with_state(app)
+        .layer(signed_in)
+        .layer(axum::middleware::map_response(secure_cookie_removal))
+        .layer(axum::middleware::map_response(json_errors));
     let mut router = router.layer(
         ServiceBuilder::new()
             .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
@@ -108,6 +123,54 @@ pub fn router(app: Arc<App>) -> Router {
         router = router.layer(layer);
     }
     router
+}
+
+/// Browser sessions: the `__Host-spor` cookie (Secure, HttpOnly,
+/// SameSite=Lax, path `/`, no domain), ending after the configured time
+/// without a request; the signed-in account is loaded for each request.
+/// Lax, not Strict, so that a link to spor from an e-mail opens signed in;
+/// cross-site writes are stopped by the CSRF layer, which Lax does not
+/// replace.
+fn browser_sessions(app: &App) -> AuthManagerLayer<SessionAccounts, Sessions> {
+    use tower_sessions::cookie::{SameSite, time};
+    let idle = i64::try_from(app.settings.session_idle.as_secs()).unwrap_or(i64::MAX).max(60);
+    let sessions = SessionManagerLayer::new(app.stores.sessions.clone())
+        .with_name("__Host-spor")
+        .with_secure(true)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(idle)));
+    AuthManagerLayerBuilder::new(SessionAccounts::new(Arc::clone(&app.stores.accounts)), sessions).build()
+}
+
+/// tower-sessions takes a cookie back with a bare `__Host-spor=; Max-Age=0`,
+/// which browsers ignore: a `__Host-` cookie is set, and so also removed,
+/// only with `Secure` and path `/`. The server has forgotten the session
+/// either way; this makes the browser forget the cookie too.
+async fn secure_cookie_removal(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let cookies: Vec<_> = headers.get_all(header::SET_COOKIE).iter().cloned().collect();
+    if !cookies.iter().any(|c| c.as_bytes().starts_with(b"__Host-") && !contains_secure(c.as_bytes())) {
+        return response;
+    }
+    headers.remove(header::SET_COOKIE);
+    for cookie in cookies {
+        let bytes = cookie.as_bytes();
+        let fixed = if bytes.starts_with(b"__Host-") && !contains_secure(bytes) {
+            let mut v = bytes.to_vec();
+            v.extend_from_slice(b"; Secure; HttpOnly; SameSite=Lax");
+            HeaderValue::from_bytes(&v).unwrap_or(cookie)
+        } else {
+            cookie
+        };
+        headers.append(header::SET_COOKIE, fixed);
+    }
+    response
+}
+
+fn contains_secure(cookie: &[u8]) -> bool {
+    cookie.split(|b| *b == b';').any(|attribute| attribute.trim_ascii().eq_ignore_ascii_case(b"secure"))
 }
 
 /// Answers made by a layer (a body too large, a request that took too long,

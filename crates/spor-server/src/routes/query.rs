@@ -126,3 +126,21 @@ pub fn strict_participant(s: &str) -> Result<ParticipantId, ApiError> {
             ApiError::bad_request("bad_id", "Id-en er ikke en gyldig UUID (som a3e0c2f4-1b2c-4d5e-8f90-123456789abc).").with_field("id")
         })
 }
+
+/// A JSON body read strictly: anything that does not parse as `T` (syntax,
+/// unknown fields, wrong types, no body) is a 400 `bad_body` whose message
+/// says what is wrong, whatever the `Content-Type` claimed.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|_| {
+            ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "too_large", "Innholdet er større enn grensen for denne adressen.")
+        })?;
+        serde_json::from_slice(&bytes).map(Body).map_err(|e| {
+            ApiError::bad_request("bad_body", format!("Innholdet er ikke gyldig JSON for denne adressen: {}", crate::error::without_long_numbers(&e.to_string())))
+        })
+    }
+}

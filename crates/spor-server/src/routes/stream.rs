@@ -1,6 +1,8 @@
 //! `GET /api/v1/events/stream`: server-sent events, one `appended` per new
 //! event of the caller's units. A stream that falls behind is sent `reload`
-//! (fetch the views again) and goes on; every stream ends at shutdown.
+//! (fetch the views again) and goes on; every stream ends at shutdown, and
+//! within `stream_recheck` (a minute) of its token being revoked or expiring, or its account
+//! being disabled.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -40,7 +42,8 @@ pub async fn events(State(app): State<Arc<App>>, caller: Caller) -> Result<impl 
     tokio::task::spawn_blocking(move || auditing.audit(&audited, "GET /api/v1/events/stream", Vec::new()))
         .await
         .map_err(|_| ApiError::internal())??;
-    let units = caller.units;
+    let units = caller.units.clone();
+    let ended = ended(Arc::clone(&app), caller);
     let stream = BroadcastStream::new(receiver)
         .filter_map(move |note| {
             let event = match note {
@@ -52,6 +55,28 @@ pub async fn events(State(app): State<Arc<App>>, caller: Caller) -> Result<impl 
             };
             std::future::ready(event.map(Ok::<Event, Infallible>))
         })
-        .take_until(app.shutdown.clone().cancelled_owned());
+        .take_until(ended);
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Resolves when the stream must end: at shutdown, or once the caller's
+/// token or account no longer holds (checked every `stream_recheck` of the settings; a failure
+/// to read the accounts ends the stream too: fail closed).
+async fn ended(app: Arc<App>, caller: Caller) {
+    let mut every = tokio::time::interval(app.settings.stream_recheck);
+    every.tick().await;
+    loop {
+        tokio::select! {
+            () = app.shutdown.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        let accounts = Arc::clone(&app.stores.accounts);
+        let now = app.clock.now();
+        let who = caller.clone();
+        let valid = tokio::task::spawn_blocking(move || who.still_valid(accounts.as_ref(), now)).await;
+        if !matches!(valid, Ok(Ok(true))) {
+            tracing::info!("a live stream ended: its credential no longer holds");
+            return;
+        }
+    }
 }

@@ -29,6 +29,7 @@ pub struct Server {
     pub tokens: HashMap<&'static str, String>,
     pub audit: Arc<dyn AuditTrail>,
     pub store: Arc<SledStore>,
+    pub accounts: Arc<SledAccounts>,
     shutdown: CancellationToken,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -58,6 +59,11 @@ pub async fn start(lines: &[String]) -> Server {
 }
 
 pub async fn start_with(lines: &[String], trail: Trail) -> Server {
+    start_configured(lines, trail, |_| {}).await
+}
+
+/// A server whose settings `tweak` has changed from the tests' defaults.
+pub async fn start_configured(lines: &[String], trail: Trail, tweak: impl FnOnce(&mut ServerSettings)) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SledStore::open(&dir.path().join("data"), OpenOptions { create: true, ..OpenOptions::default() }).unwrap());
     let policy = Policy { synthetic_ids: SyntheticIds::Allowed };
@@ -98,7 +104,7 @@ pub async fn start_with(lines: &[String], trail: Trail) -> Server {
         Trail::Real => Arc::new(AuditLog::open(&dir.path().join("data"), Box::new(RealDisk)).unwrap()),
         Trail::Failing => Arc::new(FailingTrail),
     };
-    let settings = ServerSettings {
+    let mut settings = ServerSettings {
         policy,
         reminders: ReminderRules::default(),
         within_days: 14,
@@ -109,16 +115,22 @@ pub async fn start_with(lines: &[String], trail: Trail) -> Server {
         request_timeout: Duration::from_secs(30),
         trusted_origins: Vec::new(),
         trusted_proxies: Vec::new(),
+        login_limits: spor_server::LoginLimits::default(),
+        password_policy: spor_accounts::PasswordPolicy::default(),
+        session_idle: Duration::from_secs(1800),
+        stream_recheck: Duration::from_millis(200),
     };
+    tweak(&mut settings);
     let shutdown = CancellationToken::new();
-    let stores = Stores { events: Arc::clone(&store) as Arc<dyn EventStore>, accounts, audit: Arc::clone(&audit) };
+    let sessions = spor_server::Sessions::new(spor_server::SledSessions::open(store.sled()).unwrap());
+    let stores = Stores { events: Arc::clone(&store) as Arc<dyn EventStore>, accounts: Arc::clone(&accounts) as Arc<dyn AccountStore>, audit: Arc::clone(&audit), sessions };
     let clock = Arc::new(FixedClock(Utc.with_ymd_and_hms(2009, 1, 2, 8, 0, 0).unwrap()));
     let app = Arc::new(App::new(stores, settings, clock, shutdown.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let task = tokio::spawn(spor_server::serve(app, listener, shutdown.clone()));
     let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
-    let server = Server { base, client, tokens, audit, store, shutdown, task: Some(task), _dir: dir };
+    let server = Server { base, client, tokens, audit, store, accounts, shutdown, task: Some(task), _dir: dir };
     for _ in 0..200 {
         if server.client.get(server.url("/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
             return server;

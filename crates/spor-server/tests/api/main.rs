@@ -3,7 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
 mod audit;
+mod browser;
 mod common;
 mod concurrency;
 mod matrix;
+mod session;
 mod writes;

@@ -133,6 +133,25 @@ async fn a_live_stream_carries_the_callers_units_only_and_ends_at_shutdown() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_stream_ends_when_its_token_is_revoked() {
+    let server = start(&[]).await;
+    let response = server.client.get(server.url("/api/v1/events/stream")).bearer_auth(&server.tokens["adviser"]).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let mut body = response.bytes_stream();
+    let id = spor_accounts::parse_token(&server.tokens["adviser"]).unwrap().id();
+    spor_accounts::AccountStore::revoke_token(server.accounts.as_ref(), &id, chrono::Utc::now()).unwrap();
+    // The tests' server checks every 200 ms (a minute in `spor serve`).
+    let end = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(_)) = body.next().await {}
+    })
+    .await;
+    assert!(end.is_ok(), "the stream ended after the revocation");
+    let (status, _) = server.get("adviser", "/api/v1/status").await;
+    assert_eq!(status, 401);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_import_lands_whole_or_names_every_refused_line_and_stays_in_the_callers_units() {
     let own = Person::started(1, OWN);
     let other = Person::started(2, OTHER);

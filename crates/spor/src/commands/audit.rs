@@ -7,19 +7,16 @@
 
 use std::collections::BTreeSet;
 use std::io::{self, Write};
-use std::path::Path;
 
 use anyhow::Context;
 use comfy_table::Table;
 use spor_domain::ParticipantId;
 use spor_domain::wire::format_time;
-use spor_store::{AuditEntry, AuditTrail};
+use spor_store::AuditEntry;
 use uuid::Uuid;
 
-use super::{Access, open_store};
-use crate::operator_audit::OperatorAudit;
 use crate::output::Format;
-use crate::settings::Settings;
+use crate::workspace::Workspace;
 
 /// Participant ids a table cell shows before it says how many more there are.
 const IDS_IN_A_CELL: usize = 3;
@@ -39,9 +36,8 @@ pub struct Args {
     format: Format,
 }
 
-pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
-    let store = open_store(data, settings, Access::Existing)?;
-    let audit = OperatorAudit::open(&store)?;
+pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
+    let audit = ws.audit()?;
     let wanted = args.participant.map(ParticipantId);
     let mut entries: Vec<AuditEntry> = Vec::new();
     audit
@@ -63,8 +59,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     };
     audit.record("spor audit", named)?;
 
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let mut out = io::BufWriter::new(&mut ws.out);
     match args.format {
         Format::Json => {
             serde_json::to_writer(&mut out, &serde_json::json!({ "entries": entries }))?;

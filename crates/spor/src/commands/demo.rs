@@ -1,6 +1,6 @@
 //! `spor demo`: writes the synthetic demo log into the data directory.
 
-use std::path::Path;
+use std::io::Write;
 
 use anyhow::Context;
 use spor_demo::DemoSpec;
@@ -8,12 +8,11 @@ use spor_domain::Policy;
 use spor_domain::person::SyntheticIds;
 use spor_domain::wire::Draft;
 
-use super::{Access, open_store};
+use super::Access;
 use crate::exit::Refused;
 use spor_shell::{Ingest, IngestError};
 
-use crate::progress::Bar;
-use crate::settings::Settings;
+use crate::workspace::{Gate, Workspace};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -25,31 +24,39 @@ pub struct Args {
     seed: u64,
 }
 
-pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
-    let store = open_store(data, settings, Access::CreateIfMissing)?;
+pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
+    let store = ws.store(Access::CreateIfMissing)?;
+    let progress = ws.progress();
     let ingest = Ingest {
-        store: &store,
+        store: store.as_ref(),
         // The demo writes only synthetic identity numbers (month + 80), so it
         // accepts them for its own events whatever the configuration says.
         policy: Policy { synthetic_ids: SyntheticIds::Allowed },
         now: spor_demo::RECORDED_BEFORE,
-        batch_events: settings.import.batch_events,
+        batch_events: ws.settings.import.batch_events,
         input_len: None,
-        progress: &Bar::new(),
+        progress: progress.as_ref(),
         scope: None,
         by: None,
     };
     let spec = DemoSpec { participants: args.participants, seed: args.seed };
-    match ingest.drafts(spor_demo::stream(&spec).map(Draft::from)) {
+    // Alone, as an import: written all or nothing.
+    let gate = ws.gate(Gate::Alone);
+    let result = ingest.drafts(spor_demo::stream(&spec).map(Draft::from));
+    drop(gate);
+    match result {
         Ok(done) => {
-            eprintln!(
+            ws.appended(&done.stored);
+            let data = ws.data().display().to_string();
+            writeln!(
+                ws.err,
                 "demo: wrote {} events for {} people (seed {}) into {} ({} already there)",
                 done.stored.len(),
                 args.participants,
                 args.seed,
-                data.display(),
+                data,
                 done.already
-            );
+            )?;
             Ok(())
         }
         Err(IngestError::Refused(errors)) => {

@@ -8,10 +8,9 @@ use anyhow::Context;
 use spor_domain::{ParticipantId, UnitCode, wire};
 use spor_store::{EventStore, SledStore, StoreError};
 
-use super::{Access, open_store};
-use crate::operator_audit;
+use super::Access;
 use crate::output::write_file_atomically;
-use crate::settings::Settings;
+use crate::workspace::Workspace;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -23,19 +22,25 @@ pub struct Args {
     file: Option<PathBuf>,
 }
 
-pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
-    let store = open_store(data, settings, Access::Existing)?;
+pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
+    let store = ws.store(Access::Existing)?;
+    let data = ws.data().to_owned();
+    let data = data.as_path();
     // The audit entry names every participant exported, and is durable
     // before the first line is written: so a first pass finds them. The
-    // store's lock keeps the log as it is between the two passes.
-    let participants = exported_participants(&store, data, args.unit).context("reading the log")?;
-    operator_audit::record(&store, "spor export", participants)?;
+    // second writes the log only as far as the first read it (inside a
+    // server, events may be appended between the two).
+    let (participants, through) = exported_participants(&store, data, args.unit).context("reading the log")?;
+    ws.audit()?.record("spor export", participants)?;
     // A store failure is kept aside so that its kind (damaged data, disk)
     // decides the exit code; the output file is then discarded.
     let mut store_failure: Option<StoreError> = None;
     let mut write = |out: &mut dyn Write| -> io::Result<()> {
         let mut write_failure: Option<io::Error> = None;
         let scanned = store.scan_lines(&mut |seq, line| {
+            if seq > through {
+                return Ok(());
+            }
             if let Some(unit) = args.unit {
                 let event = wire::parse_stored(line).map_err(|e| StoreError::Corrupt {
                     dir: data.to_owned(),
@@ -61,10 +66,9 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
         out.flush()
     };
     let result = match args.file.filter(|f| f.as_os_str() != "-") {
-        Some(path) => write_file_atomically(&path, write).with_context(|| format!("writing {}", path.display())),
+        Some(path) => write_file_atomically(&ws.path(&path), write).with_context(|| format!("writing {}", path.display())),
         None => {
-            let stdout = io::stdout();
-            let mut out = io::BufWriter::new(stdout.lock());
+            let mut out = io::BufWriter::new(&mut ws.out);
             write(&mut out).context("writing to standard output")
         }
     };
@@ -82,10 +86,13 @@ struct Owner {
     unit: UnitCode,
 }
 
-/// The participants whose events an export (of `unit`, or of all) writes.
-fn exported_participants(store: &SledStore, data: &Path, unit: Option<UnitCode>) -> Result<BTreeSet<ParticipantId>, StoreError> {
+/// The participants whose events an export (of `unit`, or of all) writes,
+/// and the last sequence number read.
+fn exported_participants(store: &SledStore, data: &Path, unit: Option<UnitCode>) -> Result<(BTreeSet<ParticipantId>, u64), StoreError> {
     let mut found = BTreeSet::new();
+    let mut through = 0;
     store.scan_lines(&mut |seq, line| {
+        through = seq;
         let owner: Owner = serde_json::from_str(line)
             .map_err(|e| StoreError::Corrupt { dir: data.to_owned(), what: format!("seq {seq}: {e}") })?;
         if unit.is_none_or(|u| u == owner.unit) {
@@ -93,5 +100,5 @@ fn exported_participants(store: &SledStore, data: &Path, unit: Option<UnitCode>)
         }
         Ok(())
     })?;
-    Ok(found)
+    Ok((found, through))
 }

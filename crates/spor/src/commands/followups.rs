@@ -1,7 +1,6 @@
 //! `spor followups`: the reminders open on a day (contract §3).
 
 use std::io::{self, Write};
-use std::path::Path;
 
 use chrono::NaiveDate;
 use comfy_table::Table;
@@ -10,10 +9,10 @@ use spor_projections::reminders::{Kind, Reminder};
 use spor_shell::views::{FollowupsDoc, Units};
 
 use super::status::load;
-use super::{Access, open_store};
-use crate::operator_audit;
+use super::Access;
 use crate::output::{norwegian_date, parse_date};
-use crate::settings::{ConfigError, Settings};
+use crate::settings::ConfigError;
+use crate::workspace::Workspace;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -40,19 +39,18 @@ enum FollowupFormat {
     Ics,
 }
 
-pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
+pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     if args.format == FollowupFormat::Ics && args.unit.is_none() {
         return Err(ConfigError("--format ics writes one unit's calendar: give --unit".into()).into());
     }
-    let store = open_store(data, settings, Access::Existing)?;
-    let projections = load(&store, settings)?;
-    let within = args.within.unwrap_or(settings.reminders.within_days);
+    let store = ws.store(Access::Existing)?;
+    let projections = load(store.as_ref(), &ws.settings)?;
+    let within = args.within.unwrap_or(ws.settings.reminders.within_days);
     let units = args.unit.map(|u| [u]);
     let scope = units.as_ref().map_or(Units::All, |u| Units::Only(u));
-    let items = FollowupsDoc::reminders(&projections, scope, args.on, within, &settings.reminders.rules());
-    operator_audit::record(&store, "spor followups", items.iter().map(|r| r.participant))?;
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let items = FollowupsDoc::reminders(&projections, scope, args.on, within, &ws.settings.reminders.rules());
+    ws.audit()?.record("spor followups", items.iter().map(|r| r.participant))?;
+    let mut out = io::BufWriter::new(&mut ws.out);
     match args.format {
         FollowupFormat::Ics => out.write_all(calendar(&items, args.on).as_bytes())?,
         FollowupFormat::Json => {

@@ -1,7 +1,6 @@
 //! `spor lint`: data-quality findings, each naming the participant and the rule.
 
 use std::io::{self, Write};
-use std::path::Path;
 
 use chrono::{NaiveDate, Utc};
 use comfy_table::Table;
@@ -9,10 +8,9 @@ use spor_domain::UnitCode;
 use spor_projections::lint::{LintRule, findings};
 
 use super::status::load;
-use super::{Access, open_store};
-use crate::operator_audit;
+use super::Access;
 use crate::output::{Format, norwegian_date, parse_date};
-use crate::settings::Settings;
+use crate::workspace::Workspace;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -26,15 +24,14 @@ pub struct Args {
     format: Format,
 }
 
-pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
-    let store = open_store(data, settings, Access::Existing)?;
-    let projections = load(&store, settings)?;
+pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
+    let store = ws.store(Access::Existing)?;
+    let projections = load(store.as_ref(), &ws.settings)?;
     let on = args.on.unwrap_or_else(|| Utc::now().date_naive());
-    let limits = settings.lint.limits();
+    let limits = ws.settings.lint.limits();
     let found = findings(&projections, on, args.unit, limits);
-    operator_audit::record(&store, "spor lint", found.iter().map(|f| f.participant))?;
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    ws.audit()?.record("spor lint", found.iter().map(|f| f.participant))?;
+    let mut out = io::BufWriter::new(&mut ws.out);
     match args.format {
         Format::Json => {
             serde_json::to_writer(&mut out, &serde_json::json!({ "on": on, "findings": found }))?;

@@ -1,7 +1,6 @@
 //! `spor log`: append one event and print it as stored.
 
-use std::io::Read;
-use std::path::Path;
+use std::io::{Read, Write};
 
 use anyhow::Context;
 use chrono::{NaiveDate, SubsecRound, Utc};
@@ -9,12 +8,11 @@ use spor_domain::wire::{self, Draft};
 use spor_domain::{EventKind, UnitCode};
 use uuid::Uuid;
 
-use super::{Access, open_store};
+use super::Access;
 use crate::exit::Refused;
-use crate::operator_audit;
 use spor_shell::{AppendError, Expected, append_one};
 use crate::output::parse_date;
-use crate::settings::Settings;
+use crate::workspace::{Gate, Workspace};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
@@ -49,25 +47,38 @@ pub struct Args {
     by: Option<String>,
 }
 
-pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
+impl Args {
+    pub fn reads_stdin(&self) -> bool {
+        self.json.as_deref() == Some("-")
+    }
+}
+
+pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     let line = match &args.json {
         Some(j) if j == "-" => {
             let mut s = String::new();
-            std::io::stdin().take(u64::try_from(wire::MAX_LINE_BYTES + 1)?).read_to_string(&mut s).context("reading standard input")?;
+            ws.stdin().take(u64::try_from(wire::MAX_LINE_BYTES + 1)?).read_to_string(&mut s).context("reading standard input")?;
             s.trim().to_owned()
         }
         Some(j) => j.clone(),
         None => line_from_flags(&args)?,
     };
     let draft: Draft = wire::parse_line(&line).map_err(|e| Refused(e.to_string()))?;
-    let store = open_store(data, settings, Access::CreateIfMissing)?;
+    let store = ws.store(Access::CreateIfMissing)?;
     let now = Utc::now().trunc_subsecs(3);
-    match append_one(&store, draft, Expected::Any, &settings.policy(), now, &Draft::same_as) {
+    let gate = ws.gate(Gate::Shared);
+    let appended = append_one(store.as_ref(), draft, Expected::Any, &ws.settings.policy(), now, &Draft::same_as);
+    drop(gate);
+    match appended {
         // The stored line as it is, so the output shows the canonical form.
         Ok(done) => {
-            operator_audit::record(&store, "spor log", [done.event.participant])
+            if done.fresh {
+                ws.appended(&[(done.seq, done.event.id)]);
+            }
+            ws.audit()?
+                .record("spor log", [done.event.participant])
                 .with_context(|| format!("event {} was stored as seq {}", done.event.id, done.seq))?;
-            println!("{{\"seq\":{},\"event\":{}}}", done.seq, wire::to_line(&done.event));
+            writeln!(ws.out, "{{\"seq\":{},\"event\":{}}}", done.seq, wire::to_line(&done.event))?;
             Ok(())
         }
         Err(AppendError::Store(e)) => Err(e.into()),

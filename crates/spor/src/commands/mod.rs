@@ -26,6 +26,7 @@ use clap::Subcommand;
 use spor_store::{OpenOptions, SledStore};
 
 use crate::settings::Settings;
+use crate::workspace::Workspace;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -82,23 +83,37 @@ pub enum Command {
     Audit(audit::Args),
 }
 
-pub fn run(command: Command, data: &Path, settings: &Settings) -> anyhow::Result<()> {
+/// Runs `command` in `ws`: on the data directory this process opens, or on
+/// the one a running server holds (the command then runs inside it).
+pub fn run(command: Command, ws: &mut Workspace) -> anyhow::Result<()> {
     match command {
-        Command::Import(a) => import::run(a, data, settings),
-        Command::Export(a) => export::run(a, data, settings),
-        Command::Log(a) => log::run(a, data, settings),
-        Command::Show(a) => show::run(a, data, settings),
-        Command::Status(a) => status::run(a, data, settings),
-        Command::Survey(a) => survey::run(a, data, settings),
-        Command::Lint(a) => lint::run(a, data, settings),
-        Command::Report(a) => report::run(a, data, settings),
-        Command::Followups(a) => followups::run(a, data, settings),
-        Command::Verify(a) => verify::run(a, data, settings),
-        Command::Demo(a) => demo::run(a, data, settings),
-        Command::Serve(a) => serve::run(a, data, settings),
-        Command::User(a) => user::run(a, data, settings),
-        Command::Token(a) => token::run(a, data, settings),
-        Command::Audit(a) => audit::run(a, data, settings),
+        Command::Import(a) => import::run(a, ws),
+        Command::Export(a) => export::run(a, ws),
+        Command::Log(a) => log::run(a, ws),
+        Command::Show(a) => show::run(a, ws),
+        Command::Status(a) => status::run(a, ws),
+        Command::Survey(a) => survey::run(a, ws),
+        Command::Lint(a) => lint::run(a, ws),
+        Command::Report(a) => report::run(a, ws),
+        Command::Followups(a) => followups::run(a, ws),
+        Command::Verify(a) => verify::run(a, ws),
+        Command::Demo(a) => demo::run(a, ws),
+        Command::Serve(a) => serve::run(a, ws.data(), &ws.settings),
+        Command::User(a) => user::run(a, ws),
+        Command::Token(a) => token::run(a, ws),
+        Command::Audit(a) => audit::run(a, ws),
+    }
+}
+
+impl Command {
+    /// Whether the command reads standard input (`import -`, `log --json
+    /// -`): only then does a command sent to a server take it along.
+    pub fn reads_stdin(&self) -> bool {
+        match self {
+            Command::Import(a) => a.reads_stdin(),
+            Command::Log(a) => a.reads_stdin(),
+            _ => false,
+        }
     }
 }
 

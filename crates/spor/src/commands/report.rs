@@ -1,7 +1,8 @@
 //! `spor report --year Y --out DIR`: the national report as a self-contained
 //! HTML page and the same figures as CSV.
 
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::PathBuf;
 
 use anyhow::Context;
 use chrono::{NaiveDate, Utc};
@@ -9,9 +10,9 @@ use spor_report::Gathered;
 use spor_store::EventStore;
 
 use super::status::load;
-use super::{Access, open_store};
+use super::Access;
 use crate::output::write_file_atomically;
-use crate::settings::Settings;
+use crate::workspace::Workspace;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -23,21 +24,22 @@ pub struct Args {
     out: PathBuf,
 }
 
-pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
-    let store = open_store(data, settings, Access::Existing)?;
-    let projections = load(&store, settings)?;
+pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
+    let store = ws.store(Access::Existing)?;
+    let projections = load(store.as_ref(), &ws.settings)?;
     NaiveDate::from_ymd_opt(args.year, 12, 31).context("the year is out of range")?;
     let gathered =
-        Gathered::from(&projections, args.year, Utc::now().date_naive(), settings.survey.suppress_up_to, settings.lint.limits());
+        Gathered::from(&projections, args.year, Utc::now().date_naive(), ws.settings.survey.suppress_up_to, ws.settings.lint.limits());
     let head = store.head();
     let input = gathered.input((head.seq, head.hash_hex()));
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    let html = args.out.join("report.html");
-    let csv = args.out.join("report.csv");
-    write_file_atomically(&html, |w| w.write_all(spor_report::html(&input).as_bytes()))
+    // Shown as typed; opened from the client's directory inside a server.
+    let (html, csv) = (args.out.join("report.html"), args.out.join("report.csv"));
+    let out = ws.path(&args.out);
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", args.out.display()))?;
+    write_file_atomically(&out.join("report.html"), |w| w.write_all(spor_report::html(&input).as_bytes()))
         .with_context(|| format!("writing {}", html.display()))?;
-    write_file_atomically(&csv, |w| w.write_all(spor_report::csv(&input).as_bytes()))
+    write_file_atomically(&out.join("report.csv"), |w| w.write_all(spor_report::csv(&input).as_bytes()))
         .with_context(|| format!("writing {}", csv.display()))?;
-    eprintln!("report for {} written to {} and {}", args.year, html.display(), csv.display());
+    writeln!(ws.err, "report for {} written to {} and {}", args.year, html.display(), csv.display())?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `spor serve`: the HTTP API (contract §4) in the foreground until SIGTERM
 //! or Ctrl-C. Its first line on standard output is `listening on
-//! http://ADDR`, with the address actually bound.
+//! http://ADDR` (`https://` when `[server]` names a TLS certificate and
+//! key), with the address actually bound.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -18,13 +19,14 @@ use spor_demo::DemoSpec;
 use spor_domain::person::SyntheticIds;
 use spor_domain::wire::Draft;
 use spor_domain::{Policy, UnitCode};
-use spor_server::{App, ServerSettings, Stores};
+use spor_server::{App, ServerSettings, Sessions, SledSessions, Stores};
 use spor_shell::{Clock, Ingest, IngestError, Silent, SystemClock};
 use spor_store::{AuditLog, EventStore, RealDisk};
 use tokio_util::sync::CancellationToken;
 
 use super::{Access, open_store};
-use crate::settings::Settings;
+use crate::settings::{ConfigError, Settings};
+use crate::workspace::Held;
 
 /// The day views are taken on with `--demo`: a Monday in the demo's last
 /// year, so that reminders, leaves and exits are under way.
@@ -48,15 +50,28 @@ pub struct Args {
 }
 
 pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
+    crate::relay::refuse_if_served(data)?;
     let listen = args.listen.unwrap_or(settings.server.listen);
+    // The TLS files are read and checked before anything is bound or written.
+    let tls = match settings.server.tls()? {
+        Some(files) => Some(
+            spor_server::TlsConfig::from_pem_files(&files.certificate, &files.key).map_err(|e| ConfigError(e.to_string()))?,
+        ),
+        None => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     // Bound first: a taken port leaves nothing written behind.
     let listener = runtime.block_on(tokio::net::TcpListener::bind(listen)).with_context(|| format!("listening on {listen}"))?;
     let bound = listener.local_addr()?;
+    let (listener, scheme): (spor_server::Listen, _) = match tls {
+        Some(tls) => (spor_server::TlsListener::new(listener, tls).into(), "https"),
+        None => (listener.into(), "http"),
+    };
     let fresh = args.demo && !data.join("spor.log").exists();
     let store = Arc::new(open_store(data, settings, Access::CreateIfMissing)?);
     let accounts: Arc<dyn AccountStore> = Arc::new(SledAccounts::open(store.sled()).context("opening the accounts")?);
     let audit = Arc::new(AuditLog::open(data, Box::new(RealDisk)).context("opening the audit trail")?);
+    let sessions = SledSessions::open(store.sled()).context("opening the browser sessions")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let server = ServerSettings {
         policy: settings.policy(),
@@ -69,9 +84,15 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
         request_timeout: Duration::from_secs(settings.server.request_timeout_seconds.max(1)),
         trusted_origins: settings.server.trusted_origins.clone(),
         trusted_proxies: settings.server.trusted_proxies.clone(),
+        login_limits: settings.login.limits(),
+        password_policy: settings.login.password_policy(),
+        session_idle: Duration::from_secs(settings.login.session_idle_minutes.saturating_mul(60)),
+        stream_recheck: Duration::from_secs(60),
     };
+    // Bound before the first line, so that a command run once it is printed finds it.
+    let commands = crate::relay::bind(data);
     let mut out = std::io::stdout().lock();
-    writeln!(out, "listening on http://{bound}")?;
+    writeln!(out, "listening on {scheme}://{bound}")?;
     out.flush()?;
     if fresh {
         for line in write_demo(store.as_ref(), accounts.as_ref(), clock.as_ref(), settings)? {
@@ -84,9 +105,18 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let served = runtime.block_on(async {
         spor_server::cancel_on_signals(shutdown.clone())?;
-        let stores = Stores { events: store, accounts, audit };
+        tokio::spawn(spor_server::remove_expired_sessions(sessions.clone(), shutdown.clone()));
+        // Lent to the commands other `spor` processes send (relay.rs).
+        let lent = (Arc::clone(&store), Arc::clone(&accounts), Arc::clone(&audit));
+        let stores = Stores { events: store, accounts, audit, sessions: Sessions::new(sessions) };
         let app = Arc::new(App::new(stores, server, clock, shutdown.clone()));
-        spor_server::serve(app, listener, shutdown).await.context("serving")
+        let held = Held { store: lent.0, accounts: lent.1, audit: lent.2, app: Arc::clone(&app) };
+        let relayed = tokio::spawn(crate::relay::serve(commands, held, shutdown.clone()));
+        let served = spor_server::serve(app, listener, shutdown.clone()).await.context("serving");
+        // Commands under way finish; then the socket is removed.
+        shutdown.cancel();
+        let _ = relayed.await;
+        served
     });
     // A projection rebuild still running is not waited for.
     runtime.shutdown_timeout(Duration::from_secs(1));

@@ -1,6 +1,6 @@
 //! `spor show PARTICIPANT`: one timeline and its status.
 
-use std::path::Path;
+use std::io::Write;
 
 use chrono::{NaiveDate, Utc};
 use comfy_table::Table;
@@ -9,11 +9,10 @@ use spor_projections::status::status_of;
 use spor_store::EventStore;
 use uuid::Uuid;
 
-use super::{Access, open_store};
+use super::Access;
 use crate::exit::NotFound;
-use crate::operator_audit;
 use crate::output::{Format, norwegian_date, parse_date};
-use crate::settings::Settings;
+use crate::workspace::Workspace;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -26,15 +25,16 @@ pub struct Args {
     format: Format,
 }
 
-pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
-    let store = open_store(data, settings, Access::Existing)?;
+pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
+    let store = ws.store(Access::Existing)?;
     let participant = ParticipantId(args.participant);
     let timeline = Timeline::from_entries(store.stream(participant)?);
     let on = args.on.unwrap_or_else(|| Utc::now().date_naive());
     let Some(status) = status_of(participant, &timeline, on) else {
-        return Err(NotFound(format!("no participant {participant} in {}", data.display())).into());
+        return Err(NotFound(format!("no participant {participant} in {}", ws.data().display())).into());
     };
-    operator_audit::record(&store, "spor show", [participant])?;
+    ws.audit()?.record("spor show", [participant])?;
+    let out = &mut ws.out;
     // Entries in the order the rules read them: by date, then as recorded.
     let mut entries: Vec<_> = timeline.entries().iter().collect();
     entries.sort_by_key(|e| (e.event.date, e.seq));
@@ -49,27 +49,28 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
                     serde_json::json!({ "seq": e.seq, "event": v, "retracted_by": e.retracted_by.map(|r| r.0) })
                 })
                 .collect();
-            println!("{}", serde_json::json!({ "status": status, "timeline": events }));
+            writeln!(out, "{}", serde_json::json!({ "status": status, "timeline": events }))?;
         }
         Format::Table => {
             let unit_name = status.unit.name_on(on).unwrap_or("(not in the code table)");
-            println!("participant {participant}");
-            println!("unit        {} {unit_name}", status.unit);
-            println!("status      {} on {}", status.state.as_str(), norwegian_date(on));
+            writeln!(out, "participant {participant}")?;
+            writeln!(out, "unit        {} {unit_name}", status.unit)?;
+            writeln!(out, "status      {} on {}", status.state.as_str(), norwegian_date(on))?;
             if let Some(start) = status.started {
-                println!("started     {}", norwegian_date(start));
+                writeln!(out, "started     {}", norwegian_date(start))?;
             }
             if let Some(end) = status.planned_end {
-                println!(
+                writeln!(
+                    out,
                     "planned end {} ({} months, {} extension(s), {} days on leave)",
                     norwegian_date(end),
                     status.months,
                     status.extensions,
                     status.leave_days
-                );
+                )?;
             }
             if let (Some(kind), Some(reason), Some(date)) = (status.exit_kind, status.exit_reason, status.exit_date) {
-                println!("exit        {kind} ({reason}), last day {}", norwegian_date(date));
+                writeln!(out, "exit        {kind} ({reason}), last day {}", norwegian_date(date))?;
             }
             let mut table = Table::new();
             table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED).set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
@@ -107,7 +108,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
                     note,
                 ]);
             }
-            println!("{table}");
+            writeln!(out, "{table}")?;
         }
     }
     Ok(())

@@ -1,7 +1,6 @@
 //! `spor status [--unit U] [--format table|json|csv]`.
 
 use std::io::{self, Write};
-use std::path::Path;
 
 use chrono::{NaiveDate, Utc};
 use comfy_table::Table;
@@ -11,10 +10,10 @@ use spor_projections::status::Status;
 use spor_shell::views::{StatusDoc, Units};
 use spor_store::EventStore;
 
-use super::{Access, open_store};
-use crate::operator_audit;
+use super::Access;
 use crate::output::{Format, norwegian_date, parse_date};
 use crate::settings::Settings;
+use crate::workspace::Workspace;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -34,17 +33,16 @@ pub fn load(store: &dyn EventStore, settings: &Settings) -> anyhow::Result<Proje
     Ok(spor_shell::Projector::rebuild(store, settings.reminders.rules())?.into_inner())
 }
 
-pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
-    let store = open_store(data, settings, Access::Existing)?;
-    let projections = load(&store, settings)?;
+pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
+    let store = ws.store(Access::Existing)?;
+    let projections = load(store.as_ref(), &ws.settings)?;
     let on = args.on.unwrap_or_else(|| Utc::now().date_naive());
     let units = args.unit.map(|u| [u]);
     let scope = units.as_ref().map_or(Units::All, |u| Units::Only(u));
     let doc = StatusDoc::new(&projections, scope, args.unit, on);
     let rows = &doc.participants;
-    operator_audit::record(&store, "spor status", rows.iter().map(|s| s.participant))?;
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    ws.audit()?.record("spor status", rows.iter().map(|s| s.participant))?;
+    let mut out = io::BufWriter::new(&mut ws.out);
     match args.format {
         Format::Json => {
             serde_json::to_writer(&mut out, &doc)?;

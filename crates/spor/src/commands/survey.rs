@@ -2,7 +2,6 @@
 //! whole country.
 
 use std::io::{self, Write};
-use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use comfy_table::Table;
@@ -19,10 +18,9 @@ use spor_projections::publish::{Cell, Derived, Published, PublishedRow, publish}
 use crate::output::norwegian_date;
 
 use super::status::load;
-use super::{Access, open_store};
-use crate::operator_audit;
+use super::Access;
 use crate::output::Format;
-use crate::settings::Settings;
+use crate::workspace::Workspace;
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -95,13 +93,13 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
         .ok_or_else(|| format!("`{s}` is neither an RFC 3339 time (2008-02-15T12:00:00Z) nor a date (2008-02-15)"))
 }
 
-pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
+pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     if let Some(Sub::Explain(e)) = args.explain {
-        return explain_run(e, data, settings);
+        return explain_run(e, ws);
     }
     let year = args.year.context("--year is required")?;
-    let store = open_store(data, settings, Access::Existing)?;
-    let projections = load(&store, settings)?;
+    let store = ws.store(Access::Existing)?;
+    let projections = load(store.as_ref(), &ws.settings)?;
     let by = match args.by {
         By::Unit => Grouping::Unit,
         By::County => Grouping::County,
@@ -112,14 +110,13 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     let as_of = args.known_at.map_or_else(|| Utc::now().date_naive(), |t| t.date_naive());
     let request = SurveyRequest { year, by, known_at: args.known_at, as_of };
     if args.publish {
-        return print_published(&publish(&projections, &request, settings.survey.suppress_up_to), args.format);
+        return print_published(&publish(&projections, &request, ws.settings.survey.suppress_up_to), args.format, &mut ws.out);
     }
     let result = survey(&projections, &request);
     for u in &result.unknown_units {
-        eprintln!("spor: unit {u} is not in Statistics Norway's table for {year}; counted under county {}", &u[..2]);
+        writeln!(ws.err, "spor: unit {u} is not in Statistics Norway's table for {year}; counted under county {}", &u[..2])?;
     }
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let mut out = io::BufWriter::new(&mut ws.out);
     match args.format {
         Format::Json => {
             serde_json::to_writer(&mut out, &result)?;
@@ -258,13 +255,12 @@ fn summary(row: &Row) -> Vec<String> {
     ]
 }
 
-fn explain_run(args: ExplainArgs, data: &Path, settings: &Settings) -> anyhow::Result<()> {
-    let store = open_store(data, settings, Access::Existing)?;
-    let projections = load(&store, settings)?;
+fn explain_run(args: ExplainArgs, ws: &mut Workspace) -> anyhow::Result<()> {
+    let store = ws.store(Access::Existing)?;
+    let projections = load(store.as_ref(), &ws.settings)?;
     let found = explain(&projections, args.year, args.unit, args.key, args.known_at, !args.not);
-    operator_audit::record(&store, "spor survey explain", found.iter().map(|p| p.participant))?;
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    ws.audit()?.record("spor survey explain", found.iter().map(|p| p.participant))?;
+    let mut out = io::BufWriter::new(&mut ws.out);
     match args.format {
         Format::Json => {
             serde_json::to_writer(
@@ -345,9 +341,8 @@ fn bokmal(why: WhyNot) -> String {
 
 /// A published (suppressed) survey: `null` in JSON, `:` in CSV and tables
 /// (Statistics Norway's sign for a figure withheld to protect individuals).
-fn print_published(p: &Published, format: Format) -> anyhow::Result<()> {
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+fn print_published(p: &Published, format: Format, out: &mut dyn Write) -> anyhow::Result<()> {
+    let mut out = io::BufWriter::new(out);
     let shown = |v: Option<u64>| v.map_or_else(|| ":".to_owned(), |n| n.to_string());
     match format {
         Format::Json => {

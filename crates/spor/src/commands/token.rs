@@ -6,20 +6,19 @@
 //! hash; `revoke` takes the ID or the whole token.
 
 use std::io::{self, Write};
-use std::path::Path;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use comfy_table::Table;
 use serde::Serialize;
 use spor_accounts::{
-    AccountError, AccountName, AccountStore, DEFAULT_TOKEN_LIFETIME_DAYS, SledAccounts, TokenId, TokenRecord,
+    AccountError, AccountName, DEFAULT_TOKEN_LIFETIME_DAYS, TokenId, TokenRecord,
     TokenRequest, issue_token,
 };
 use spor_domain::wire::format_time;
 
-use super::{Access, open_store};
+use super::Access;
 use crate::output::{ListFormat, print_secret};
-use crate::settings::Settings;
+use crate::workspace::Workspace;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -69,17 +68,16 @@ struct RevokeArgs {
     token_or_id: String,
 }
 
-pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
+pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     match args.command {
-        TokenCommand::Create(a) => create(a, data, settings),
-        TokenCommand::List(a) => list(&a, data, settings),
-        TokenCommand::Revoke(a) => revoke(&a, data, settings),
+        TokenCommand::Create(a) => create(a, ws),
+        TokenCommand::List(a) => list(&a, ws),
+        TokenCommand::Revoke(a) => revoke(&a, ws),
     }
 }
 
-fn create(args: CreateArgs, data: &Path, settings: &Settings) -> anyhow::Result<()> {
-    let store = open_store(data, settings, Access::Existing)?;
-    let accounts = SledAccounts::open(store.sled())?;
+fn create(args: CreateArgs, ws: &mut Workspace) -> anyhow::Result<()> {
+    let accounts = ws.accounts(Access::Existing)?;
     let account = accounts
         .account(&args.name)?
         .ok_or_else(|| AccountError::NoSuchAccount { name: args.name.clone() })?;
@@ -87,13 +85,14 @@ fn create(args: CreateArgs, data: &Path, settings: &Settings) -> anyhow::Result<
     let request = TokenRequest { account: args.name, label: args.label, lifetime_days: args.expires };
     let issued = issue_token(request, Utc::now().trunc_subsecs(0), &mut super::os_seeded_rng()?)?;
     accounts.insert_token(&issued.record)?;
-    print_secret(&issued.token)?;
-    eprintln!(
+    print_secret(&issued.token, &mut ws.out)?;
+    writeln!(
+        ws.err,
         "made token {} for `{}`, expiring {}; it is shown only this once",
         issued.record.id,
         issued.record.account,
         format_time(issued.record.expires_at)
-    );
+    )?;
     Ok(())
 }
 
@@ -121,9 +120,8 @@ impl<'a> Listed<'a> {
     }
 }
 
-fn list(args: &ListArgs, data: &Path, settings: &Settings) -> anyhow::Result<()> {
-    let store = open_store(data, settings, Access::Existing)?;
-    let accounts = SledAccounts::open(store.sled())?;
+fn list(args: &ListArgs, ws: &mut Workspace) -> anyhow::Result<()> {
+    let accounts = ws.accounts(Access::Existing)?;
     if let Some(name) = &args.name
         && accounts.account(name)?.is_none()
     {
@@ -131,8 +129,7 @@ fn list(args: &ListArgs, data: &Path, settings: &Settings) -> anyhow::Result<()>
     }
     let tokens = accounts.tokens(args.name.as_ref())?;
     let listed: Vec<Listed<'_>> = tokens.iter().map(Listed::of).collect();
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let mut out = io::BufWriter::new(&mut ws.out);
     match args.format {
         ListFormat::Json => {
             serde_json::to_writer(&mut out, &serde_json::json!({ "tokens": listed }))?;
@@ -166,17 +163,16 @@ fn expiry(at: DateTime<Utc>, now: DateTime<Utc>, shown: &str) -> String {
     if at <= now { format!("{shown} (expired)") } else { shown.to_owned() }
 }
 
-fn revoke(args: &RevokeArgs, data: &Path, settings: &Settings) -> anyhow::Result<()> {
+fn revoke(args: &RevokeArgs, ws: &mut Workspace) -> anyhow::Result<()> {
     // The id only: a whole token's secret is neither checked nor kept.
     let id = TokenId::from_id_or_token(args.token_or_id.trim())?;
-    let store = open_store(data, settings, Access::Existing)?;
-    let accounts = SledAccounts::open(store.sled())?;
+    let accounts = ws.accounts(Access::Existing)?;
     // The store's lock keeps other writers out between this look and the revoke.
     let before = accounts.token(&id)?.ok_or(AccountError::NoSuchToken { id })?;
     let record = accounts.revoke_token(&id, Utc::now().trunc_subsecs(0))?;
     match before.revoked_at {
-        Some(at) => eprintln!("token {id} of `{}` was already revoked at {}", record.account, format_time(at)),
-        None => eprintln!("revoked token {id} of `{}`", record.account),
+        Some(at) => writeln!(ws.err, "token {id} of `{}` was already revoked at {}", record.account, format_time(at))?,
+        None => writeln!(ws.err, "revoked token {id} of `{}`", record.account)?,
     }
     Ok(())
 }

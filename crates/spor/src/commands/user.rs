@@ -6,20 +6,19 @@
 //! next login. Only its argon2id hash is stored; no listing shows the hash.
 
 use std::io::{self, Write};
-use std::path::Path;
 
 use chrono::{SubsecRound, Utc};
 use comfy_table::Table;
 use serde::Serialize;
 use spor_accounts::{
-    Account, AccountName, AccountStore, NewAccount, PasswordSetBy, Role, SecondFactor, ShownOnce, SledAccounts,
+    Account, AccountName, NewAccount, PasswordSetBy, Role, SecondFactor, ShownOnce,
     hash_password, one_time_password,
 };
 use spor_domain::UnitCode;
 
-use super::{Access, open_store};
+use super::Access;
 use crate::output::{ListFormat, print_secret};
-use crate::settings::Settings;
+use crate::workspace::Workspace;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -79,25 +78,25 @@ struct NameArg {
     name: AccountName,
 }
 
-pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
+pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     match args.command {
-        UserCommand::Add(a) => add(a, data, settings),
-        UserCommand::List(a) => list(&a, data, settings),
+        UserCommand::Add(a) => add(a, ws),
+        UserCommand::List(a) => list(&a, ws),
         UserCommand::Disable(a) => {
-            change(&a.name, data, settings, &mut |account| account.disable())?;
-            eprintln!("disabled account `{}`: no login and none of its tokens is accepted any more", a.name);
+            change(&a.name, ws, &mut |account| account.disable())?;
+            writeln!(ws.err, "disabled account `{}`: no login and none of its tokens is accepted any more", a.name)?;
             Ok(())
         }
-        UserCommand::SetPassword(a) => set_password(&a.name, data, settings),
+        UserCommand::SetPassword(a) => set_password(&a.name, ws),
         UserCommand::ResetMfa(a) => {
-            change(&a.name, data, settings, &mut |account| account.reset_second_factor())?;
-            eprintln!("removed the second factor of `{}`: it sets up a new one at its next login", a.name);
+            change(&a.name, ws, &mut |account| account.reset_second_factor())?;
+            writeln!(ws.err, "removed the second factor of `{}`: it sets up a new one at its next login", a.name)?;
             Ok(())
         }
     }
 }
 
-fn add(args: AddArgs, data: &Path, settings: &Settings) -> anyhow::Result<()> {
+fn add(args: AddArgs, ws: &mut Workspace) -> anyhow::Result<()> {
     let password = new_password()?;
     // The role's unit rule is checked here, before the store is opened, so
     // that a refused account leaves no new data directory behind.
@@ -108,14 +107,14 @@ fn add(args: AddArgs, data: &Path, settings: &Settings) -> anyhow::Result<()> {
         password: hash_password(password.expose()),
         created_at: Utc::now().trunc_subsecs(0),
     })?;
-    let store = open_store(data, settings, Access::CreateIfMissing)?;
-    SledAccounts::open(store.sled())?.create(&account)?;
-    print_secret(&password)?;
-    eprintln!(
+    ws.accounts(Access::CreateIfMissing)?.create(&account)?;
+    print_secret(&password, &mut ws.out)?;
+    writeln!(
+        ws.err,
         "made account `{}` ({}); the password above works once and must then be changed",
         account.name(),
         account.role()
-    );
+    )?;
     Ok(())
 }
 
@@ -150,12 +149,10 @@ impl<'a> Listed<'a> {
     }
 }
 
-fn list(args: &ListArgs, data: &Path, settings: &Settings) -> anyhow::Result<()> {
-    let store = open_store(data, settings, Access::Existing)?;
-    let accounts = SledAccounts::open(store.sled())?.accounts()?;
+fn list(args: &ListArgs, ws: &mut Workspace) -> anyhow::Result<()> {
+    let accounts = ws.accounts(Access::Existing)?.accounts()?;
     let listed: Vec<Listed<'_>> = accounts.iter().map(Listed::of).collect();
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let mut out = io::BufWriter::new(&mut ws.out);
     match args.format {
         ListFormat::Json => {
             serde_json::to_writer(&mut out, &serde_json::json!({ "accounts": listed }))?;
@@ -185,9 +182,8 @@ fn list(args: &ListArgs, data: &Path, settings: &Settings) -> anyhow::Result<()>
     Ok(())
 }
 
-fn set_password(name: &AccountName, data: &Path, settings: &Settings) -> anyhow::Result<()> {
-    let store = open_store(data, settings, Access::Existing)?;
-    let accounts = SledAccounts::open(store.sled())?;
+fn set_password(name: &AccountName, ws: &mut Workspace) -> anyhow::Result<()> {
+    let accounts = ws.accounts(Access::Existing)?;
     // Look first, so that a wrong name costs no hashing.
     if accounts.account(name)?.is_none() {
         return Err(spor_accounts::AccountError::NoSuchAccount { name: name.clone() }.into());
@@ -198,15 +194,14 @@ fn set_password(name: &AccountName, data: &Path, settings: &Settings) -> anyhow:
         account.set_password(hash.clone(), PasswordSetBy::Operator);
         Ok(())
     })?;
-    print_secret(&password)?;
-    eprintln!("`{name}` has a new one-time password (above); it must be changed at the next login");
+    print_secret(&password, &mut ws.out)?;
+    writeln!(ws.err, "`{name}` has a new one-time password (above); it must be changed at the next login")?;
     Ok(())
 }
 
 /// Applies `change` to the account `name` and stores it.
-fn change(name: &AccountName, data: &Path, settings: &Settings, edit: &mut dyn FnMut(&mut Account)) -> anyhow::Result<()> {
-    let store = open_store(data, settings, Access::Existing)?;
-    SledAccounts::open(store.sled())?.update(name, &mut |account| {
+fn change(name: &AccountName, ws: &mut Workspace, edit: &mut dyn FnMut(&mut Account)) -> anyhow::Result<()> {
+    ws.accounts(Access::Existing)?.update(name, &mut |account| {
         edit(account);
         Ok(())
     })?;

@@ -1,40 +1,40 @@
 //! `spor verify`: the event log and its indexes (the store's own walk), and
 //! the audit trail in `audit.log`.
 
+use std::io::Write;
 
-
-use std::path::Path;
-
-
-
-
-use super::{Access, open_store};
+use super::Access;
 use crate::exit::Findings;
-use crate::settings::Settings;
+use crate::workspace::{Gate, Workspace};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
-pub fn run(_args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
-    let store = open_store(data, settings, Access::Existing)?;
+pub fn run(_args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
+    let store = ws.store(Access::Existing)?;
+    // The log must stand still while it and its indexes are walked: here the
+    // store's lock keeps every other writer away; inside a server, its
+    // writers wait at the gate. The audit trail is read up to its last
+    // whole record (a server may add entries meanwhile; see `check`).
+    let gate = ws.gate(Gate::Alone);
     let report = store.verify();
-    // The store is held open, so its lock keeps every writer of the audit
-    // trail away while it is read.
-    let audit = spor_store::audit::check(data);
+    let audit = spor_store::audit::check(store.dir());
+    drop(gate);
+    let out = &mut ws.out;
     for f in report.findings.iter().chain(&audit.findings) {
-        println!("{}: {}", f.position, f.problem);
+        writeln!(out, "{}: {}", f.position, f.problem)?;
     }
-    println!("records {}", report.records);
-    println!("head seq {} hash {}", report.head.seq, report.head.hash_hex());
-    println!("audit records {}", audit.records);
+    writeln!(out, "records {}", report.records)?;
+    writeln!(out, "head seq {} hash {}", report.head.seq, report.head.hash_hex())?;
+    writeln!(out, "audit records {}", audit.records)?;
     if let Some(torn) = &audit.torn {
-        println!("note: {torn}");
+        writeln!(out, "note: {torn}")?;
     }
     let problems = report.findings.len() + audit.findings.len();
     if problems == 0 {
-        println!("ok: no problems found");
+        writeln!(out, "ok: no problems found")?;
         Ok(())
     } else {
-        Err(Findings(format!("{problems} problem(s) found in {}", data.display())).into())
+        Err(Findings(format!("{problems} problem(s) found in {}", ws.data().display())).into())
     }
 }
