@@ -28,6 +28,30 @@ pub enum WireError {
     Shape(String),
     #[error("`data` of `{kind}`: {message}")]
     Data { kind: EventKind, message: String },
+    /// A field of the right JSON type whose value is not one the format
+    /// allows: a code not in its list, a unit or identity number of the
+    /// wrong form, a number out of range. `field` is its path
+    /// (`unit`, `type`, `data.reason`).
+    #[error("`{field}`: {message}")]
+    Value { field: String, message: String },
+}
+
+/// Fields whose values are checked against a list or a form, where a refused
+/// value is the value's fault, not the line's shape: the unit, the event
+/// type, and everything in `data`. A malformed id or date is a shape error.
+fn value_checked(field: &str) -> bool {
+    field == "unit" || field == "type" || field.starts_with("data.")
+}
+
+/// Splits a serde error at `field` into a shape problem (wrong JSON type, a
+/// field missing or unknown, broken syntax) and a value problem (the JSON
+/// type is right, the value is not allowed). serde words the first kind
+/// with fixed prefixes.
+fn classify(field: String, e: &serde_json::Error) -> Result<String, WireError> {
+    let message = without_position(e);
+    let shape = !e.is_data()
+        || ["invalid type", "missing field", "unknown field", "invalid length", "duplicate field"].iter().any(|p| message.starts_with(p));
+    if shape || !value_checked(&field) { Ok(message) } else { Err(WireError::Value { field, message }) }
 }
 
 /// An event as read from a line, before the store stamps it: `recorded_at`
@@ -108,8 +132,14 @@ pub fn parse_line(line: &str) -> Result<Draft, WireError> {
     if line.len() > MAX_LINE_BYTES {
         return Err(WireError::TooLong(line.len()));
     }
-    let raw: Line<'_> =
-        serde_json::from_str(line).map_err(|e| WireError::Shape(without_position(&e)))?;
+    let raw: Line<'_> = match serde_json::from_str(line) {
+        Ok(raw) => raw,
+        Err(e) => {
+            // Once more, to learn which field it was.
+            let field = path_of::<Line<'_>>(line).unwrap_or_default();
+            return Err(classify(field, &e).map_or_else(|value| value, WireError::Shape));
+        }
+    };
     let data = raw.data.map_or("{}", RawValue::get);
     let body = parse_body(raw.kind, data)?;
     Ok(Draft {
@@ -135,8 +165,10 @@ pub fn parse_stored(line: &str) -> Result<Event, WireError> {
 
 fn parse_body(kind: EventKind, data: &str) -> Result<EventBody, WireError> {
     fn typed<T: DeserializeOwned>(kind: EventKind, data: &str) -> Result<T, WireError> {
-        serde_json::from_str(data)
-            .map_err(|e| WireError::Data { kind, message: without_position(&e) })
+        serde_json::from_str(data).map_err(|e| {
+            let field = path_of::<T>(data).map_or_else(|| "data".to_owned(), |p| format!("data.{p}"));
+            classify(field, &e).map_or_else(|value| value, |message| WireError::Data { kind, message })
+        })
     }
     fn empty(kind: EventKind, data: &str) -> Result<(), WireError> {
         typed::<Empty>(kind, data).map(|_| ())
@@ -167,6 +199,16 @@ fn parse_body(kind: EventKind, data: &str) -> Result<EventBody, WireError> {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Empty {}
+
+/// The path of the field where reading `text` as a `T` fails, if it fails
+/// inside a field.
+fn path_of<'de, T: Deserialize<'de>>(text: &'de str) -> Option<String> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(_) => None,
+        Err(e) => Some(e.path().to_string()).filter(|p| p != "."),
+    }
+}
 
 /// serde_json ends its messages with "at line 1 column N"; inside `data` that
 /// position is relative to the fragment and would mislead.
@@ -281,9 +323,28 @@ mod tests {
             .replace(r#""type":"started""#, r#""type":"interrupted""#)
             .replace(r#""data":{}"#, r#""data":{"reason":"health"}"#);
         assert_eq!(
-            parse_line(&line).unwrap_err().to_string(),
-            "`data` of `interrupted`: unknown variant `health`, expected one of `death`, `moved`, `unknown`"
+            parse_line(&line).unwrap_err(),
+            WireError::Value {
+                field: "data.reason".into(),
+                message: "unknown variant `health`, expected one of `death`, `moved`, `unknown`".into()
+            }
         );
+    }
+
+    #[test]
+    fn a_value_outside_its_list_or_form_is_told_from_a_broken_shape() {
+        let value = |from: &str, to: &str| match parse_line(&STARTED.replace(from, to)).unwrap_err() {
+            WireError::Value { field, .. } => Some(field),
+            _ => None,
+        };
+        // Values of the right JSON type that the format does not allow.
+        assert_eq!(value(r#""unit":"0301""#, r#""unit":"12345""#), Some("unit".to_owned()));
+        assert_eq!(value(r#""type":"started""#, r#""type":"begun""#), Some("type".to_owned()));
+        // Shapes: a wrong JSON type, a field unknown, a malformed id or date.
+        assert_eq!(value(r#""unit":"0301""#, r#""unit":301"#), None);
+        assert_eq!(value(r#""data":{}"#, r#""data":{},"extra":1"#), None);
+        assert_eq!(value(r#""date":"#, r#""date":"2006-02-30","x":"#), None);
+        assert_eq!(value(r#""id":""#, r#""id":"not-a-uuid","y":""#), None);
     }
 
     #[test]

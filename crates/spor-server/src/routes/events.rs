@@ -34,7 +34,7 @@ use crate::error::{ApiError, without_long_numbers};
         (status = 404, description = "No such participant in the caller's units (the same answer whether it exists elsewhere or not)", body = crate::openapi::ErrorDoc),
         (status = 409, description = "A stale `expected_version` (`conflict`, with `current_version`) or an id reused with other content (`id_reused`)", body = crate::openapi::ErrorDoc),
         (status = 413, description = "The body is larger than the limit", body = crate::openapi::ErrorDoc),
-        (status = 422, description = "The rules refuse it (`refused`, with `rule` and `field`; for an import, `lines`)", body = crate::openapi::ErrorDoc),
+        (status = 422, description = "The rules refuse it (`refused`, with `rule` and `field`), or a value is not one the format allows (`bad_value`, with `field`: a code not in its list, a unit or identity number of the wrong form)", body = crate::openapi::ErrorDoc),
         (status = 503, description = "Starting (`starting`), the audit trail cannot be written (`audit_unavailable`), writes stopped after a disk failure (`store_stopped`), or too slow (`timeout`)", body = crate::openapi::ErrorDoc),
         (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
     ),
@@ -53,9 +53,8 @@ pub async fn append(State(app): State<Arc<App>>, caller: Caller, body: Bytes) ->
 
 fn write(app: &App, caller: &Caller, draft: Draft, expected: Expected) -> Result<(StatusCode, Json<Stored>), ApiError> {
     let store = app.stores.events.as_ref();
-    let stream = store.stream(draft.participant)?;
-    match stream.first() {
-        Some((_, first)) if !caller.may_see(first.unit) => return Err(ApiError::no_participant()),
+    match owner(app, draft.participant)? {
+        Some(unit) if !caller.may_see(unit) => return Err(ApiError::no_participant()),
         None if draft.body.kind() != EventKind::Registered => return Err(ApiError::no_participant()),
         _ => {}
     }
@@ -88,6 +87,19 @@ fn write(app: &App, caller: &Caller, draft: Draft, expected: Expected) -> Result
     }
     let status = if done.fresh { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(Stored { seq: done.seq, version: done.version, event: event_json(&done.event) })))
+}
+
+/// The unit that owns the participant's stream (its first event's), if it
+/// has one. A stream's owner never changes, so the projections answer when
+/// they know the participant; a participant they do not know yet (appended
+/// a moment ago by another writer, or the projections still being built)
+/// is looked up in the log.
+fn owner(app: &App, participant: spor_domain::ParticipantId) -> Result<Option<spor_domain::UnitCode>, ApiError> {
+    let known = app.projector().ok().and_then(|p| p.read().timeline(participant).and_then(spor_domain::Timeline::unit));
+    match known {
+        Some(unit) => Ok(Some(unit)),
+        None => Ok(app.stores.events.stream(participant)?.first().map(|(_, e)| e.unit)),
+    }
 }
 
 /// The answer to a write: where the event went and the event as stored.
@@ -135,8 +147,17 @@ fn read_body(body: &[u8], by: &str) -> Result<(Draft, Expected), ApiError> {
     object.remove("recorded_at");
     object.insert("by".into(), Value::String(by.to_owned()));
     let line = Value::Object(object).to_string();
-    let draft = wire::parse_line(&line)
-        .map_err(|e| ApiError::bad_request("bad_event", without_long_numbers(&format!("Ikke en gyldig hendelse: {e}"))))?;
+    let draft = wire::parse_line(&line).map_err(|e| match e {
+        // The right JSON type, a value the format does not allow (a code
+        // not in its list, a unit number of the wrong form): the rules' 422.
+        wire::WireError::Value { field, message } => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_value",
+            without_long_numbers(&format!("Verdien i «{field}» er ikke tillatt: {message}")),
+        )
+        .with_field(field),
+        other => ApiError::bad_request("bad_event", without_long_numbers(&format!("Ikke en gyldig hendelse: {other}"))),
+    })?;
     Ok((draft, expected))
 }
 

@@ -53,6 +53,14 @@ async fn an_event_is_stored_once_and_a_stale_or_broken_one_is_refused_with_what_
     assert_eq!(s, 400, "an unknown field in data is an error");
     let (s, b) = server.post("adviser", "/api/v1/events", &json!({"expected_version": -1})).await;
     assert_eq!((s, b["error"]["field"].as_str()), (400, Some("expected_version")));
+    // A code outside its list is the value's fault: 422, naming the field
+    // a form puts the message beside (contract §4: codes are the rules').
+    let (s, b) = server.post("adviser", "/api/v1/events", &own.event("completed", "2006-03-04", json!({"reason": "lottery"}))).await;
+    assert_eq!((s, b["error"]["code"].as_str(), b["error"]["field"].as_str()), (422, Some("bad_value"), Some("data.reason")), "{b}");
+    let mut elsewhere = own.event("absence", "2006-03-04", json!({"hours": 1, "approved": true}));
+    elsewhere["unit"] = json!("03011");
+    let (s, b) = server.post("adviser", "/api/v1/events", &elsewhere).await;
+    assert_eq!((s, b["error"]["field"].as_str()), (422, Some("unit")), "{b}");
 
     // What was stored shows in the views at once.
     let (s, view) = server.get("adviser", &format!("/api/v1/participants/{}", own.id)).await;
