@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use spor_accounts::{AccountStore, PasswordPolicy};
 use spor_domain::{EventKind, ParticipantId, Policy, UnitCode};
+use spor_projections::lint::LintLimits;
 use spor_projections::reminders::ReminderRules;
 use spor_shell::{Clock, Projector};
 use spor_store::{AuditEntry, AuditTrail, EventStore, StoreError};
@@ -38,6 +39,8 @@ pub struct ServerSettings {
     pub within_days: u32,
     /// Counts from 1 to this are suppressed in published surveys.
     pub suppress_up_to: u64,
+    /// The thresholds of the data-quality findings (lint, the report).
+    pub lint_limits: LintLimits,
     /// The day views are taken on instead of the clock's (`--demo` fixes one
     /// inside the demo's years); writes keep the clock for `recorded_at`.
     pub view_day: Option<NaiveDate>,

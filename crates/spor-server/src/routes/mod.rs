@@ -8,6 +8,7 @@
 
 mod events;
 mod health;
+mod leader;
 mod participants;
 mod query;
 mod session;
@@ -59,6 +60,9 @@ pub fn router(app: Arc<App>) -> Router {
         .routes(routes!(views::status))
         .routes(routes!(views::followups))
         .routes(routes!(views::survey_view))
+        .routes(routes!(leader::survey_explain))
+        .routes(routes!(leader::lint))
+        .routes(routes!(leader::report))
         .routes(routes!(session::login, session::current, session::logout))
         .routes(routes!(session::code))
         .routes(routes!(session::password))

@@ -22,7 +22,7 @@ const MAX_WITHIN_DAYS: u32 = 3660;
 
 /// Every participant's status on a day, as `spor status --format json`.
 #[utoipa::path(get, path = "/api/v1/status", tag = "participants",
-    params(("unit" = Option<String>, Query, description = "One of the caller's units (4 or 6 digits); default: all of them"), ("on" = Option<String>, Query, description = "The day (YYYY-MM-DD); default: today")),
+    params(("unit" = Option<String>, Query, description = "One of the caller's units (4 or 6 digits); default: all of them"), ("on" = Option<String>, Query, description = "The day (YYYY-MM-DD); default: today"), ("state" = Option<String>, Query, description = "Only participants in this state: registered, claimed, offered, granted, refused, active, on_leave or ended")),
     responses(
         (status = 200, description = "`{on, unit, participants: [...]}`", body = serde_json::Value),
         (status = 400, description = "The query or body is malformed: the message names the parameter or field", body = crate::openapi::ErrorDoc),
@@ -34,15 +34,19 @@ const MAX_WITHIN_DAYS: u32 = 3660;
     security(("bearer" = [])))]
 pub async fn status(State(app): State<Arc<App>>, caller: Caller, params: Params) -> Result<Json<StatusDoc>, ApiError> {
     caller.require(&[Role::Adviser, Role::Leader])?;
-    params.only(&["unit", "on"])?;
+    params.only(&["unit", "on", "state"])?;
     let asked = params.unit("unit")?;
     let units = caller.scope(asked)?;
     let on = params.date("on")?.unwrap_or_else(|| app.today());
+    let state = params.choice("state", &["registered", "claimed", "offered", "granted", "refused", "active", "on_leave", "ended"])?;
     tokio::task::spawn_blocking(move || {
-        let doc = {
+        let mut doc = {
             let projections = app.projector()?.read();
             StatusDoc::new(&projections, Units::Only(&units), asked, on)
         };
+        if let Some(state) = state {
+            doc.participants.retain(|s| s.state.as_str() == state);
+        }
         app.audit(&caller, "GET /api/v1/status", doc.participants.iter().map(|s| s.participant).collect())?;
         Ok(Json(doc))
     })

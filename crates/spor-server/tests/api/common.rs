@@ -109,6 +109,7 @@ pub async fn start_configured(lines: &[String], trail: Trail, tweak: impl FnOnce
         reminders: ReminderRules::default(),
         within_days: 14,
         suppress_up_to: 4,
+        lint_limits: spor_projections::lint::LintLimits { stale_days: 90, late_exit_days: 60 },
         view_day: Some(NaiveDate::from_ymd_opt(2008, 6, 1).unwrap()),
         import_limit_bytes: 1024 * 1024,
         import_batch_events: 1000,

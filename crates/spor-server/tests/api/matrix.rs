@@ -130,3 +130,66 @@ async fn get_text(server: &crate::common::Server, who: &str, path: &str) -> (u16
     let r = server.client.get(server.url(path)).bearer_auth(&server.tokens[who]).send().await.unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explanations_and_findings_are_a_leaders_own_units_and_the_report_is_published_only() {
+    let own = Person::started(1, OWN);
+    let other = Person::started(2, OTHER);
+    let server = start(&[own.lines.clone(), other.lines.clone()].concat()).await;
+    let before = server.audit_entries().len();
+
+    // Who is behind q1 of 2006 in the leader's unit: the one started there.
+    let (s, b) = server.get("leader", &format!("/api/v1/survey/explain?year=2006&unit={OWN}&key=q1")).await;
+    assert_eq!(s, 200, "{b}");
+    let named: Vec<&str> = b["participants"].as_array().unwrap().iter().map(|p| p["participant"].as_str().unwrap()).collect();
+    assert_eq!(named, vec![own.id.to_string()], "{b}");
+    assert!(b["participants"][0]["events"].as_array().unwrap().iter().any(|e| e["type"] == "started"), "{b}");
+    let (s, b) = server.get("leader", &format!("/api/v1/survey/explain?year=2006&unit={OTHER}&key=q1")).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (403, Some("unit_not_permitted")));
+    let (s, b) = server.get("leader", &format!("/api/v1/survey/explain?year=2006&unit={OWN}&key=q99")).await;
+    assert_eq!((s, b["error"]["field"].as_str()), (400, Some("key")));
+
+    // Findings: only the leader's units (both participants have been quiet
+    // since 2006; the view day is in 2008).
+    let (s, b) = server.get("leader", "/api/v1/lint").await;
+    assert_eq!(s, 200, "{b}");
+    let findings = b["findings"].as_array().unwrap();
+    assert!(findings.iter().any(|f| f["participant"] == json!(own.id)), "{b}");
+    assert!(findings.iter().all(|f| f["unit"] == json!(OWN)), "another unit's findings leaked: {b}");
+
+    // Each named its participants in one audit record.
+    let entries = server.audit_entries();
+    let actions: Vec<&str> = entries[before..].iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["GET /api/v1/survey/explain", "GET /api/v1/lint"]);
+    assert_eq!(entries[before].participants, vec![spor_domain::ParticipantId(own.id)]);
+
+    // The report: published figures, for leaders and analysts.
+    for role in ["leader", "analyst"] {
+        let r = server.client.get(server.url("/api/v1/report?year=2006&format=csv")).bearer_auth(&server.tokens[role]).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{role}");
+        let text = r.text().await.unwrap();
+        assert!(!text.contains(&own.id.to_string()) && !text.contains(&other.id.to_string()), "no participant in a report");
+        let r = server.client.get(server.url("/api/v1/report?year=2006")).bearer_auth(&server.tokens[role]).send().await.unwrap();
+        assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
+        assert!(r.text().await.unwrap().contains("<svg"), "the page draws its charts");
+    }
+    for role in ["adviser", "admin"] {
+        for route in ["/api/v1/report?year=2006", "/api/v1/lint", &format!("/api/v1/survey/explain?year=2006&unit={OWN}&key=q1")] {
+            let (s, b) = server.get(role, route).await;
+            assert_eq!((s, b["error"]["code"].as_str()), (403, Some("forbidden")), "{role} {route}");
+        }
+    }
+    let (s, _) = server.get("analyst", "/api/v1/lint").await;
+    assert_eq!(s, 403);
+
+    // The list of a unit's participants, filtered by state.
+    let (_, all) = server.get("leader", "/api/v1/status").await;
+    let (s, active) = server.get("leader", "/api/v1/status?state=active").await;
+    assert_eq!(s, 200, "{active}");
+    let states = |doc: &Value| doc["participants"].as_array().unwrap().iter().map(|p| p["state"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    assert_eq!(states(&active), states(&all).into_iter().filter(|s| s == "active").collect::<Vec<_>>());
+    assert!(!states(&active).is_empty(), "{all}");
+    let (s, b) = server.get("leader", "/api/v1/status?state=busy").await;
+    assert_eq!((s, b["error"]["field"].as_str()), (400, Some("state")));
+    server.stop().await;
+}

@@ -78,6 +78,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
         reminders: settings.reminders.rules(),
         within_days: settings.reminders.within_days,
         suppress_up_to: settings.survey.suppress_up_to,
+        lint_limits: settings.lint.limits(),
         view_day: args.demo.then_some(DEMO_TODAY),
         import_limit_bytes: settings.server.import_limit_mb.saturating_mul(1024 * 1024),
         import_batch_events: settings.import.batch_events,
