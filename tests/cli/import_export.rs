@@ -182,4 +182,31 @@ fn show_marks_retracted_events_with_who_and_why() {
         .assert()
         .success()
         .stdout(contains("RETRACTED 02.03.2005 by adviser-1: wrong participant"));
+
+    // The day asked about reads as that, not as when the state began.
+    spor(&data)
+        .args(["show", &s.participant.to_string(), "--on", "2005-06-01"])
+        .assert()
+        .success()
+        .stdout(contains("status on   01.06.2005: active"));
+
+    // The same timeline as CSV: a row per event, as the JSON lists them.
+    let csv_out = spor(&data).args(["show", &s.participant.to_string(), "--format", "csv"]).output().unwrap();
+    assert!(csv_out.status.success());
+    let json_out = spor(&data).args(["show", &s.participant.to_string(), "--format", "json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json_out.stdout).unwrap();
+    let mut reader = csv::Reader::from_reader(csv_out.stdout.as_slice());
+    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), ["participant", "unit", "seq", "event", "type", "date", "recorded_at", "by", "retracted_by", "data"]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let timeline = json["timeline"].as_array().unwrap();
+    assert_eq!(rows.len(), timeline.len());
+    for (row, entry) in rows.iter().zip(timeline) {
+        assert_eq!(&row[2], entry["seq"].to_string());
+        assert_eq!(&row[3], entry["event"]["id"].as_str().unwrap());
+        assert_eq!(&row[4], entry["event"]["type"].as_str().unwrap());
+        assert_eq!(&row[8], entry["retracted_by"].as_str().unwrap_or(""));
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&row[9]).unwrap(), entry["event"]["data"], "data as JSON, masked alike");
+    }
+    assert!(rows.iter().any(|r| !r[8].is_empty()), "the retracted absence names its retraction");
+    assert!(rows[0][9].contains("*****"), "the identity number is masked: {}", &rows[0][9]);
 }

@@ -39,7 +39,30 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     let mut entries: Vec<_> = timeline.entries().iter().collect();
     entries.sort_by_key(|e| (e.event.date, e.seq));
     match args.format {
-        Format::Json | Format::Csv => {
+        Format::Csv => {
+            // One row per event, in the order above; `data` as its JSON,
+            // identity numbers masked.
+            let mut w = csv::Writer::from_writer(&mut *out);
+            w.write_record(["participant", "unit", "seq", "event", "type", "date", "recorded_at", "by", "retracted_by", "data"])?;
+            for e in &entries {
+                let mut v: serde_json::Value = serde_json::from_str(&wire::to_line(&e.event)).unwrap_or_default();
+                mask_person(&mut v);
+                w.write_record([
+                    participant.to_string(),
+                    e.event.unit.to_string(),
+                    e.seq.to_string(),
+                    e.event.id.0.to_string(),
+                    e.event.body.kind().to_string(),
+                    e.event.date.to_string(),
+                    wire::format_time(e.event.recorded_at),
+                    e.event.by.clone().unwrap_or_default(),
+                    e.retracted_by.map(|r| r.0.to_string()).unwrap_or_default(),
+                    v.get("data").map(ToString::to_string).unwrap_or_default(),
+                ])?;
+            }
+            w.flush()?;
+        }
+        Format::Json => {
             let events: Vec<serde_json::Value> = entries
                 .iter()
                 .map(|e| {
@@ -55,7 +78,9 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
             let unit_name = status.unit.name_on(on).unwrap_or("(not in the code table)");
             writeln!(out, "participant {participant}")?;
             writeln!(out, "unit        {} {unit_name}", status.unit)?;
-            writeln!(out, "status      {} on {}", status.state.as_str(), norwegian_date(on))?;
+            // "on" is the day asked about, not when the state began: for an
+            // exit, its own line below gives the last day.
+            writeln!(out, "status on   {}: {}", norwegian_date(on), status.state.as_str())?;
             if let Some(start) = status.started {
                 writeln!(out, "started     {}", norwegian_date(start))?;
             }
