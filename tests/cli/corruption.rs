@@ -50,7 +50,11 @@ fn copy_dir(from: &Path, to: &Path) {
 /// threads so a large export cannot block on a full pipe.
 fn run_with_deadline(mut cmd: Command, limit: Duration) -> Option<std::process::Output> {
     use std::io::Read;
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();
     let out_reader = std::thread::spawn(move || {
@@ -75,13 +79,21 @@ fn run_with_deadline(mut cmd: Command, limit: Duration) -> Option<std::process::
         }
         std::thread::sleep(Duration::from_millis(2));
     };
-    Some(std::process::Output { status, stdout: out_reader.join().unwrap(), stderr: err_reader.join().unwrap() })
+    Some(std::process::Output {
+        status,
+        stdout: out_reader.join().unwrap(),
+        stderr: err_reader.join().unwrap(),
+    })
 }
 
 /// The real binary as a plain `Command`, so it can be waited on with a deadline.
 fn raw_spor(data: &Path, command: &str) -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("spor"));
-    cmd.env_clear().env("SPOR_ALLOW_SYNTHETIC_IDS", "1").arg("--data").arg(data).arg(command);
+    cmd.env_clear()
+        .env("SPOR_ALLOW_SYNTHETIC_IDS", "1")
+        .arg("--data")
+        .arg(data)
+        .arg(command);
     cmd
 }
 
@@ -101,28 +113,47 @@ fn classify(work: &Path, original: &[u8], what: &str, tally: &mut Tally) {
         Some(5) => {
             let stdout = String::from_utf8_lossy(&out.stdout);
             assert!(
-                stderr.contains("damaged") || stdout.contains("seq ") || stdout.contains("spor.head") || stdout.contains("index"),
+                stderr.contains("damaged")
+                    || stdout.contains("seq ")
+                    || stdout.contains("spor.head")
+                    || stdout.contains("index"),
                 "{what}: exit 5 without naming the damage: {stdout} {stderr}"
             );
             tally.reported += 1;
         }
         Some(0) => {
             let export = raw_spor(work, "export");
-            let out = run_with_deadline(export, Duration::from_secs(10)).unwrap_or_else(|| panic!("{what}: export hung"));
-            assert!(out.status.success(), "{what}: verify passed but export failed: {}", String::from_utf8_lossy(&out.stderr));
-            assert!(out.stdout == original, "{what}: SILENT CORRUPTION: verify passed and the export differs");
+            let out = run_with_deadline(export, Duration::from_secs(10))
+                .unwrap_or_else(|| panic!("{what}: export hung"));
+            assert!(
+                out.status.success(),
+                "{what}: verify passed but export failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                out.stdout == original,
+                "{what}: SILENT CORRUPTION: verify passed and the export differs"
+            );
             tally.harmless += 1;
         }
-        other => panic!("{what}: verify exited {other:?} (a panic or an unclassified error): {stderr}"),
+        other => {
+            panic!("{what}: verify exited {other:?} (a panic or an unclassified error): {stderr}")
+        }
     }
 }
 
 #[test]
 fn bit_flips_and_truncations_are_reported_never_silent() {
-    let runs: usize = std::env::var("SPOR_I1_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(2000);
+    let runs: usize = std::env::var("SPOR_I1_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2000);
     let tmp = tempfile::tempdir().unwrap();
     let base = tmp.path().join("base");
-    spor(&base).args(["demo", "--participants", "140", "--seed", "11"]).assert().success();
+    spor(&base)
+        .args(["demo", "--participants", "140", "--seed", "11"])
+        .assert()
+        .success();
     let original = spor(&base).arg("export").output().unwrap().stdout;
     let events = original.iter().filter(|b| **b == b'\n').count();
     assert!((1500..3000).contains(&events), "{events} events");
@@ -135,13 +166,28 @@ fn bit_flips_and_truncations_are_reported_never_silent() {
         copy_dir(&base, &work);
         // A byte anywhere in the directory, every byte equally likely.
         let mut at = rng.random_range(0..total);
-        let (rel, _) = all.iter().find(|(_, len)| if at < *len { true } else { at -= len; false }).unwrap();
+        let (rel, _) = all
+            .iter()
+            .find(|(_, len)| {
+                if at < *len {
+                    true
+                } else {
+                    at -= len;
+                    false
+                }
+            })
+            .unwrap();
         let path = work.join(rel);
         let mut bytes = std::fs::read(&path).unwrap();
         let bit = rng.random_range(0..8);
         bytes[usize::try_from(at).unwrap()] ^= 1 << bit;
         std::fs::write(&path, bytes).unwrap();
-        classify(&work, &original, &format!("flip {run}: {} byte {at} bit {bit}", rel.display()), &mut tally);
+        classify(
+            &work,
+            &original,
+            &format!("flip {run}: {} byte {at} bit {bit}", rel.display()),
+            &mut tally,
+        );
     }
     // Truncations: each file of the directory cut at a random length.
     let truncations = (runs / 10).max(all.len());
@@ -152,9 +198,25 @@ fn bit_flips_and_truncations_are_reported_never_silent() {
             continue;
         }
         let cut = rng.random_range(0..*len);
-        std::fs::OpenOptions::new().write(true).open(work.join(rel)).unwrap().set_len(cut).unwrap();
-        classify(&work, &original, &format!("truncation {run}: {} to {cut} bytes", rel.display()), &mut tally);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(work.join(rel))
+            .unwrap()
+            .set_len(cut)
+            .unwrap();
+        classify(
+            &work,
+            &original,
+            &format!("truncation {run}: {} to {cut} bytes", rel.display()),
+            &mut tally,
+        );
     }
-    println!("I1: {runs} flips and {truncations} truncations over {total} bytes: {} reported, {} harmless, 0 silent", tally.reported, tally.harmless);
-    assert!(tally.reported > 0, "no damage was ever reported: the sweep proved nothing");
+    println!(
+        "I1: {runs} flips and {truncations} truncations over {total} bytes: {} reported, {} harmless, 0 silent",
+        tally.reported, tally.harmless
+    );
+    assert!(
+        tally.reported > 0,
+        "no damage was ever reported: the sweep proved nothing"
+    );
 }

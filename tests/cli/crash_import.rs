@@ -24,7 +24,11 @@ fn import_file(dir: &Path, first: u128) -> (PathBuf, HashSet<String>) {
         let mut s = Stream::started(n, unit, "2005-02-01");
         s.push(
             "2005-06-01",
-            EventBody::LeaveGranted(LeaveGranted { from: d("2005-06-01"), to: d("2005-07-31"), reason: LeaveReason::Parental }),
+            EventBody::LeaveGranted(LeaveGranted {
+                from: d("2005-06-01"),
+                to: d("2005-07-31"),
+                reason: LeaveReason::Parental,
+            }),
         );
         ids.extend(s.events.iter().map(|e| e.id.0.to_string()));
         text.push_str(&s.lines());
@@ -55,17 +59,29 @@ fn start_import(data: &Path, file: &Path) -> std::process::Child {
 /// The ids of every stored event.
 fn stored_ids(data: &Path) -> HashSet<String> {
     let out = spor(data).args(["export", "-"]).output().unwrap();
-    assert!(out.status.success(), "export: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "export: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_str().unwrap().to_owned())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect()
 }
 
 #[test]
 fn an_import_killed_midway_lands_whole_or_not_at_all() {
-    let cycles: u128 = std::env::var("SPOR_D2_CYCLES").ok().and_then(|s| s.parse().ok()).unwrap_or(12);
+    let cycles: u128 = std::env::var("SPOR_D2_CYCLES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(12);
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0xD2);
@@ -91,10 +107,17 @@ fn an_import_killed_midway_lands_whole_or_not_at_all() {
             killed_while_writing += 1;
         }
         let verify = spor(&data).arg("verify").output().unwrap();
-        assert!(verify.status.success(), "cycle {cycle}: verify after the kill: {}", String::from_utf8_lossy(&verify.stderr));
+        assert!(
+            verify.status.success(),
+            "cycle {cycle}: verify after the kill: {}",
+            String::from_utf8_lossy(&verify.stderr)
+        );
         let stored = stored_ids(&data);
         let of_file = ids.iter().filter(|id| stored.contains(*id)).count();
-        assert!(of_file == 0 || of_file == ids.len(), "cycle {cycle}: {of_file} of the file's 10 000 events are stored");
+        assert!(
+            of_file == 0 || of_file == ids.len(),
+            "cycle {cycle}: {of_file} of the file's 10 000 events are stored"
+        );
         if of_file == 0 {
             rolled_back += 1;
             last_rolled_back = Some((file, ids));
@@ -102,8 +125,14 @@ fn an_import_killed_midway_lands_whole_or_not_at_all() {
             landed += 1;
             expected.extend(ids);
         }
-        assert_eq!(stored, expected, "cycle {cycle}: earlier imports intact, nothing else stored");
-        assert!(!data.join("spor.import").exists(), "cycle {cycle}: the marker is gone once the store was opened");
+        assert_eq!(
+            stored, expected,
+            "cycle {cycle}: earlier imports intact, nothing else stored"
+        );
+        assert!(
+            !data.join("spor.import").exists(),
+            "cycle {cycle}: the marker is gone once the store was opened"
+        );
     }
     // Importing a rolled-back file again completes it.
     if let Some((file, ids)) = last_rolled_back {
@@ -111,7 +140,12 @@ fn an_import_killed_midway_lands_whole_or_not_at_all() {
         expected.extend(ids);
         assert_eq!(stored_ids(&data), expected);
     }
-    eprintln!("D2: {cycles} kills: {landed} imports landed whole, {rolled_back} not at all, {killed_while_writing} killed while writing");
+    eprintln!(
+        "D2: {cycles} kills: {landed} imports landed whole, {rolled_back} not at all, {killed_while_writing} killed while writing"
+    );
     // The test must reach the case it is about: kills after some batches were durable.
-    assert!(killed_while_writing >= 2, "only {killed_while_writing} kills landed while the import was writing");
+    assert!(
+        killed_while_writing >= 2,
+        "only {killed_while_writing} kills landed while the import was writing"
+    );
 }

@@ -13,7 +13,9 @@ pub fn d(s: &str) -> NaiveDate {
 
 /// A synthetic fødselsnummer (month + 80) for a birth date.
 pub fn synthetic_person(birth: NaiveDate) -> String {
-    (0..1000).find_map(|i| make_fodselsnummer(birth, i, 80)).unwrap()
+    (0..1000)
+        .find_map(|i| make_fodselsnummer(birth, i, 80))
+        .unwrap()
 }
 
 /// Makes events for one participant with ids from a counter.
@@ -27,7 +29,9 @@ pub struct Stream {
 impl Stream {
     pub fn new(n: u128, unit: &str) -> Self {
         Self {
-            participant: ParticipantId(Uuid::from_u128(0xA000_0000_0000_0000_0000_0000_0000_0000 + n)),
+            participant: ParticipantId(Uuid::from_u128(
+                0xA000_0000_0000_0000_0000_0000_0000_0000 + n,
+            )),
             unit: UnitCode::parse(unit).unwrap(),
             next: n * 1000,
             events: Vec::new(),
@@ -36,7 +40,9 @@ impl Stream {
 
     pub fn push(&mut self, date: &str, body: EventBody) -> EventId {
         self.next += 1;
-        let id = EventId(Uuid::from_u128(0xE000_0000_0000_0000_0000_0000_0000_0000 + self.next));
+        let id = EventId(Uuid::from_u128(
+            0xE000_0000_0000_0000_0000_0000_0000_0000 + self.next,
+        ));
         let date = d(date);
         let recorded = date.and_hms_opt(9, 0, 0).unwrap() + chrono::Duration::days(1);
         self.events.push(Event {
@@ -55,7 +61,14 @@ impl Stream {
     pub fn started(n: u128, unit: &str, start: &str) -> Self {
         let mut s = Self::new(n, unit);
         let person = PersonNumber::parse(&synthetic_person(d("1980-04-02"))).unwrap();
-        s.push("2005-01-03", EventBody::Registered(Registered { person, birth_date: None, basis: Basis::Resettlement }));
+        s.push(
+            "2005-01-03",
+            EventBody::Registered(Registered {
+                person,
+                birth_date: None,
+                basis: Basis::Resettlement,
+            }),
+        );
         s.push("2005-01-04", EventBody::Claimed);
         s.push("2005-01-10", EventBody::Granted(Granted { months: 24 }));
         s.push(start, EventBody::Started);
@@ -73,9 +86,23 @@ pub fn log(n: u128) -> String {
     for i in 0..n {
         let unit = ["0301", "030105", "1201", "1601"][usize::try_from(i % 4).unwrap()];
         let mut s = Stream::started(i, unit, "2005-02-01");
-        s.push("2005-06-01", EventBody::LeaveGranted(LeaveGranted { from: d("2005-06-01"), to: d("2005-07-31"), reason: LeaveReason::Parental }));
+        s.push(
+            "2005-06-01",
+            EventBody::LeaveGranted(LeaveGranted {
+                from: d("2005-06-01"),
+                to: d("2005-07-31"),
+                reason: LeaveReason::Parental,
+            }),
+        );
         if i % 3 == 0 {
-            s.push("2006-11-30", EventBody::Completed(Completed { reason: CompletedReason::WorkFullTime, main_activity: None, support: vec![Support::SocialAssistance] }));
+            s.push(
+                "2006-11-30",
+                EventBody::Completed(Completed {
+                    reason: CompletedReason::WorkFullTime,
+                    main_activity: None,
+                    support: vec![Support::SocialAssistance],
+                }),
+            );
         }
         out.push_str(&s.lines());
     }

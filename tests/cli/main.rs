@@ -24,6 +24,9 @@ use assert_cmd::Command;
 /// `spor --data DIR` with a clean environment and synthetic ids allowed.
 pub fn spor(data: &Path) -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("spor"));
-    cmd.env_clear().env("SPOR_ALLOW_SYNTHETIC_IDS", "1").arg("--data").arg(data);
+    cmd.env_clear()
+        .env("SPOR_ALLOW_SYNTHETIC_IDS", "1")
+        .arg("--data")
+        .arg(data);
     cmd
 }

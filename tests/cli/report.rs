@@ -11,14 +11,20 @@ fn figures(dom: &str) -> Vec<(String, String, String, String)> {
     let mut out = Vec::new();
     for part in dom.split("data-section=\"").skip(1) {
         let field = |name: &str| {
-            let start = part.find(&format!("{name}=\"")).map(|i| i + name.len() + 2)?;
+            let start = part
+                .find(&format!("{name}=\""))
+                .map(|i| i + name.len() + 2)?;
             let end = part[start..].find('"')? + start;
             Some(part[start..end].to_owned())
         };
         let section = part.split('"').next().unwrap_or_default().to_owned();
-        let (Some(code), Some(key)) = (field("data-code"), field("data-key")) else { continue };
+        let (Some(code), Some(key)) = (field("data-code"), field("data-key")) else {
+            continue;
+        };
         let text_start = part.find('>').map(|i| i + 1).unwrap_or(0);
-        let text_end = part[text_start..].find('<').map_or(part.len(), |i| i + text_start);
+        let text_end = part[text_start..]
+            .find('<')
+            .map_or(part.len(), |i| i + text_start);
         out.push((section, code, key, part[text_start..text_end].to_owned()));
     }
     out
@@ -45,30 +51,61 @@ fn the_report_renders_without_errors_and_shows_the_published_figures() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let out = tmp.path().join("report");
-    spor(&data).args(["demo", "--participants", "600", "--seed", "9"]).assert().success();
-    spor(&data).args(["report", "--year", "2007", "--out"]).arg(&out).assert().success();
+    spor(&data)
+        .args(["demo", "--participants", "600", "--seed", "9"])
+        .assert()
+        .success();
+    spor(&data)
+        .args(["report", "--year", "2007", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
     let page = out.join("report.html");
     let rendered = chromium()
-        .arg(format!("--user-data-dir={}", tmp.path().join("chromium").display()))
+        .arg(format!(
+            "--user-data-dir={}",
+            tmp.path().join("chromium").display()
+        ))
         .arg("--dump-dom")
         .arg(format!("file://{}", page.display()))
         .output()
         .expect("Debian's chromium is installed (.ci/run installs it)");
-    assert!(rendered.status.success(), "chromium failed: {}", String::from_utf8_lossy(&rendered.stderr));
+    assert!(
+        rendered.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&rendered.stderr)
+    );
     let log = String::from_utf8_lossy(&rendered.stderr);
-    assert!(!log.contains("CONSOLE") && !log.contains("Uncaught"), "console messages: {log}");
+    assert!(
+        !log.contains("CONSOLE") && !log.contains("Uncaught"),
+        "console messages: {log}"
+    );
     let dom = String::from_utf8(rendered.stdout).unwrap();
     assert!(dom.contains("<svg"), "charts are inline SVG");
     assert!(!dom.contains("<script"), "no JavaScript");
 
-    let survey = spor(&data).args(["survey", "--year", "2007", "--by", "county", "--publish", "--format", "json"]).output().unwrap();
+    let survey = spor(&data)
+        .args([
+            "survey",
+            "--year",
+            "2007",
+            "--by",
+            "county",
+            "--publish",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&survey.stdout).unwrap();
     let shown = figures(&dom);
     let mut compared = 0;
     for row in v["rows"].as_array().unwrap().iter().chain([&v["total"]]) {
         let code = row["code"].as_str().unwrap();
         for key in ["q1", "q2", "q4"] {
-            let expected = row["answers"][key].as_u64().map_or_else(|| ":".to_owned(), |n| n.to_string());
+            let expected = row["answers"][key]
+                .as_u64()
+                .map_or_else(|| ":".to_owned(), |n| n.to_string());
             let on_page = shown
                 .iter()
                 .find(|(s, c, k, _)| s == "participants" && c == code && k == key)
@@ -77,9 +114,18 @@ fn the_report_renders_without_errors_and_shows_the_published_figures() {
             assert_eq!(on_page.3.replace('\u{a0}', ""), expected, "{code} {key}");
             compared += 1;
         }
-        if let Some(on_page) = shown.iter().find(|(s, c, k, _)| s == "counties" && c == code && k == "work_or_education") {
-            let expected = row["indicators"]["work_or_education"].as_u64().map_or_else(|| ":".to_owned(), |n| n.to_string());
-            assert_eq!(on_page.3.replace('\u{a0}', ""), expected, "{code} work_or_education");
+        if let Some(on_page) = shown
+            .iter()
+            .find(|(s, c, k, _)| s == "counties" && c == code && k == "work_or_education")
+        {
+            let expected = row["indicators"]["work_or_education"]
+                .as_u64()
+                .map_or_else(|| ":".to_owned(), |n| n.to_string());
+            assert_eq!(
+                on_page.3.replace('\u{a0}', ""),
+                expected,
+                "{code} work_or_education"
+            );
             compared += 1;
         }
     }

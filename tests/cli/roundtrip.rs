@@ -37,8 +37,11 @@ fn same_bytes(what: &str, left: &[u8], right: &[u8]) {
     if left == right {
         return;
     }
-    let at =
-        left.iter().zip(right).position(|(l, r)| l != r).unwrap_or(left.len().min(right.len()));
+    let at = left
+        .iter()
+        .zip(right)
+        .position(|(l, r)| l != r)
+        .unwrap_or(left.len().min(right.len()));
     let line = left[..at].iter().filter(|&&c| c == b'\n').count() + 1;
     let around = |s: &[u8]| {
         String::from_utf8_lossy(&s[at.saturating_sub(80)..(at + 80).min(s.len())]).into_owned()

@@ -22,7 +22,11 @@ fn participant(n: u128) -> String {
 fn with_log(n: u128) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("served");
-    spor(&data).args(["import", "-"]).write_stdin(fixture::log(n)).assert().success();
+    spor(&data)
+        .args(["import", "-"])
+        .write_stdin(fixture::log(n))
+        .assert()
+        .success();
     (tmp, data)
 }
 
@@ -41,7 +45,12 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// `spor --data DATA ARGS` run in `cwd`, with `stdin`.
 fn run(data: &Path, cwd: &Path, args: &[&str], stdin: &str) -> Output {
-    spor(data).current_dir(cwd).args(args).write_stdin(stdin).output().unwrap()
+    spor(data)
+        .current_dir(cwd)
+        .args(args)
+        .write_stdin(stdin)
+        .output()
+        .unwrap()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -72,7 +81,10 @@ fn commands_through_a_running_server_print_and_exit_as_they_do_without_one() {
     no_grant.events.remove(2);
     std::fs::write(tmp.path().join("refused.jsonl"), no_grant.lines()).unwrap();
     let _server = serve(&served, &[], 0);
-    assert!(served.join("run/spor.sock").exists(), "the server listens on its socket");
+    assert!(
+        served.join("run/spor.sock").exists(),
+        "the server listens on its socket"
+    );
 
     let p = participant(3);
     let commands: Vec<Vec<&str>> = vec![
@@ -80,7 +92,17 @@ fn commands_through_a_running_server_print_and_exit_as_they_do_without_one() {
         vec!["status", "--unit", "0301", "--on", "2007-06-30"],
         vec!["show", &p, "--on", "2006-06-01"],
         vec!["show", &p, "--format", "json", "--on", "2006-06-01"],
-        vec!["survey", "--year", "2006", "--by", "county", "--format", "json", "--known-at", "2007-06-30"],
+        vec![
+            "survey",
+            "--year",
+            "2006",
+            "--by",
+            "county",
+            "--format",
+            "json",
+            "--known-at",
+            "2007-06-30",
+        ],
         vec!["survey", "--year", "2006", "--publish", "--format", "csv"],
         vec!["followups", "--on", "2006-11-20", "--format", "json"],
         vec!["lint", "--on", "2007-01-01", "--format", "csv"],
@@ -96,7 +118,12 @@ fn commands_through_a_running_server_print_and_exit_as_they_do_without_one() {
     for args in &commands {
         let through = run(&served, tmp.path(), args, "");
         let alone = run(&copy, tmp.path(), args, "");
-        assert_eq!(through.status.code(), alone.status.code(), "spor {args:?}: {}", text(&through.stderr));
+        assert_eq!(
+            through.status.code(),
+            alone.status.code(),
+            "spor {args:?}: {}",
+            text(&through.stderr)
+        );
         assert_eq!(text(&through.stdout), text(&alone.stdout), "spor {args:?}");
         assert_eq!(
             text(&through.stderr).replace(&*served.to_string_lossy(), "DIR"),
@@ -106,16 +133,31 @@ fn commands_through_a_running_server_print_and_exit_as_they_do_without_one() {
     }
     let import = run(&served, tmp.path(), &["import", "refused.jsonl"], "");
     assert_eq!(import.status.code(), Some(3));
-    assert!(text(&import.stderr).contains("refused.jsonl: line 3:"), "{}", text(&import.stderr));
-    assert_eq!(run(&served, tmp.path(), &["status", "--no-such-flag"], "").status.code(), Some(2));
+    assert!(
+        text(&import.stderr).contains("refused.jsonl: line 3:"),
+        "{}",
+        text(&import.stderr)
+    );
+    assert_eq!(
+        run(&served, tmp.path(), &["status", "--no-such-flag"], "")
+            .status
+            .code(),
+        Some(2)
+    );
 
     // Who has seen P: the same entries, made as the same operating-system user.
     let args = ["audit", "--participant", &p, "--format", "json"];
-    let (through, alone) = (run(&served, tmp.path(), &args, ""), run(&copy, tmp.path(), &args, ""));
+    let (through, alone) = (
+        run(&served, tmp.path(), &args, ""),
+        run(&copy, tmp.path(), &args, ""),
+    );
     assert!(through.status.success() && alone.status.success());
     let entries = entries_without_id_and_time(&through.stdout);
     assert_eq!(entries, entries_without_id_and_time(&alone.stdout));
-    let shows = entries.iter().filter(|e| e["action"] == "spor show" && e["role"] == "operator").count();
+    let shows = entries
+        .iter()
+        .filter(|e| e["action"] == "spor show" && e["role"] == "operator")
+        .count();
     assert_eq!(shows, 2, "{entries:?}");
 }
 
@@ -125,9 +167,19 @@ fn what_a_command_writes_through_the_server_the_api_serves_at_once() {
     let s = serve(&data, &[], 0);
     wait_ready(&s.base);
     // An account and a token made through the server work at once.
-    let added = run(&data, tmp.path(), &["user", "add", "vei", "--role", "adviser", "--unit", "0301"], "");
+    let added = run(
+        &data,
+        tmp.path(),
+        &["user", "add", "vei", "--role", "adviser", "--unit", "0301"],
+        "",
+    );
     assert!(added.status.success(), "{}", text(&added.stderr));
-    assert_eq!(text(&added.stdout).trim().len(), 20, "only the one-time password: {}", text(&added.stdout));
+    assert_eq!(
+        text(&added.stdout).trim().len(),
+        20,
+        "only the one-time password: {}",
+        text(&added.stdout)
+    );
     let made = run(&data, tmp.path(), &["token", "create", "vei"], "");
     assert!(made.status.success(), "{}", text(&made.stderr));
     let token = text(&made.stdout).trim().to_owned();
@@ -136,7 +188,11 @@ fn what_a_command_writes_through_the_server_the_api_serves_at_once() {
     let p = participant(0);
     let c = client();
     let version = || {
-        let r = c.get(format!("{}/api/v1/participants/{p}", s.base)).bearer_auth(&token).send().unwrap();
+        let r = c
+            .get(format!("{}/api/v1/participants/{p}", s.base))
+            .bearer_auth(&token)
+            .send()
+            .unwrap();
         assert_eq!(r.status(), 200);
         r.json::<Value>().unwrap()["version"].as_u64().unwrap()
     };
@@ -147,16 +203,43 @@ fn what_a_command_writes_through_the_server_the_api_serves_at_once() {
     );
     let logged = run(&data, tmp.path(), &["log", "--json", "-"], &line);
     assert!(logged.status.success(), "{}", text(&logged.stderr));
-    assert!(text(&logged.stdout).contains(r#""type":"follow_up""#), "{}", text(&logged.stdout));
-    assert_eq!(version(), before + 1, "the logged event is in the timeline the API serves");
+    assert!(
+        text(&logged.stdout).contains(r#""type":"follow_up""#),
+        "{}",
+        text(&logged.stdout)
+    );
+    assert_eq!(
+        version(),
+        before + 1,
+        "the logged event is in the timeline the API serves"
+    );
     // A second exit is refused by the rules there as here: exit 3, nothing written.
-    let refused = run(&data, tmp.path(), &["log", "--type", "claimed", "--participant", &p, "--unit", "0301", "--date", "2007-03-01"], "");
+    let refused = run(
+        &data,
+        tmp.path(),
+        &[
+            "log",
+            "--type",
+            "claimed",
+            "--participant",
+            &p,
+            "--unit",
+            "0301",
+            "--date",
+            "2007-03-01",
+        ],
+        "",
+    );
     assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stderr));
     assert_eq!(version(), before + 1);
     // Serving DIR twice is refused as a directory in use.
     let twice = run(&data, tmp.path(), &["serve", "--listen", "127.0.0.1:0"], "");
     assert_eq!(twice.status.code(), Some(4));
-    assert!(text(&twice.stderr).contains("`spor serve` already runs on"), "{}", text(&twice.stderr));
+    assert!(
+        text(&twice.stderr).contains("`spor serve` already runs on"),
+        "{}",
+        text(&twice.stderr)
+    );
 }
 
 #[test]
@@ -164,14 +247,26 @@ fn a_socket_left_by_a_killed_server_is_ignored_even_where_dirs_path_is_too_long_
     let tmp = tempfile::tempdir().unwrap();
     // Longer than a socket address holds (108 bytes): reached through /proc/self/fd.
     let data = tmp.path().join("d".repeat(110));
-    spor(&data).args(["import", "-"]).write_stdin(fixture::log(3)).assert().success();
+    spor(&data)
+        .args(["import", "-"])
+        .write_stdin(fixture::log(3))
+        .assert()
+        .success();
     let mut s = serve(&data, &[], 0);
-    let status = |data: &Path| spor(data).args(["status", "--format", "json", "--on", "2006-01-01"]).output().unwrap();
+    let status = |data: &Path| {
+        spor(data)
+            .args(["status", "--format", "json", "--on", "2006-01-01"])
+            .output()
+            .unwrap()
+    };
     let through = status(&data);
     assert!(through.status.success(), "{}", text(&through.stderr));
     s.child.kill().unwrap();
     s.child.wait().unwrap();
-    assert!(data.join("run/spor.sock").exists(), "kill -9 leaves the socket behind");
+    assert!(
+        data.join("run/spor.sock").exists(),
+        "kill -9 leaves the socket behind"
+    );
     let alone = status(&data);
     assert!(alone.status.success(), "{}", text(&alone.stderr));
     assert_eq!(alone.stdout, through.stdout);
@@ -190,7 +285,12 @@ fn the_socket_is_owner_only_and_refuses_another_user() {
     if std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").unwrap()) == 0 {
         // As root the test can be another user: one who can reach the
         // socket (its modes opened up here) is still refused by the server.
-        for p in [tmp.path(), &data, &data.join("run"), &data.join("run/spor.sock")] {
+        for p in [
+            tmp.path(),
+            &data,
+            &data.join("run"),
+            &data.join("run/spor.sock"),
+        ] {
             std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o777)).unwrap();
         }
         let other = std::process::Command::new(assert_cmd::cargo::cargo_bin!("spor"))
@@ -204,7 +304,11 @@ fn the_socket_is_owner_only_and_refuses_another_user() {
         match other {
             Ok(out) => {
                 assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
-                assert!(text(&out.stderr).contains("the server holding"), "{}", text(&out.stderr));
+                assert!(
+                    text(&out.stderr).contains("the server holding"),
+                    "{}",
+                    text(&out.stderr)
+                );
             }
             // The test binary's directory is not open to that user: nothing to test there.
             Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied, "{e}"),

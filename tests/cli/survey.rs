@@ -9,13 +9,25 @@ use crate::spor;
 fn demo() -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    spor(&data).args(["demo", "--participants", "300", "--seed", "5"]).assert().success();
+    spor(&data)
+        .args(["demo", "--participants", "300", "--seed", "5"])
+        .assert()
+        .success();
     (tmp, data)
 }
 
 fn json(data: &std::path::Path, args: &[&str]) -> serde_json::Value {
-    let out = spor(data).arg("survey").args(args).args(["--format", "json"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = spor(data)
+        .arg("survey")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -30,7 +42,10 @@ fn the_json_document_has_the_contract_shape_and_adds_up() {
     let mut sorted = codes.clone();
     sorted.sort_unstable();
     assert_eq!(codes, sorted, "rows are sorted by code");
-    assert!(rows.iter().any(|r| r["code"] == "03" && r["name"] == "Oslo"));
+    assert!(
+        rows.iter()
+            .any(|r| r["code"] == "03" && r["name"] == "Oslo")
+    );
     let q = |v: &serde_json::Value, k: &str| v["answers"][k].as_u64().unwrap();
     for row in rows.iter().chain([&by_county["total"]]) {
         assert_eq!(q(row, "q1"), q(row, "q2") + q(row, "q4"));
@@ -41,18 +56,34 @@ fn the_json_document_has_the_contract_shape_and_adds_up() {
     let national = json(&data, &["--year", "2007", "--by", "national"]);
     assert_eq!(national["total"], by_county["total"]);
     let by_unit = json(&data, &["--year", "2007", "--by", "unit"]);
-    assert!(by_unit["rows"].as_array().unwrap().iter().all(|r| r["indicators"]["size_class"].is_string()));
+    assert!(
+        by_unit["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["indicators"]["size_class"].is_string())
+    );
 }
 
 #[test]
 fn the_csv_opens_in_a_spreadsheet_with_norwegian_headers() {
     let (_tmp, data) = demo();
-    let out = spor(&data).args(["survey", "--year", "2007", "--by", "county", "--format", "csv"]).output().unwrap();
+    let out = spor(&data)
+        .args([
+            "survey", "--year", "2007", "--by", "county", "--format", "csv",
+        ])
+        .output()
+        .unwrap();
     assert!(out.status.success());
-    assert!(out.stdout.starts_with(b"\xEF\xBB\xBF"), "UTF-8 byte-order mark");
+    assert!(
+        out.stdout.starts_with(b"\xEF\xBB\xBF"),
+        "UTF-8 byte-order mark"
+    );
     let text = String::from_utf8(out.stdout[3..].to_vec()).unwrap();
     let header = text.lines().next().unwrap();
-    assert!(header.starts_with("kode,navn,q1 Deltakere i løpet av året,q2 Deltakere ved årets slutt"));
+    assert!(
+        header.starts_with("kode,navn,q1 Deltakere i løpet av året,q2 Deltakere ved årets slutt")
+    );
     assert!(text.lines().last().unwrap().starts_with("total,Totalt,"));
     assert!(!text.contains('\u{a0}'), "no locale-formatted numbers");
 }
@@ -60,7 +91,17 @@ fn the_csv_opens_in_a_spreadsheet_with_norwegian_headers() {
 #[test]
 fn known_at_before_the_year_sees_nothing_and_a_bad_time_is_a_usage_error() {
     let (_tmp, data) = demo();
-    let early = json(&data, &["--year", "2007", "--by", "national", "--known-at", "2004-12-31"]);
+    let early = json(
+        &data,
+        &[
+            "--year",
+            "2007",
+            "--by",
+            "national",
+            "--known-at",
+            "2004-12-31",
+        ],
+    );
     assert_eq!(early["total"]["answers"]["q1"], 0);
     spor(&data)
         .args(["survey", "--year", "2007", "--known-at", "31.12.2007"])
@@ -78,28 +119,55 @@ fn known_at_before_the_year_sees_nothing_and_a_bad_time_is_a_usage_error() {
 fn explain_lists_the_participants_behind_a_count_and_those_close_to_it() {
     let (_tmp, data) = demo();
     let county = json(&data, &["--year", "2007", "--by", "unit"]);
-    let row = county["rows"].as_array().unwrap().iter().max_by_key(|r| r["answers"]["q4"].as_u64()).unwrap().clone();
+    let row = county["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|r| r["answers"]["q4"].as_u64())
+        .unwrap()
+        .clone();
     let unit = row["code"].as_str().unwrap();
     let out = spor(&data)
-        .args(["survey", "explain", "--year", "2007", "--unit", unit, "--key", "q4", "--format", "json"])
+        .args([
+            "survey", "explain", "--year", "2007", "--unit", unit, "--key", "q4", "--format",
+            "json",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let listed = v["participants"].as_array().unwrap();
     assert_eq!(listed.len() as u64, row["answers"]["q4"].as_u64().unwrap());
-    assert!(listed.iter().all(|p| p["events"].as_array().unwrap().iter().any(|e| e["by"].is_string())));
+    assert!(listed.iter().all(|p| {
+        p["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["by"].is_string())
+    }));
     spor(&data)
-        .args(["survey", "explain", "--year", "2007", "--unit", unit, "--key", "q4", "--not"])
+        .args([
+            "survey", "explain", "--year", "2007", "--unit", unit, "--key", "q4", "--not",
+        ])
         .assert()
         .success()
         .stdout(contains("nær, men ikke talt med"));
     spor(&data)
-        .args(["survey", "explain", "--year", "2007", "--unit", unit, "--key", "q99"])
+        .args([
+            "survey", "explain", "--year", "2007", "--unit", unit, "--key", "q99",
+        ])
         .assert()
         .code(2)
         .stdout("")
-        .stderr(contains("`q99` is not a survey question").and(contains("q7a, q7b, q7c")).and(contains("q13c")));
+        .stderr(
+            contains("`q99` is not a survey question")
+                .and(contains("q7a, q7b, q7c"))
+                .and(contains("q13c")),
+        );
 }
 
 #[test]
@@ -118,6 +186,21 @@ fn publish_hides_small_counts_in_every_format() {
         }
     }
     assert!(hidden > 0, "a demo of 300 people has small unit counts");
-    let out = spor(&data).args(["survey", "--year", "2007", "--by", "unit", "--publish", "--format", "csv"]).output().unwrap();
-    assert!(String::from_utf8(out.stdout).unwrap().contains(",:,"), "suppressed cells are shown as :");
+    let out = spor(&data)
+        .args([
+            "survey",
+            "--year",
+            "2007",
+            "--by",
+            "unit",
+            "--publish",
+            "--format",
+            "csv",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8(out.stdout).unwrap().contains(",:,"),
+        "suppressed cells are shown as :"
+    );
 }

@@ -87,7 +87,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     eprintln!("raw fdatasync: {raw:.0}/s");
     let mut store_rates = Vec::new();
     for &writers in &args.clients {
-        let rate = durable_appends(&scratch.join(format!("appends-{writers}")), writers, seconds)?;
+        let rate = durable_appends(
+            &scratch.join(format!("appends-{writers}")),
+            writers,
+            seconds,
+        )?;
         eprintln!("store, {writers} writers: {rate:.0}/s");
         store_rates.push((writers, rate));
     }
@@ -98,12 +102,19 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let mut server = Server::start(&spor, data, &log)?;
     server.wait_ready()?;
     let ready_after = started.elapsed();
-    eprintln!("server at {} ready after {:.1} s", server.base, ready_after.as_secs_f64());
+    eprintln!(
+        "server at {} ready after {:.1} s",
+        server.base,
+        ready_after.as_secs_f64()
+    );
     let results = drive(&server, &accounts, args, seconds);
     let stopped = server.stop();
     let results = results?;
     stopped?;
-    eprintln!("server stopped with exit status 0 (its log: {})", log.display());
+    eprintln!(
+        "server stopped with exit status 0 (its log: {})",
+        log.display()
+    );
 
     print_report(raw, &store_rates, ready_after, &results);
     Ok(())
@@ -127,26 +138,86 @@ fn prepare(spor: &Path, data: &Path, participants: usize) -> anyhow::Result<Acco
         Err(e) => return Err(e).with_context(|| format!("reading {}", data.display())),
     };
     if empty {
-        eprintln!("writing the demo log ({participants} people) into {}", data.display());
-        spor_output(spor, data, &["demo", "--participants", &participants.to_string()])?;
+        eprintln!(
+            "writing the demo log ({participants} people) into {}",
+            data.display()
+        );
+        spor_output(
+            spor,
+            data,
+            &["demo", "--participants", &participants.to_string()],
+        )?;
     }
     let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
     let adviser = format!("bench-{stamp}");
     let leader = format!("bench-leader-{stamp}");
-    spor_output(spor, data, &["user", "add", &adviser, "--role", "adviser", "--unit", WRITE_UNIT, "--unit", READ_UNIT, "--unit", OBSERVED_UNIT])?;
-    spor_output(spor, data, &["user", "add", &leader, "--role", "leader", "--unit", OBSERVED_UNIT])?;
+    spor_output(
+        spor,
+        data,
+        &[
+            "user",
+            "add",
+            &adviser,
+            "--role",
+            "adviser",
+            "--unit",
+            WRITE_UNIT,
+            "--unit",
+            READ_UNIT,
+            "--unit",
+            OBSERVED_UNIT,
+        ],
+    )?;
+    spor_output(
+        spor,
+        data,
+        &[
+            "user",
+            "add",
+            &leader,
+            "--role",
+            "leader",
+            "--unit",
+            OBSERVED_UNIT,
+        ],
+    )?;
     let token = |name: &str| -> anyhow::Result<String> {
-        let out = spor_output(spor, data, &["token", "create", name, "--label", "spor-bench", "--expires", "1"])?;
+        let out = spor_output(
+            spor,
+            data,
+            &[
+                "token",
+                "create",
+                name,
+                "--label",
+                "spor-bench",
+                "--expires",
+                "1",
+            ],
+        )?;
         Ok(out.trim().to_owned())
     };
-    Ok(Accounts { adviser: token(&adviser)?, leader: token(&leader)? })
+    Ok(Accounts {
+        adviser: token(&adviser)?,
+        leader: token(&leader)?,
+    })
 }
 
 /// Runs `spor --data DIR ARGS` and returns its standard output.
 fn spor_output(spor: &Path, data: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new(spor).env("SPOR_ALLOW_SYNTHETIC_IDS", "1").arg("--data").arg(data).args(args).output()?;
+    let out = Command::new(spor)
+        .env("SPOR_ALLOW_SYNTHETIC_IDS", "1")
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()?;
     if !out.status.success() {
-        bail!("spor {} failed ({}): {}", args.join(" "), out.status, String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "spor {} failed ({}): {}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     Ok(String::from_utf8(out.stdout)?)
 }
@@ -171,7 +242,10 @@ impl Server {
             .stderr(std::fs::File::create(log)?)
             .spawn()
             .context("starting spor serve")?;
-        let stdout = child.stdout.take().context("the server's standard output")?;
+        let stdout = child
+            .stdout
+            .take()
+            .context("the server's standard output")?;
         // The first line in a thread of its own, so the wait has a deadline;
         // the rest is read and dropped so the server never blocks on a full pipe.
         let (tx, rx) = mpsc::channel();
@@ -182,16 +256,28 @@ impl Server {
             let _ = tx.send(read);
             let _ = std::io::copy(&mut reader, &mut std::io::sink());
         });
-        let mut server = Self { child, base: String::new(), log: log.to_owned() };
+        let mut server = Self {
+            child,
+            base: String::new(),
+            log: log.to_owned(),
+        };
         let first = match rx.recv_timeout(START_WITHIN) {
             Ok(Ok(line)) => line,
             Ok(Err(e)) => return Err(e).context("reading the server's first line"),
-            Err(_) => bail!("spor serve printed nothing within {START_WITHIN:?}; see {}", log.display()),
+            Err(_) => bail!(
+                "spor serve printed nothing within {START_WITHIN:?}; see {}",
+                log.display()
+            ),
         };
         let address = first
             .trim()
             .strip_prefix("listening on http://")
-            .with_context(|| format!("spor serve began with {first:?}, not `listening on http://ADDR`; see {}", log.display()))?;
+            .with_context(|| {
+                format!(
+                    "spor serve began with {first:?}, not `listening on http://ADDR`; see {}",
+                    log.display()
+                )
+            })?;
         server.base = format!("http://{address}");
         Ok(server)
     }
@@ -202,7 +288,10 @@ impl Server {
         let deadline = Instant::now() + READY_WITHIN;
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait()? {
-                bail!("spor serve exited ({status}) before it was ready; see {}", self.log.display());
+                bail!(
+                    "spor serve exited ({status}) before it was ready; see {}",
+                    self.log.display()
+                );
             }
             if let Ok(r) = client.get(format!("{}/readyz", self.base)).send()
                 && r.status() == StatusCode::OK
@@ -218,7 +307,10 @@ impl Server {
     fn stop(&mut self) -> anyhow::Result<()> {
         let status = self.terminate()?;
         if !status.success() {
-            bail!("spor serve exited with {status} after SIGTERM; see {}", self.log.display());
+            bail!(
+                "spor serve exited with {status} after SIGTERM; see {}",
+                self.log.display()
+            );
         }
         Ok(())
     }
@@ -227,7 +319,10 @@ impl Server {
         if let Some(status) = self.child.try_wait()? {
             return Ok(status);
         }
-        let sent = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status()?;
+        let sent = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()?;
         if !sent.success() {
             bail!("kill -TERM {} failed", self.child.id());
         }
@@ -299,7 +394,12 @@ struct Results {
     notes: Vec<String>,
 }
 
-fn drive(server: &Server, accounts: &Accounts, args: &Args, seconds: Duration) -> anyhow::Result<Results> {
+fn drive(
+    server: &Server,
+    accounts: &Accounts,
+    args: &Args,
+    seconds: Duration,
+) -> anyhow::Result<Results> {
     let base = server.base.as_str();
     let client = Client::builder().timeout(Duration::from_secs(60)).build()?;
     let get = |path: &str| get_json(&client, base, path, &accounts.adviser);
@@ -312,17 +412,35 @@ fn drive(server: &Server, accounts: &Accounts, args: &Args, seconds: Duration) -
         .filter_map(|s| s["participant"].as_str().map(str::to_owned))
         .collect();
     if ids.is_empty() {
-        bail!("unit {READ_UNIT} has no participants to read; give an empty directory (the demo is written) or one `spor-bench all` left");
+        bail!(
+            "unit {READ_UNIT} has no participants to read; give an empty directory (the demo is written) or one `spor-bench all` left"
+        );
     }
 
     let people = AtomicU64::new(person_seed());
     let mut appends = Vec::new();
     let mut seen = None;
-    let observed_at = if args.clients.contains(&OBSERVED_AT) { OBSERVED_AT } else { args.clients.last().copied().unwrap_or(1) };
+    let observed_at = if args.clients.contains(&OBSERVED_AT) {
+        OBSERVED_AT
+    } else {
+        args.clients.last().copied().unwrap_or(1)
+    };
     for &c in &args.clients {
         let observe = c == observed_at && seen.is_none();
-        let (phase, s) = append_phase(server, accounts, c, seconds, args.max_requests, &people, observe)?;
-        eprintln!("appends, {c} clients: {:.0}/s, {} errors", phase.rate(), phase.errors);
+        let (phase, s) = append_phase(
+            server,
+            accounts,
+            c,
+            seconds,
+            args.max_requests,
+            &people,
+            observe,
+        )?;
+        eprintln!(
+            "appends, {c} clients: {:.0}/s, {} errors",
+            phase.rate(),
+            phase.errors
+        );
         if let Some(e) = &phase.first_error {
             eprintln!("  first error: {e}");
         }
@@ -333,15 +451,25 @@ fn drive(server: &Server, accounts: &Accounts, args: &Args, seconds: Duration) -
     }
 
     // Reads, with the server otherwise idle.
-    let demo_day = NaiveDate::from_ymd_opt(DEMO_DAY.0, DEMO_DAY.1, DEMO_DAY.2).context("the demo day")?;
-    let timelines: Vec<String> = ids.iter().map(|id| format!("/api/v1/participants/{id}")).collect();
+    let demo_day =
+        NaiveDate::from_ymd_opt(DEMO_DAY.0, DEMO_DAY.1, DEMO_DAY.2).context("the demo day")?;
+    let timelines: Vec<String> = ids
+        .iter()
+        .map(|id| format!("/api/v1/participants/{id}"))
+        .collect();
     let demo_followups = format!("/api/v1/followups?unit={READ_UNIT}&on={demo_day}");
     let own_followups = format!("/api/v1/followups?unit={WRITE_UNIT}");
     let own_status = get(&format!("/api/v1/status?unit={WRITE_UNIT}"))?;
     let count = |v: &Value, key: &str| v[key].as_array().map_or(0, Vec::len);
     let notes = vec![
-        format!("{} participants in {READ_UNIT}, whose timelines are read round-robin", ids.len()),
-        format!("follow-ups of {READ_UNIT} on {demo_day}: {} reminders", count(&get(&demo_followups)?, "items")),
+        format!(
+            "{} participants in {READ_UNIT}, whose timelines are read round-robin",
+            ids.len()
+        ),
+        format!(
+            "follow-ups of {READ_UNIT} on {demo_day}: {} reminders",
+            count(&get(&demo_followups)?, "items")
+        ),
         format!(
             "follow-ups of {WRITE_UNIT} today: {} reminders of {} participants (those the append phases wrote)",
             count(&get(&own_followups)?, "items"),
@@ -352,22 +480,51 @@ fn drive(server: &Server, accounts: &Accounts, args: &Args, seconds: Duration) -
     let mut counts = vec![1];
     counts.extend(args.clients.iter().copied().filter(|&c| c != 1));
     let kinds: [(String, Vec<String>); 4] = [
-        ("`GET /healthz` (no token, no store, no audit record: the HTTP floor)".to_owned(), vec!["/healthz".to_owned()]),
-        (format!("timeline `GET /participants/{{id}}` ({READ_UNIT})"), timelines),
-        (format!("follow-ups of {READ_UNIT} on {demo_day}"), vec![demo_followups]),
-        (format!("follow-ups of {WRITE_UNIT} today"), vec![own_followups]),
+        (
+            "`GET /healthz` (no token, no store, no audit record: the HTTP floor)".to_owned(),
+            vec!["/healthz".to_owned()],
+        ),
+        (
+            format!("timeline `GET /participants/{{id}}` ({READ_UNIT})"),
+            timelines,
+        ),
+        (
+            format!("follow-ups of {READ_UNIT} on {demo_day}"),
+            vec![demo_followups],
+        ),
+        (
+            format!("follow-ups of {WRITE_UNIT} today"),
+            vec![own_followups],
+        ),
     ];
     for (what, urls) in &kinds {
         for &c in &counts {
-            let phase = read_phase(server, &accounts.adviser, what, urls, c, seconds, args.max_requests)?;
-            eprintln!("{what}, {c} clients: {:.0}/s, {} errors", phase.rate(), phase.errors);
+            let phase = read_phase(
+                server,
+                &accounts.adviser,
+                what,
+                urls,
+                c,
+                seconds,
+                args.max_requests,
+            )?;
+            eprintln!(
+                "{what}, {c} clients: {:.0}/s, {} errors",
+                phase.rate(),
+                phase.errors
+            );
             if let Some(e) = &phase.first_error {
                 eprintln!("  first error: {e}");
             }
             reads.push(phase);
         }
     }
-    Ok(Results { appends, reads, seen, notes })
+    Ok(Results {
+        appends,
+        reads,
+        seen,
+        notes,
+    })
 }
 
 /// The first person number of this run: runs a minute apart start far apart,
@@ -419,14 +576,34 @@ fn story(unit: &str, person: &str, absences: u64) -> Vec<Step> {
             "date": date.to_string(),
             "data": data,
         });
-        steps.push(Step { body, kind, date, state });
+        steps.push(Step {
+            body,
+            kind,
+            date,
+            state,
+        });
     };
-    step("registered", first, json!({"person": person, "basis": "resettlement"}), "registered");
+    step(
+        "registered",
+        first,
+        json!({"person": person, "basis": "resettlement"}),
+        "registered",
+    );
     step("claimed", first, json!({}), "claimed");
-    step("granted", first + Days::new(1), json!({"months": 24}), "granted");
+    step(
+        "granted",
+        first + Days::new(1),
+        json!({"months": 24}),
+        "granted",
+    );
     step("started", first + Days::new(3), json!({}), "active");
     for i in 0..absences {
-        step("absence", first + Days::new(4 + i), json!({"hours": 1, "approved": true}), "active");
+        step(
+            "absence",
+            first + Days::new(4 + i),
+            json!({"hours": 1, "approved": true}),
+            "active",
+        );
     }
     steps
 }
@@ -441,7 +618,11 @@ struct Bounds {
 
 impl Bounds {
     fn new(seconds: Duration, max_requests: usize) -> Self {
-        Self { deadline: Instant::now() + seconds, left: AtomicUsize::new(max_requests), stop: AtomicBool::new(false) }
+        Self {
+            deadline: Instant::now() + seconds,
+            left: AtomicUsize::new(max_requests),
+            stop: AtomicBool::new(false),
+        }
     }
 
     /// Whether one more request may be sent (and takes it from the budget).
@@ -450,7 +631,9 @@ impl Bounds {
             self.stop.store(true, Ordering::Relaxed);
             return false;
         }
-        self.left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok()
+        self.left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
     }
 }
 
@@ -478,8 +661,17 @@ impl Tally {
 }
 
 /// Posts one event; the answer's status and text.
-fn post(client: &Client, base: &str, token: &str, body: &Value) -> anyhow::Result<(StatusCode, String)> {
-    let r = client.post(format!("{base}/api/v1/events")).bearer_auth(token).json(body).send()?;
+fn post(
+    client: &Client,
+    base: &str,
+    token: &str,
+    body: &Value,
+) -> anyhow::Result<(StatusCode, String)> {
+    let r = client
+        .post(format!("{base}/api/v1/events"))
+        .bearer_auth(token)
+        .json(body)
+        .send()?;
     let status = r.status();
     Ok((status, r.text()?))
 }
@@ -514,9 +706,14 @@ fn append_phase(
                             }
                             let sent = Instant::now();
                             match post(&client, base, &accounts.adviser, &step.body) {
-                                Ok((StatusCode::CREATED, _)) => tally.latencies.push(sent.elapsed()),
+                                Ok((StatusCode::CREATED, _)) => {
+                                    tally.latencies.push(sent.elapsed())
+                                }
                                 Ok((status, text)) => {
-                                    tally.error(format!("{} {}: {status} {text}", step.kind, step.date));
+                                    tally.error(format!(
+                                        "{} {}: {status} {text}",
+                                        step.kind, step.date
+                                    ));
                                     continue 'people;
                                 }
                                 Err(e) => {
@@ -533,10 +730,16 @@ fn append_phase(
         let observer = observe.then(|| s.spawn(|| observe_views(base, accounts, &bounds, people)));
         let mut tally = Tally::default();
         for w in writers {
-            tally.merge(w.join().map_err(|_| anyhow::anyhow!("a client thread panicked"))??);
+            tally.merge(
+                w.join()
+                    .map_err(|_| anyhow::anyhow!("a client thread panicked"))??,
+            );
         }
         let seen = match observer {
-            Some(o) => Some(o.join().map_err(|_| anyhow::anyhow!("the observer panicked"))??),
+            Some(o) => Some(
+                o.join()
+                    .map_err(|_| anyhow::anyhow!("the observer panicked"))??,
+            ),
             None => None,
         };
         Ok((tally, seen))
@@ -550,7 +753,10 @@ fn append_phase(
         errors: tally.errors,
         first_error: tally.first_error,
         elapsed,
-        cpu: (after.0.saturating_sub(before.0), after.1.saturating_sub(before.1)),
+        cpu: (
+            after.0.saturating_sub(before.0),
+            after.1.saturating_sub(before.1),
+        ),
     };
     Ok((phase, seen))
 }
@@ -562,24 +768,35 @@ fn append_phase(
 /// their own, follow-ups until its `planned_end` reminder shows and the
 /// survey until q1 (started and not ended) has counted it. Each view's time
 /// runs from the 201 to the answer of the first read that shows the event.
-fn observe_views(base: &str, accounts: &Accounts, bounds: &Bounds, people: &AtomicU64) -> anyhow::Result<Views> {
+fn observe_views(
+    base: &str,
+    accounts: &Accounts,
+    bounds: &Bounds,
+    people: &AtomicU64,
+) -> anyhow::Result<Views> {
     let writer = Client::builder().timeout(Duration::from_secs(60)).build()?;
     let readers = [0; 3].map(|_| Client::builder().timeout(Duration::from_secs(60)).build());
     let [status_client, followups_client, survey_client] = readers;
-    let (status_client, followups_client, survey_client) = (status_client?, followups_client?, survey_client?);
+    let (status_client, followups_client, survey_client) =
+        (status_client?, followups_client?, survey_client?);
     let year = (chrono::Utc::now().date_naive() - Days::new(397)).year();
     let survey = format!("/api/v1/survey?year={year}&by=unit");
     let q1 = |v: &Value| v["total"]["answers"]["q1"].as_u64();
-    let mut counted = q1(&get_json(&survey_client, base, &survey, &accounts.leader)?).context("survey without q1")?;
+    let mut counted = q1(&get_json(&survey_client, base, &survey, &accounts.leader)?)
+        .context("survey without q1")?;
     let status_path = format!("/api/v1/status?unit={OBSERVED_UNIT}");
     let followups_path = format!("/api/v1/followups?unit={OBSERVED_UNIT}&within=3660");
-    let (mut status, mut followups, mut surveyed) = (Seen::default(), Seen::default(), Seen::default());
+    let (mut status, mut followups, mut surveyed) =
+        (Seen::default(), Seen::default(), Seen::default());
     'people: while !bounds.stop.load(Ordering::Relaxed) && Instant::now() < bounds.deadline {
         for step in story(OBSERVED_UNIT, &person_number(people), 1) {
             if bounds.stop.load(Ordering::Relaxed) || Instant::now() >= bounds.deadline {
                 break 'people;
             }
-            let participant = step.body["participant"].as_str().unwrap_or_default().to_owned();
+            let participant = step.body["participant"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             let (code, text) = post(&writer, base, &accounts.adviser, &step.body)?;
             let acked = Instant::now();
             if code != StatusCode::CREATED {
@@ -592,17 +809,54 @@ fn observe_views(base: &str, accounts: &Accounts, bounds: &Bounds, people: &Atom
             }
             let in_status = |v: &Value| {
                 v["participants"].as_array().is_some_and(|all| {
-                    all.iter().any(|s| s["participant"] == participant.as_str() && s["state"] == step.state && s["last_event"] == date.as_str())
+                    all.iter().any(|s| {
+                        s["participant"] == participant.as_str()
+                            && s["state"] == step.state
+                            && s["last_event"] == date.as_str()
+                    })
                 })
             };
             let in_followups = |v: &Value| {
-                v["items"].as_array().is_some_and(|all| all.iter().any(|r| r["participant"] == participant.as_str() && r["kind"] == "planned_end"))
+                v["items"].as_array().is_some_and(|all| {
+                    all.iter().any(|r| {
+                        r["participant"] == participant.as_str() && r["kind"] == "planned_end"
+                    })
+                })
             };
             let in_survey = |v: &Value| q1(v).is_some_and(|n| n >= counted);
             std::thread::scope(|s| {
-                let f = started.then(|| s.spawn(|| wait_until(&followups_client, base, &followups_path, &accounts.adviser, acked, &in_followups)));
-                let q = started.then(|| s.spawn(|| wait_until(&survey_client, base, &survey, &accounts.leader, acked, &in_survey)));
-                status.file(wait_until(&status_client, base, &status_path, &accounts.adviser, acked, &in_status));
+                let f = started.then(|| {
+                    s.spawn(|| {
+                        wait_until(
+                            &followups_client,
+                            base,
+                            &followups_path,
+                            &accounts.adviser,
+                            acked,
+                            &in_followups,
+                        )
+                    })
+                });
+                let q = started.then(|| {
+                    s.spawn(|| {
+                        wait_until(
+                            &survey_client,
+                            base,
+                            &survey,
+                            &accounts.leader,
+                            acked,
+                            &in_survey,
+                        )
+                    })
+                });
+                status.file(wait_until(
+                    &status_client,
+                    base,
+                    &status_path,
+                    &accounts.adviser,
+                    acked,
+                    &in_status,
+                ));
                 if let Some(f) = f {
                     followups.file(f.join().unwrap_or(None));
                 }
@@ -616,16 +870,36 @@ fn observe_views(base: &str, accounts: &Accounts, bounds: &Bounds, people: &Atom
         seen.took.sort();
     }
     Ok([
-        (format!("status (`GET /status?unit={OBSERVED_UNIT}`): the participant with the new state and last event"), status),
-        (format!("follow-ups (`GET /followups?unit={OBSERVED_UNIT}&within=3660`): the `planned_end` reminder of a `started`"), followups),
-        (format!("survey (`GET /survey?year={year}&by=unit`, leader): q1 counts a `started`"), surveyed),
+        (
+            format!(
+                "status (`GET /status?unit={OBSERVED_UNIT}`): the participant with the new state and last event"
+            ),
+            status,
+        ),
+        (
+            format!(
+                "follow-ups (`GET /followups?unit={OBSERVED_UNIT}&within=3660`): the `planned_end` reminder of a `started`"
+            ),
+            followups,
+        ),
+        (
+            format!("survey (`GET /survey?year={year}&by=unit`, leader): q1 counts a `started`"),
+            surveyed,
+        ),
     ])
 }
 
 /// Reads `path` until `shows` holds of the answer: the time from `acked`
 /// to that answer and the number of reads beyond the first, or `None` when
 /// it did not show within [`SEEN_WITHIN`] or a read failed.
-fn wait_until(client: &Client, base: &str, path: &str, token: &str, acked: Instant, shows: &dyn Fn(&Value) -> bool) -> Option<(Duration, u64)> {
+fn wait_until(
+    client: &Client,
+    base: &str,
+    path: &str,
+    token: &str,
+    acked: Instant,
+    shows: &dyn Fn(&Value) -> bool,
+) -> Option<(Duration, u64)> {
     let mut extra = 0;
     loop {
         match get_json(client, base, path, token) {
@@ -653,7 +927,10 @@ impl Seen {
 
 /// GETs `path` and parses the answer, which must be a 200.
 fn get_json(client: &Client, base: &str, path: &str, token: &str) -> anyhow::Result<Value> {
-    let r = client.get(format!("{base}{path}")).bearer_auth(token).send()?;
+    let r = client
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()?;
     let status = r.status();
     let text = r.text()?;
     if status != StatusCode::OK {
@@ -687,13 +964,20 @@ fn read_phase(
                     while bounds.take() {
                         let url = &urls[next.fetch_add(1, Ordering::Relaxed) % urls.len()];
                         let sent = Instant::now();
-                        let answer = client.get(format!("{base}{url}")).bearer_auth(token).send().and_then(|r| {
-                            let status = r.status();
-                            r.bytes().map(|body| (status, body))
-                        });
+                        let answer = client
+                            .get(format!("{base}{url}"))
+                            .bearer_auth(token)
+                            .send()
+                            .and_then(|r| {
+                                let status = r.status();
+                                r.bytes().map(|body| (status, body))
+                            });
                         match answer {
                             Ok((StatusCode::OK, _)) => tally.latencies.push(sent.elapsed()),
-                            Ok((status, body)) => tally.error(format!("GET {url}: {status} {}", String::from_utf8_lossy(&body))),
+                            Ok((status, body)) => tally.error(format!(
+                                "GET {url}: {status} {}",
+                                String::from_utf8_lossy(&body)
+                            )),
                             Err(e) => tally.error(format!("GET {url}: {e:#}")),
                         }
                     }
@@ -703,7 +987,10 @@ fn read_phase(
             .collect();
         let mut tally = Tally::default();
         for r in readers {
-            tally.merge(r.join().map_err(|_| anyhow::anyhow!("a client thread panicked"))??);
+            tally.merge(
+                r.join()
+                    .map_err(|_| anyhow::anyhow!("a client thread panicked"))??,
+            );
         }
         Ok(tally)
     })?;
@@ -716,7 +1003,10 @@ fn read_phase(
         errors: tally.errors,
         first_error: tally.first_error,
         elapsed,
-        cpu: (after.0.saturating_sub(before.0), after.1.saturating_sub(before.1)),
+        cpu: (
+            after.0.saturating_sub(before.0),
+            after.1.saturating_sub(before.1),
+        ),
     })
 }
 
@@ -739,13 +1029,23 @@ fn cpu(server: u32) -> anyhow::Result<(Duration, Duration)> {
     // Fields 14 and 15 of /proc/PID/stat (utime, stime, in clock ticks),
     // counted after the command name, which may hold spaces.
     let stat = std::fs::read_to_string(format!("/proc/{server}/stat"))?;
-    let fields: Vec<&str> = stat.rsplit_once(')').context("/proc/PID/stat")?.1.split_whitespace().collect();
-    let ticks: u64 = fields.get(11).context("utime")?.parse::<u64>()? + fields.get(12).context("stime")?.parse::<u64>()?;
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("/proc/PID/stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields.get(11).context("utime")?.parse::<u64>()?
+        + fields.get(12).context("stime")?.parse::<u64>()?;
     let own = crate::rusage(libc::RUSAGE_SELF);
     let timeval = |t: libc::timeval| {
-        Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0)) + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
+        Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
+            + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
     };
-    Ok((Duration::from_millis(ticks * 1000 / clock_ticks()), timeval(own.ru_utime) + timeval(own.ru_stime)))
+    Ok((
+        Duration::from_millis(ticks * 1000 / clock_ticks()),
+        timeval(own.ru_utime) + timeval(own.ru_stime),
+    ))
 }
 
 /// Clock ticks per second, the unit of /proc/PID/stat's CPU times.
@@ -764,11 +1064,19 @@ fn print_report(raw: f64, store_rates: &[(usize, f64)], ready_after: Duration, r
     println!("| baseline (same run, no server running) | result |\n|---|---|");
     println!("| raw fdatasync of a 400-byte append | {raw:.0} /s |");
     for (writers, rate) in store_rates {
-        println!("| store's own durable appends, {writers} writer(s) | {rate:.0} /s = {:.2}x fdatasync |", rate / raw);
+        println!(
+            "| store's own durable appends, {writers} writer(s) | {rate:.0} /s = {:.2}x fdatasync |",
+            rate / raw
+        );
     }
-    println!("| `spor serve` ready (projections built) after | {:.1} s |", ready_after.as_secs_f64());
+    println!(
+        "| `spor serve` ready (projections built) after | {:.1} s |",
+        ready_after.as_secs_f64()
+    );
     println!();
-    println!("| load | clients | answered | per second | p50 | p99 | errors | CPU: server / clients (cores) |\n|---|---|---|---|---|---|---|---|");
+    println!(
+        "| load | clients | answered | per second | p50 | p99 | errors | CPU: server / clients (cores) |\n|---|---|---|---|---|---|---|---|"
+    );
     for p in r.appends.iter().chain(&r.reads) {
         let secs = p.elapsed.as_secs_f64();
         println!(
@@ -787,12 +1095,18 @@ fn print_report(raw: f64, store_rates: &[(usize, f64)], ready_after: Duration, r
     println!();
     for p in r.appends.iter().chain(&r.reads) {
         if let Some(e) = &p.first_error {
-            println!("- first error of {} with {} clients: {e}", p.what, p.clients);
+            println!(
+                "- first error of {} with {} clients: {e}",
+                p.what, p.clients
+            );
         }
     }
     for (clients, rate) in store_rates {
         if let Some(p) = r.appends.iter().find(|p| p.clients == *clients) {
-            println!("- {clients} HTTP clients: {:.0} % of the store's own {clients}-writer rate", 100.0 * p.rate() / rate);
+            println!(
+                "- {clients} HTTP clients: {:.0} % of the store's own {clients}-writer rate",
+                100.0 * p.rate() / rate
+            );
         }
     }
     for note in &r.notes {

@@ -70,7 +70,11 @@ enum Cmd {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Cmd::All { events, dir, seconds } => all(events, &dir, Duration::from_secs(seconds)),
+        Cmd::All {
+            events,
+            dir,
+            seconds,
+        } => all(events, &dir, Duration::from_secs(seconds)),
         Cmd::Queries { data } => {
             let rows = query_rows(&data)?;
             print_table(&rows);
@@ -94,12 +98,18 @@ fn all(events: usize, dir: &Path, seconds: Duration) -> anyhow::Result<()> {
     let mut rows: Vec<(String, String)> = Vec::new();
 
     let raw = fdatasync_rate(&dir.join("raw.bin"), seconds)?;
-    rows.push(("raw fdatasync of a 400-byte append".into(), format!("{raw:.0} /s")));
+    rows.push((
+        "raw fdatasync of a 400-byte append".into(),
+        format!("{raw:.0} /s"),
+    ));
     eprintln!("raw fdatasync: {raw:.0}/s");
     for writers in [1usize, 8, 64] {
         let rate = durable_appends(&dir.join(format!("appends-{writers}")), writers, seconds)?;
         eprintln!("{writers} writers: {rate:.0}/s");
-        rows.push((format!("durable appends, {writers} writer(s)"), format!("{rate:.0} /s = {:.2}x fdatasync", rate / raw)));
+        rows.push((
+            format!("durable appends, {writers} writer(s)"),
+            format!("{rate:.0} /s = {:.2}x fdatasync", rate / raw),
+        ));
     }
 
     let file = dir.join("demo.jsonl");
@@ -123,14 +133,24 @@ fn all(events: usize, dir: &Path, seconds: Duration) -> anyhow::Result<()> {
     let import_rss = peak_rss_kib_children();
     #[allow(clippy::cast_precision_loss)]
     let rate = n as f64 / took.as_secs_f64();
-    rows.push((format!("import of {n} events ({} MB file)", size / 1_000_000), format!("{:.1} s = {rate:.0} events/s, peak RSS {} MB", took.as_secs_f64(), import_rss / 1024)));
+    rows.push((
+        format!("import of {n} events ({} MB file)", size / 1_000_000),
+        format!(
+            "{:.1} s = {rate:.0} events/s, peak RSS {} MB",
+            took.as_secs_f64(),
+            import_rss / 1024
+        ),
+    ));
 
     rows.extend(query_rows(&data)?);
 
     let bytes = dir_size(&data)?;
     #[allow(clippy::cast_precision_loss)]
     let per_event = bytes as f64 / n as f64;
-    rows.push(("bytes on disk per event".into(), format!("{per_event:.0} ({} MB for {n})", bytes / 1_000_000)));
+    rows.push((
+        "bytes on disk per event".into(),
+        format!("{per_event:.0} ({} MB for {n})", bytes / 1_000_000),
+    ));
 
     print_table(&rows);
     Ok(())
@@ -138,7 +158,12 @@ fn all(events: usize, dir: &Path, seconds: Duration) -> anyhow::Result<()> {
 
 /// Appends 400 bytes and fdatasyncs, again and again: the disk's own limit.
 fn fdatasync_rate(path: &Path, seconds: Duration) -> anyhow::Result<f64> {
-    let f = OpenOptions::new().create(true).truncate(true).read(true).write(true).open(path)?;
+    let f = OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .read(true)
+        .write(true)
+        .open(path)?;
     let buf = [0x5au8; 400];
     let mut offset = 0u64;
     let mut n = 0u64;
@@ -157,7 +182,9 @@ fn fdatasync_rate(path: &Path, seconds: Duration) -> anyhow::Result<f64> {
 fn sample_event(p: ParticipantId, n: u64) -> Event {
     let date = chrono::NaiveDate::from_ymd_opt(2006, 1, 10).expect("valid date");
     Event {
-        id: EventId(uuid::Uuid::from_u128(0xE000_0000_0000_0000_0000_0000_0000_0000u128 | u128::from(n))),
+        id: EventId(uuid::Uuid::from_u128(
+            0xE000_0000_0000_0000_0000_0000_0000_0000u128 | u128::from(n),
+        )),
         participant: p,
         unit: UnitCode::parse("030101").expect("valid unit"),
         date,
@@ -170,7 +197,13 @@ fn sample_event(p: ParticipantId, n: u64) -> Event {
 /// Durable appends per second with `writers` threads, each appending one
 /// event at a time to streams of its own.
 fn durable_appends(data: &Path, writers: usize, seconds: Duration) -> anyhow::Result<f64> {
-    let store = Arc::new(SledStore::open(data, StoreOptions { create: true, ..StoreOptions::default() })?);
+    let store = Arc::new(SledStore::open(
+        data,
+        StoreOptions {
+            create: true,
+            ..StoreOptions::default()
+        },
+    )?);
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
     let threads: Vec<_> = (0..writers)
@@ -178,11 +211,17 @@ fn durable_appends(data: &Path, writers: usize, seconds: Duration) -> anyhow::Re
             let (store, stop, done) = (Arc::clone(&store), Arc::clone(&stop), Arc::clone(&done));
             std::thread::spawn(move || -> anyhow::Result<()> {
                 let w = u64::try_from(w).unwrap_or(0);
-                let p = ParticipantId(uuid::Uuid::from_u128(0xA000_0000_0000_0000_0000_0000_0000_0000u128 | u128::from(w)));
+                let p = ParticipantId(uuid::Uuid::from_u128(
+                    0xA000_0000_0000_0000_0000_0000_0000_0000u128 | u128::from(w),
+                ));
                 let mut version = 0u32;
                 while !stop.load(Ordering::Relaxed) {
                     let e = sample_event(p, w << 40 | u64::from(version));
-                    store.append(&[StreamAppend { participant: p, expected_version: version, events: vec![e] }])?;
+                    store.append(&[StreamAppend {
+                        participant: p,
+                        expected_version: version,
+                        events: vec![e],
+                    }])?;
                     version += 1;
                     done.fetch_add(1, Ordering::Relaxed);
                 }
@@ -206,7 +245,10 @@ fn durable_appends(data: &Path, writers: usize, seconds: Duration) -> anyhow::Re
 fn write_demo_file(path: &Path, events: usize) -> anyhow::Result<usize> {
     let mut out = BufWriter::new(File::create(path)?);
     // About 14.5 events per person; ask for enough people and stop at `events`.
-    let spec = DemoSpec { participants: events / 12 + 10, seed: 1 };
+    let spec = DemoSpec {
+        participants: events / 12 + 10,
+        seed: 1,
+    };
     let mut n = 0;
     let mut last: Option<ParticipantId> = None;
     for e in spor_demo::stream(&spec) {
@@ -227,9 +269,16 @@ fn write_demo_file(path: &Path, events: usize) -> anyhow::Result<usize> {
 /// peak memory is its own), then each query as a fresh `spor` process would
 /// answer it from a cold start (open, fold, settle, answer).
 fn query_rows(data: &Path) -> anyhow::Result<Vec<(String, String)>> {
-    let out = Command::new(std::env::current_exe()?).arg("warm").arg("--data").arg(data).output()?;
+    let out = Command::new(std::env::current_exe()?)
+        .arg("warm")
+        .arg("--data")
+        .arg(data)
+        .output()?;
     if !out.status.success() {
-        bail!("warm queries failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "warm queries failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let mut rows: Vec<(String, String)> = String::from_utf8(out.stdout)?
         .lines()
@@ -239,21 +288,50 @@ fn query_rows(data: &Path) -> anyhow::Result<Vec<(String, String)>> {
     let spor = sibling("spor")?;
     let report_dir = data.with_extension("report");
     let cold: [(&str, Vec<String>); 3] = [
-        ("national survey 2007", "survey --year 2007 --by national --format json".split(' ').map(String::from).collect()),
+        (
+            "national survey 2007",
+            "survey --year 2007 --by national --format json"
+                .split(' ')
+                .map(String::from)
+                .collect(),
+        ),
         (
             "report 2007 (HTML + CSV)",
-            vec!["report".into(), "--year".into(), "2007".into(), "--out".into(), report_dir.display().to_string()],
+            vec![
+                "report".into(),
+                "--year".into(),
+                "2007".into(),
+                "--out".into(),
+                report_dir.display().to_string(),
+            ],
         ),
-        ("reminders of every unit on 2009-01-02", "followups --on 2009-01-02 --within 14 --format json".split(' ').map(String::from).collect()),
+        (
+            "reminders of every unit on 2009-01-02",
+            "followups --on 2009-01-02 --within 14 --format json"
+                .split(' ')
+                .map(String::from)
+                .collect(),
+        ),
     ];
     for (what, args) in cold {
         let started = Instant::now();
-        let out = Command::new(&spor).arg("--data").arg(data).args(&args).output()?;
+        let out = Command::new(&spor)
+            .arg("--data")
+            .arg(data)
+            .args(&args)
+            .output()?;
         let took = started.elapsed();
         if !out.status.success() {
-            bail!("spor {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "spor {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
-        rows.push((format!("{what}, cold start (`spor` process)"), format!("{:.2} s", took.as_secs_f64())));
+        rows.push((
+            format!("{what}, cold start (`spor` process)"),
+            format!("{:.2} s", took.as_secs_f64()),
+        ));
     }
     Ok(rows)
 }
@@ -281,35 +359,91 @@ fn warm(data: &Path) -> anyhow::Result<()> {
     println!("open + fold {n} events\t{:.2} s", elapsed.as_secs_f64());
     let start = Instant::now();
     p.settle(std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
-    println!("settle every timeline ({} participants)\t{:.2} s, peak RSS {} MB", p.participants(), start.elapsed().as_secs_f64(), peak_rss_kib_self() / 1024);
+    println!(
+        "settle every timeline ({} participants)\t{:.2} s, peak RSS {} MB",
+        p.participants(),
+        start.elapsed().as_secs_f64(),
+        peak_rss_kib_self() / 1024
+    );
 
     // "Today" for the log: the day after its latest event.
     let statuses = p.statuses(None, chrono::NaiveDate::MAX);
-    let today = statuses.iter().filter_map(|s| s.last_event).max().context("an empty log")?.succ_opt().context("date")?;
+    let today = statuses
+        .iter()
+        .filter_map(|s| s.last_event)
+        .max()
+        .context("an empty log")?
+        .succ_opt()
+        .context("date")?;
     let past = chrono::NaiveDate::from_ymd_opt(2008, 6, 2).expect("valid date");
     let mut sizes: std::collections::BTreeMap<UnitCode, usize> = std::collections::BTreeMap::new();
     for s in &statuses {
         *sizes.entry(s.unit).or_default() += 1;
     }
-    let (unit, size) = sizes.into_iter().max_by_key(|(_, n)| *n).context("no units")?;
+    let (unit, size) = sizes
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .context("no units")?;
 
-    let request = SurveyRequest { year: 2007, by: Grouping::National, known_at: None, as_of: today };
-    println!("national survey 2007, once open\t{}", ms(median(5, || { std::hint::black_box(survey(&p, &request)); })));
-    let request = SurveyRequest { by: Grouping::Unit, ..request };
-    println!("survey 2007 by unit, once open\t{}", ms(median(5, || { std::hint::black_box(survey(&p, &request)); })));
+    let request = SurveyRequest {
+        year: 2007,
+        by: Grouping::National,
+        known_at: None,
+        as_of: today,
+    };
+    println!(
+        "national survey 2007, once open\t{}",
+        ms(median(5, || {
+            std::hint::black_box(survey(&p, &request));
+        }))
+    );
+    let request = SurveyRequest {
+        by: Grouping::Unit,
+        ..request
+    };
+    println!(
+        "survey 2007 by unit, once open\t{}",
+        ms(median(5, || {
+            std::hint::black_box(survey(&p, &request));
+        }))
+    );
     let report = median(5, || {
-        let g = spor_report::Gathered::from(&p, 2007, today, 4, spor_projections::lint::LintLimits { stale_days: 90, late_exit_days: 60 });
+        let g = spor_report::Gathered::from(
+            &p,
+            2007,
+            today,
+            4,
+            spor_projections::lint::LintLimits {
+                stale_days: 90,
+                late_exit_days: 60,
+            },
+        );
         let input = g.input((n, String::new()));
         std::hint::black_box((spor_report::html(&input), spor_report::csv(&input)));
     });
-    println!("report 2007 (publication, findings, cohorts, HTML + CSV), once open\t{}", ms(report));
+    println!(
+        "report 2007 (publication, findings, cohorts, HTML + CSV), once open\t{}",
+        ms(report)
+    );
     let rules = ReminderRules::default();
-    let one = median(5, || { std::hint::black_box(list(&p, today, Some(unit), 14, &rules)); });
-    println!("reminders of the largest unit ({unit}, {size} participants) on {today}, once open\t{}", ms(one));
-    let all = median(5, || { std::hint::black_box(list(&p, today, None, 14, &rules)); });
+    let one = median(5, || {
+        std::hint::black_box(list(&p, today, Some(unit), 14, &rules));
+    });
+    println!(
+        "reminders of the largest unit ({unit}, {size} participants) on {today}, once open\t{}",
+        ms(one)
+    );
+    let all = median(5, || {
+        std::hint::black_box(list(&p, today, None, 14, &rules));
+    });
     println!("reminders of every unit on {today}, once open\t{}", ms(all));
-    let one = median(5, || { std::hint::black_box(list(&p, past, Some(unit), 14, &rules)); });
-    println!("reminders of the largest unit on a past day ({past}), once open\t{}", ms(one));
+    let one = median(5, || {
+        std::hint::black_box(list(&p, past, Some(unit), 14, &rules));
+    });
+    println!(
+        "reminders of the largest unit on a past day ({past}), once open\t{}",
+        ms(one)
+    );
     Ok(())
 }
 
@@ -331,7 +465,10 @@ fn sibling(name: &str) -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let path = exe.parent().context("own directory")?.join(name);
     if !path.exists() {
-        bail!("{} not found: build it with `cargo build --release -p {name}`", path.display());
+        bail!(
+            "{} not found: build it with `cargo build --release -p {name}`",
+            path.display()
+        );
     }
     Ok(path)
 }
@@ -341,7 +478,11 @@ fn dir_size(dir: &Path) -> anyhow::Result<u64> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let meta = entry.metadata()?;
-        total += if meta.is_dir() { dir_size(&entry.path())? } else { meta.len() };
+        total += if meta.is_dir() {
+            dir_size(&entry.path())?
+        } else {
+            meta.len()
+        };
     }
     Ok(total)
 }

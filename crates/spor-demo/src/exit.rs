@@ -54,11 +54,12 @@ pub(crate) fn plan_follow_ups<R: Rng>(
         p.routine(date, body, exit);
     }
     if let Some(date) = any
-        && p.rng.random_bool(0.04) {
-            let body = follow_up(p.rng, FollowUpOutcome::Unreachable);
-            let mistake = p.routine(date, body, exit);
-            p.retract(mistake, date, WHY_FOLLOW_UP, After::Event(mistake));
-        }
+        && p.rng.random_bool(0.04)
+    {
+        let body = follow_up(p.rng, FollowUpOutcome::Unreachable);
+        let mistake = p.routine(date, body, exit);
+        p.retract(mistake, date, WHY_FOLLOW_UP, After::Event(mistake));
+    }
 }
 
 fn follow_up(rng: &mut impl Rng, outcome: FollowUpOutcome) -> EventBody {
@@ -73,7 +74,11 @@ fn follow_up(rng: &mut impl Rng, outcome: FollowUpOutcome) -> EventBody {
         ],
     );
     let note = rng.random_bool(0.3).then(|| note(outcome).to_owned());
-    EventBody::FollowUp(FollowUp { outcome, channel, note })
+    EventBody::FollowUp(FollowUp {
+        outcome,
+        channel,
+        note,
+    })
 }
 
 /// What the adviser hears: mostly what the person went on to, less of it
@@ -162,8 +167,12 @@ pub(crate) fn exit_body(
             let main_activity =
                 (reason == CompletedReason::Other).then(|| pick(rng, OTHER_ACTIVITIES));
             let main = main_activity.or_else(|| {
-                Exit::Completed(Completed { reason, main_activity: None, support: Vec::new() })
-                    .main_activity()
+                Exit::Completed(Completed {
+                    reason,
+                    main_activity: None,
+                    support: Vec::new(),
+                })
+                .main_activity()
             });
             EventBody::Completed(Completed {
                 reason,
@@ -184,11 +193,19 @@ pub(crate) fn exit_body(
                 )
             });
             let main = main_activity.or_else(|| {
-                Exit::Stopped(Stopped { reason, main_activity: None, support: Vec::new() })
-                    .main_activity()
+                Exit::Stopped(Stopped {
+                    reason,
+                    main_activity: None,
+                    support: Vec::new(),
+                })
+                .main_activity()
             });
             let ill = reason == StoppedReason::Health;
-            EventBody::Stopped(Stopped { reason, main_activity, support: support(rng, main, ill) })
+            EventBody::Stopped(Stopped {
+                reason,
+                main_activity,
+                support: support(rng, main, ill),
+            })
         }
         Ending::Interrupted(reason) => {
             let support = if reason == InterruptedReason::Death {
@@ -196,7 +213,11 @@ pub(crate) fn exit_body(
             } else {
                 support(rng, None, false)
             };
-            EventBody::Interrupted(Interrupted { reason, to_unit, support })
+            EventBody::Interrupted(Interrupted {
+                reason,
+                to_unit,
+                support,
+            })
         }
     }
 }

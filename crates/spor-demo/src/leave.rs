@@ -39,7 +39,11 @@ pub(crate) enum LeaveEnding {
 pub(crate) fn plan_leave(rng: &mut impl Rng, start: NaiveDate, months: u32) -> LeavePlan {
     let reason = pick(
         rng,
-        &[(LeaveReason::Parental, 55), (LeaveReason::Illness, 35), (LeaveReason::Other, 10)],
+        &[
+            (LeaveReason::Parental, 55),
+            (LeaveReason::Illness, 35),
+            (LeaveReason::Other, 10),
+        ],
     );
     let earliest = add_days(start, 30);
     let latest = add_days(start, months * 30 - 90);
@@ -62,7 +66,10 @@ pub(crate) fn plan_leave(rng: &mut impl Rng, start: NaiveDate, months: u32) -> L
             LeaveReason::Illness => rng.random_range(14..=90),
             LeaveReason::Other => rng.random_range(14..=60),
         };
-        Period { from, to: add_days(from, days - 1) }
+        Period {
+            from,
+            to: add_days(from, days - 1),
+        }
     };
     // Parental leave is decided ahead; sick leave after it has begun.
     let decided = match reason {
@@ -82,20 +89,33 @@ pub(crate) fn plan_leave(rng: &mut impl Rng, start: NaiveDate, months: u32) -> L
         }
         75..85 => {
             let from = add_days(period.to, 1);
-            let next = Period { from, to: add_days(from, rng.random_range(20..=90)) };
+            let next = Period {
+                from,
+                to: add_days(from, rng.random_range(20..=90)),
+            };
             let decided_next = between(rng, minus(period.to, 14), period.to).max(decided);
-            LeaveEnding::Continued { decided: decided_next, period: next }
+            LeaveEnding::Continued {
+                decided: decided_next,
+                period: next,
+            }
         }
         85..92 => LeaveEnding::Unlogged,
         _ => LeaveEnding::DropsOut,
     };
-    LeavePlan { decided, period, reason, ending }
+    LeavePlan {
+        decided,
+        period,
+        reason,
+        ending,
+    }
 }
 
 /// The leave periods and return days of a planned leave, as the planned end
 /// counts them.
 pub(crate) fn leave_spans(leave: Option<&LeavePlan>) -> (Vec<Period>, Vec<NaiveDate>) {
-    let Some(l) = leave else { return (Vec::new(), Vec::new()) };
+    let Some(l) = leave else {
+        return (Vec::new(), Vec::new());
+    };
     match l.ending {
         LeaveEnding::Back(back) => (vec![l.period], vec![back]),
         LeaveEnding::Continued { period: next, .. } => {
@@ -113,7 +133,10 @@ pub(crate) fn plan_leave_events<R: Rng>(p: &mut Planner<'_, R>, l: LeavePlan, la
     let granted = p.decision(l.decided, leave_granted(l.period, l.reason));
     let (answered, back) = match l.ending {
         LeaveEnding::Back(back) => (granted, back),
-        LeaveEnding::Continued { decided, period: next } => {
+        LeaveEnding::Continued {
+            decided,
+            period: next,
+        } => {
             if decided > last || next.from > last {
                 return;
             }
@@ -128,5 +151,9 @@ pub(crate) fn plan_leave_events<R: Rng>(p: &mut Planner<'_, R>, l: LeavePlan, la
 }
 
 fn leave_granted(period: Period, reason: LeaveReason) -> EventBody {
-    EventBody::LeaveGranted(LeaveGranted { from: period.from, to: period.to, reason })
+    EventBody::LeaveGranted(LeaveGranted {
+        from: period.from,
+        to: period.to,
+        reason,
+    })
 }

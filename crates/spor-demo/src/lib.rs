@@ -95,7 +95,10 @@ struct Stream {
 impl Stream {
     fn fill(&mut self) {
         let units = &*units::UNITS;
-        let end = self.spec.participants.min(self.next_person.saturating_add(GROUP));
+        let end = self
+            .spec
+            .participants
+            .min(self.next_person.saturating_add(GROUP));
         let mut events = Vec::with_capacity(GROUP * 20);
         for person in self.next_person..end {
             let mut rng = self.seeded.clone();

@@ -109,18 +109,31 @@ enum Moves {
 /// Plans one person: one stream, or two when the person moves to another
 /// demo unit and starts the programme again there.
 pub(crate) fn plan_person(rng: &mut impl Rng, units: &Units) -> Vec<StreamPlan> {
-    let days =
-        if rng.random_bool(EARLY_SHARE) { EARLY_REGISTRATION_DAYS } else { REGISTRATION_DAYS };
+    let days = if rng.random_bool(EARLY_SHARE) {
+        EARLY_REGISTRATION_DAYS
+    } else {
+        REGISTRATION_DAYS
+    };
     let registered = weekday(add_days(FIRST_DAY, rng.random_range(0..days)));
     let identity = person::draw(rng, registered);
     let basis = pick(rng, BASES);
     let unit = units.pick(rng);
-    let first =
-        Enrolment { identity: &identity, basis, unit, registered, moves: Moves::FollowedUp };
+    let first = Enrolment {
+        identity: &identity,
+        basis,
+        unit,
+        registered,
+        moves: Moves::FollowedUp,
+    };
     let (plan, moved) = plan_stream(rng, units, &first);
     let mut streams = vec![plan];
     if let Some(Move { unit, registered }) = moved {
-        let again = Enrolment { unit, registered, moves: Moves::NotAgain, ..first };
+        let again = Enrolment {
+            unit,
+            registered,
+            moves: Moves::NotAgain,
+            ..first
+        };
         streams.push(plan_stream(rng, units, &again).0);
     }
     streams
@@ -153,7 +166,14 @@ pub(crate) struct Planner<'r, R: Rng> {
 impl<R: Rng> Planner<'_, R> {
     fn push(&mut self, date: NaiveDate, body: EventBody, after: After, pace: Pace) -> EventId {
         let id = event_id(self.rng);
-        self.events.push(Planned { id, date, body, after, pace, dating: Dating::Planned });
+        self.events.push(Planned {
+            id,
+            date,
+            body,
+            after,
+            pace,
+            dating: Dating::Planned,
+        });
         id
     }
 
@@ -177,7 +197,10 @@ impl<R: Rng> Planner<'_, R> {
         after: After,
     ) -> EventId {
         let id = event_id(self.rng);
-        let body = EventBody::Retracted(Retracted { event: target, why: why.to_owned() });
+        let body = EventBody::Retracted(Retracted {
+            event: target,
+            why: why.to_owned(),
+        });
         self.events.push(Planned {
             id,
             date,
@@ -200,9 +223,20 @@ fn plan_stream(
     let participant = ParticipantId(uuid(rng));
     let unit = enrolment.unit;
     let adviser = rng.random_range(0..units.list[unit].advisers.len());
-    let mut p = Planner { rng, events: Vec::with_capacity(32) };
+    let mut p = Planner {
+        rng,
+        events: Vec::with_capacity(32),
+    };
     let moved = plan_programme(&mut p, units, enrolment);
-    (StreamPlan { participant, unit, adviser, events: p.events }, moved)
+    (
+        StreamPlan {
+            participant,
+            unit,
+            adviser,
+            events: p.events,
+        },
+        moved,
+    )
 }
 
 /// Plans the stream's events from registration to the last follow-up.
@@ -211,7 +245,13 @@ fn plan_programme<R: Rng>(
     units: &Units,
     enrolment: &Enrolment<'_>,
 ) -> Option<Move> {
-    let Enrolment { identity, basis, unit, registered, moves } = *enrolment;
+    let Enrolment {
+        identity,
+        basis,
+        unit,
+        registered,
+        moves,
+    } = *enrolment;
     p.decision(
         registered,
         EventBody::Registered(Registered {
@@ -224,14 +264,31 @@ fn plan_programme<R: Rng>(
     // The application: the person's claim or the unit's offer, now and then both.
     let applied = weekday(add_days(registered, p.rng.random_range(5..=45)));
     let claimed = p.rng.random_bool(0.55);
-    p.decision(applied, if claimed { EventBody::Claimed } else { EventBody::Offered });
+    p.decision(
+        applied,
+        if claimed {
+            EventBody::Claimed
+        } else {
+            EventBody::Offered
+        },
+    );
     let mut decided = weekday(add_days(applied, p.rng.random_range(10..=45)));
     if p.rng.random_bool(0.12) {
         let other = between(p.rng, add_days(applied, 1), decided);
-        p.decision(other, if claimed { EventBody::Offered } else { EventBody::Claimed });
+        p.decision(
+            other,
+            if claimed {
+                EventBody::Offered
+            } else {
+                EventBody::Claimed
+            },
+        );
     }
     if p.rng.random_bool(0.06) {
-        let reason = (*REFUSAL_REASONS.choose(p.rng).expect("the list is not empty")).to_owned();
+        let reason = (*REFUSAL_REASONS
+            .choose(p.rng)
+            .expect("the list is not empty"))
+        .to_owned();
         p.decision(decided, EventBody::Refused(Refused { reason }));
         if p.rng.random_bool(0.6) {
             return None;
@@ -247,10 +304,15 @@ fn plan_programme<R: Rng>(
     let started = p.decision(start, EventBody::Started);
 
     // Leave, and the planned end it moves.
-    let leave = p.rng.random_bool(0.24).then(|| leave::plan_leave(p.rng, start, months));
+    let leave = p
+        .rng
+        .random_bool(0.24)
+        .then(|| leave::plan_leave(p.rng, start, months));
     let (periods, returns) = leave::leave_spans(leave.as_ref());
-    let spans: Vec<LeaveSpan> =
-        periods.iter().map(|&period| LeaveSpan::new(period, &returns)).collect();
+    let spans: Vec<LeaveSpan> = periods
+        .iter()
+        .map(|&period| LeaveSpan::new(period, &returns))
+        .collect();
     let leave_days = calendar::leave_days(start, None, &spans);
     let planned_end = |months| calendar::planned_end(start, months, leave_days);
 
@@ -258,7 +320,11 @@ fn plan_programme<R: Rng>(
     let mut granted_months = months;
     let mut extensions: Vec<(NaiveDate, u32)> = Vec::new();
     let (ending, last) = match leave {
-        Some(LeavePlan { period, ending: LeaveEnding::DropsOut, .. }) => {
+        Some(LeavePlan {
+            period,
+            ending: LeaveEnding::DropsOut,
+            ..
+        }) => {
             let ending = pick(
                 p.rng,
                 &[
@@ -306,12 +372,18 @@ fn plan_programme<R: Rng>(
                 }
                 let end = planned_end(granted_months);
                 let reason = pick(p.rng, exit::STOPPED_REASONS);
-                (Ending::Stopped(reason), between(p.rng, add_days(start, 60), minus(end, 30)))
+                (
+                    Ending::Stopped(reason),
+                    between(p.rng, add_days(start, 60), minus(end, 30)),
+                )
             }
             _ => {
                 let end = planned_end(granted_months);
                 let reason = pick(p.rng, exit::INTERRUPTED_REASONS);
-                (Ending::Interrupted(reason), between(p.rng, add_days(start, 14), minus(end, 14)))
+                (
+                    Ending::Interrupted(reason),
+                    between(p.rng, add_days(start, 14), minus(end, 14)),
+                )
             }
         },
     };
@@ -338,7 +410,11 @@ fn plan_programme<R: Rng>(
         Ending::Stopped(_) | Ending::Interrupted(_) => 0.6,
     };
     if handover < last && p.rng.random_bool(handed_over) {
-        let to = if p.rng.random_bool(0.85) { HandoverTo::Nav } else { HandoverTo::Other };
+        let to = if p.rng.random_bool(0.85) {
+            HandoverTo::Nav
+        } else {
+            HandoverTo::Other
+        };
         p.routine(handover, EventBody::Handover(Handover { to }), started);
     }
 
@@ -369,7 +445,11 @@ fn plan_programme<R: Rng>(
             let note = Some("Bekreftet flyttet; saken oversendt ny kommune".to_owned());
             p.routine(
                 date,
-                EventBody::FollowUp(FollowUp { outcome, channel: Some(Channel::Phone), note }),
+                EventBody::FollowUp(FollowUp {
+                    outcome,
+                    channel: Some(Channel::Phone),
+                    note,
+                }),
                 exit_id,
             );
         }
@@ -378,7 +458,10 @@ fn plan_programme<R: Rng>(
     match (to_unit, moves) {
         (Some(to), Moves::FollowedUp) if p.rng.random_bool(0.8) => {
             let registered = weekday(add_days(last, p.rng.random_range(10..=60)));
-            Some(Move { unit: to, registered })
+            Some(Move {
+                unit: to,
+                registered,
+            })
         }
         _ => None,
     }
@@ -392,7 +475,11 @@ fn extend(
     months: &mut u32,
     extensions: &mut Vec<(NaiveDate, u32)>,
 ) {
-    let target = if *months < 30 && rng.random_bool(0.6) { 30 } else { 36 };
+    let target = if *months < 30 && rng.random_bool(0.6) {
+        30
+    } else {
+        36
+    };
     if target <= *months {
         return;
     }
@@ -430,7 +517,10 @@ fn plan_absences<R: Rng>(
         let approved = p.rng.random_bool(0.6);
         p.routine(
             day,
-            EventBody::Absence(Absence { hours: Hours::from_tenths(hours), approved }),
+            EventBody::Absence(Absence {
+                hours: Hours::from_tenths(hours),
+                approved,
+            }),
             started,
         );
     }
@@ -438,8 +528,14 @@ fn plan_absences<R: Rng>(
         let day = weekday(between(p.rng, start, minus(last, 1)));
         if day < last {
             let hours = Hours::from_tenths(75);
-            let mistake =
-                p.routine(day, EventBody::Absence(Absence { hours, approved: false }), started);
+            let mistake = p.routine(
+                day,
+                EventBody::Absence(Absence {
+                    hours,
+                    approved: false,
+                }),
+                started,
+            );
             let why = *WHY_ABSENCE.choose(p.rng).expect("the list is not empty");
             p.retract(mistake, day, why, After::Event(mistake));
         }
@@ -489,7 +585,8 @@ pub(crate) fn between(rng: &mut impl Rng, from: NaiveDate, to: NaiveDate) -> Nai
 }
 
 pub(crate) fn minus(date: NaiveDate, days: u32) -> NaiveDate {
-    date.checked_sub_days(Days::new(u64::from(days))).unwrap_or(NaiveDate::MIN)
+    date.checked_sub_days(Days::new(u64::from(days)))
+        .unwrap_or(NaiveDate::MIN)
 }
 
 /// The day itself, or the Monday after a weekend: offices are closed.

@@ -60,7 +60,12 @@ fn measure<R: Rng>(
         p.retract(mistake, from, WHY_MEASURE, After::Chain);
     }
     p.decision(from, started(tenths));
-    p.decision(to.min(last), EventBody::MeasureEnded(MeasureEnded { measure: code.to_owned() }));
+    p.decision(
+        to.min(last),
+        EventBody::MeasureEnded(MeasureEnded {
+            measure: code.to_owned(),
+        }),
+    );
 }
 
 /// A practice measure other than `not`, with its usual hours per week (tenths).

@@ -43,7 +43,10 @@ pub(crate) fn draw(rng: &mut impl Rng, registered: NaiveDate) -> Identity {
         let year = registered.year() - rng.random_range(0..=2);
         let digits = format!("{year:04}{:08}", rng.random_range(0..100_000_000u32));
         let person = PersonNumber::parse(&digits).expect("a year and eight digits are 12 digits");
-        return Identity { person, birth_date: Some(born) };
+        return Identity {
+            person,
+            birth_date: Some(born),
+        };
     }
     // About one individual number in five has no check digits; a few tries
     // always find one that has.

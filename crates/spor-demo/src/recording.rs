@@ -21,7 +21,12 @@ use crate::units::Units;
 /// Logs the events of `plan`, appending those logged before
 /// [`RECORDED_BEFORE`] to `out` in recording order.
 pub(crate) fn record(rng: &mut impl Rng, units: &Units, plan: StreamPlan, out: &mut Vec<Event>) {
-    let StreamPlan { participant, unit, adviser, mut events } = plan;
+    let StreamPlan {
+        participant,
+        unit,
+        adviser,
+        mut events,
+    } = plan;
     let unit = &units.list[unit];
     // Stable: events planned for the same day keep their planned order
     // (a start before the measure begun that day, a measure's end before
@@ -64,8 +69,11 @@ pub(crate) fn record(rng: &mut impl Rng, units: &Units, plan: StreamPlan, out: &
             Dating::WhenLogged => recorded_at.date_naive(),
         };
         // Mostly the person's own adviser; now and then a colleague.
-        let by =
-            if rng.random_bool(0.85) { adviser } else { rng.random_range(0..unit.advisers.len()) };
+        let by = if rng.random_bool(0.85) {
+            adviser
+        } else {
+            rng.random_range(0..unit.advisers.len())
+        };
         out.push(Event {
             id: planned.id,
             participant,

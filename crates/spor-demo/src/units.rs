@@ -91,7 +91,11 @@ impl Units {
                     .map(|n| format!("adviser-{n}"))
                     .collect();
                 next_adviser += adviser_count;
-                Unit { code, weight, advisers }
+                Unit {
+                    code,
+                    weight,
+                    advisers,
+                }
             })
             .collect();
         let total_weight = DEMO_UNITS.iter().map(|&(_, w, _)| w).sum();

@@ -22,13 +22,18 @@ fn demo(participants: usize, seed: u64) -> Vec<Event> {
 /// Appends `events` in order as the store would, and fails on the first
 /// refusal with the refusal and the participant's events so far.
 fn replay(events: &[Event]) -> HashMap<ParticipantId, Timeline> {
-    let policy = Policy { synthetic_ids: SyntheticIds::Allowed };
+    let policy = Policy {
+        synthetic_ids: SyntheticIds::Allowed,
+    };
     let mut timelines: HashMap<ParticipantId, Timeline> = HashMap::new();
     for (seq, event) in (0u64..).zip(events) {
         let timeline = timelines.entry(event.participant).or_default();
         if let Err(refusal) = timeline.admit(event, &policy) {
-            let so_far: Vec<String> =
-                timeline.entries().iter().map(|e| to_line(&e.event)).collect();
+            let so_far: Vec<String> = timeline
+                .entries()
+                .iter()
+                .map(|e| to_line(&e.event))
+                .collect();
             panic!(
                 "refused: {refusal}\nevent: {}\nthe participant's events so far:\n{}",
                 to_line(event),
@@ -53,7 +58,11 @@ fn every_event_is_admitted_in_the_order_given() {
     for seed in [1, 2, 3, 42, 2008, 0xDEAD_BEEF] {
         let events = demo(400, seed);
         let timelines = replay(&events);
-        assert!(timelines.len() >= 400, "seed {seed}: {} streams", timelines.len());
+        assert!(
+            timelines.len() >= 400,
+            "seed {seed}: {} streams",
+            timelines.len()
+        );
     }
 }
 
@@ -69,20 +78,36 @@ fn the_same_seed_gives_the_same_log_and_another_seed_another() {
     let b = demo(300, 12);
     assert_ne!(a, b);
     let ids_a: HashSet<EventId> = a.iter().map(|e| e.id).collect();
-    assert!(b.iter().all(|e| !ids_a.contains(&e.id)), "event ids must differ between seeds");
+    assert!(
+        b.iter().all(|e| !ids_a.contains(&e.id)),
+        "event ids must differ between seeds"
+    );
     // More people extend the log without changing the first ones' streams.
     let more = demo(400, 11);
     let first: HashSet<ParticipantId> = a.iter().map(|e| e.participant).collect();
-    let kept: Vec<&Event> = more.iter().filter(|e| first.contains(&e.participant)).collect();
+    let kept: Vec<&Event> = more
+        .iter()
+        .filter(|e| first.contains(&e.participant))
+        .collect();
     assert_eq!(kept.len(), a.len());
 }
 
 #[test]
 fn stream_yields_what_generate_returns() {
-    let spec = DemoSpec { participants: 250, seed: 5 };
+    let spec = DemoSpec {
+        participants: 250,
+        seed: 5,
+    };
     let streamed: Vec<Event> = stream(&spec).collect();
     assert_eq!(streamed, generate(&spec));
-    assert!(stream(&DemoSpec { participants: 0, seed: 5 }).next().is_none());
+    assert!(
+        stream(&DemoSpec {
+            participants: 0,
+            seed: 5
+        })
+        .next()
+        .is_none()
+    );
 }
 
 #[test]
@@ -90,7 +115,10 @@ fn every_event_type_appears() {
     for seed in [1, 2, 3] {
         let counts = kinds(&demo(200, seed));
         for kind in EventKind::ALL {
-            assert!(counts.contains_key(kind), "seed {seed}: no `{kind}` in {counts:?}");
+            assert!(
+                counts.contains_key(kind),
+                "seed {seed}: no `{kind}` in {counts:?}"
+            );
         }
     }
 }
@@ -148,11 +176,16 @@ fn a_person_has_about_twelve_to_twenty_events() {
 #[test]
 fn units_and_dates_are_valid_and_recording_never_precedes_the_date() {
     for e in demo(1000, 3) {
-        assert!(e.unit.name_on(e.date).is_some(), "{}: unit not valid on its date", to_line(&e));
+        assert!(
+            e.unit.name_on(e.date).is_some(),
+            "{}: unit not valid on its date",
+            to_line(&e)
+        );
         if let EventBody::Interrupted(i) = &e.body
-            && let Some(to) = i.to_unit {
-                assert!(to.name_on(e.date).is_some(), "{}", to_line(&e));
-            }
+            && let Some(to) = i.to_unit
+        {
+            assert!(to.name_on(e.date).is_some(), "{}", to_line(&e));
+        }
         assert!(!e.unit.is_ward() || e.unit.as_str().starts_with("0301"));
         assert_ne!(e.unit.as_str(), "0301", "Oslo runs its programme per ward");
         assert!(e.date <= e.recorded_at.date_naive(), "{}", to_line(&e));
@@ -169,7 +202,9 @@ fn identity_numbers_are_synthetic_and_ages_18_to_55() {
     let mut first_registration: HashMap<String, (NaiveDate, NaiveDate)> = HashMap::new();
     let mut duf = 0;
     for e in &events {
-        let EventBody::Registered(r) = &e.body else { continue };
+        let EventBody::Registered(r) = &e.body else {
+            continue;
+        };
         let checked = person::check(&r.person, SyntheticIds::Allowed).expect("a valid number");
         let born = match checked.kind {
             PersonKind::Synthetic => {
@@ -177,16 +212,20 @@ fn identity_numbers_are_synthetic_and_ages_18_to_55() {
                     person::check(&r.person, SyntheticIds::Refused).is_err(),
                     "an 11-digit number must be refused where synthetic ids are"
                 );
-                checked.birth_date.expect("an 11-digit number gives its birth date")
+                checked
+                    .birth_date
+                    .expect("an 11-digit number gives its birth date")
             }
             PersonKind::Duf => {
                 duf += 1;
-                r.birth_date.expect("a DUF-nummer comes with its birth date")
+                r.birth_date
+                    .expect("a DUF-nummer comes with its birth date")
             }
             other => panic!("{other:?} is not synthetic: {}", to_line(e)),
         };
-        let entry =
-            first_registration.entry(r.person.expose().to_owned()).or_insert((e.date, born));
+        let entry = first_registration
+            .entry(r.person.expose().to_owned())
+            .or_insert((e.date, born));
         if e.date < entry.0 {
             *entry = (e.date, born);
         }
@@ -218,7 +257,10 @@ fn ids_are_unique_and_version_4() {
 fn entries_come_late_and_out_of_date_order() {
     let events = demo(1000, 1);
     let late = |days: i64| {
-        events.iter().filter(|e| (e.recorded_at.date_naive() - e.date).num_days() >= days).count()
+        events
+            .iter()
+            .filter(|e| (e.recorded_at.date_naive() - e.date).num_days() >= days)
+            .count()
     };
     assert!(late(28) > events.len() / 50, "weeks late: {}", late(28));
     assert!(late(90) > 0, "months late: {}", late(90));
@@ -243,15 +285,20 @@ fn retractions_take_back_mistakes_of_several_kinds() {
     for e in &events {
         if let EventBody::Retracted(r) = &e.body {
             assert!(!r.why.trim().is_empty());
-            let target = by_id.get(&r.event).expect("the retracted event is in the log");
+            let target = by_id
+                .get(&r.event)
+                .expect("the retracted event is in the log");
             assert_eq!(target.participant, e.participant);
             assert!(target.recorded_at < e.recorded_at);
             targets.insert(target.body.kind());
         }
     }
-    for kind in
-        [EventKind::Absence, EventKind::MeasureStarted, EventKind::FollowUp, EventKind::Completed]
-    {
+    for kind in [
+        EventKind::Absence,
+        EventKind::MeasureStarted,
+        EventKind::FollowUp,
+        EventKind::Completed,
+    ] {
         assert!(targets.contains(&kind), "no retracted {kind}: {targets:?}");
     }
 }
@@ -285,16 +332,24 @@ fn leaves_extensions_handovers_and_follow_ups_look_like_the_programme() {
             }
         }
     }
-    assert!(over_year_end > 10, "leaves over the year end: {over_year_end}");
+    assert!(
+        over_year_end > 10,
+        "leaves over the year end: {over_year_end}"
+    );
     assert!(parental > 0);
-    assert!(extended_to.contains(&30) && extended_to.contains(&36), "{extended_to:?}");
+    assert!(
+        extended_to.contains(&30) && extended_to.contains(&36),
+        "{extended_to:?}"
+    );
     assert!(
         handover_before_end > 50,
         "handovers about 2 months before the planned end: {handover_before_end}"
     );
     for months in [1, 5, 11] {
         assert!(
-            follow_up_months.iter().any(|m| (months..=months + 1).contains(m)),
+            follow_up_months
+                .iter()
+                .any(|m| (months..=months + 1).contains(m)),
             "{follow_up_months:?}"
         );
     }
@@ -325,5 +380,8 @@ fn exits_mix_like_the_2007_report() {
         }
     }
     let share = work_or_education as f64 / ended as f64;
-    assert!((0.35..0.7).contains(&share), "work or education at exit: {share:.2}");
+    assert!(
+        (0.35..0.7).contains(&share),
+        "work or education at exit: {share:.2}"
+    );
 }

@@ -26,17 +26,20 @@ impl Period {
 /// target month becomes that month's last day (31 January + 1 month is
 /// 28 or 29 February). Saturates at chrono's last date.
 pub fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
-    date.checked_add_months(Months::new(months)).unwrap_or(NaiveDate::MAX)
+    date.checked_add_months(Months::new(months))
+        .unwrap_or(NaiveDate::MAX)
 }
 
 /// `date` minus `months` calendar months, clamped the same way.
 pub fn sub_months(date: NaiveDate, months: u32) -> NaiveDate {
-    date.checked_sub_months(Months::new(months)).unwrap_or(NaiveDate::MIN)
+    date.checked_sub_months(Months::new(months))
+        .unwrap_or(NaiveDate::MIN)
 }
 
 /// `date` plus `days` days, saturating.
 pub fn add_days(date: NaiveDate, days: u32) -> NaiveDate {
-    date.checked_add_days(Days::new(u64::from(days))).unwrap_or(NaiveDate::MAX)
+    date.checked_add_days(Days::new(u64::from(days)))
+        .unwrap_or(NaiveDate::MAX)
 }
 
 /// Planned end = start + granted months (after extensions) + days on leave.
@@ -56,7 +59,11 @@ impl LeaveSpan {
     /// Builds the span of a leave from all `leave_ended` dates of the timeline:
     /// the first one dated after the leave's `from` ends it.
     pub fn new(period: Period, leave_ended: &[NaiveDate]) -> Self {
-        let returned = leave_ended.iter().copied().filter(|d| *d > period.from).min();
+        let returned = leave_ended
+            .iter()
+            .copied()
+            .filter(|d| *d > period.from)
+            .min();
         Self { period, returned }
     }
 
@@ -66,7 +73,10 @@ impl LeaveSpan {
             Some(back) => self.period.to.min(back.pred_opt()?),
             None => self.period.to,
         };
-        (to >= self.period.from).then_some(Period { from: self.period.from, to })
+        (to >= self.period.from).then_some(Period {
+            from: self.period.from,
+            to,
+        })
     }
 
     /// On leave on `d` (contract §1): `from <= d <= to` and no return on or before `d`.
@@ -114,7 +124,13 @@ mod tests {
 
     fn span(from: &str, to: &str, ended: &[&str]) -> LeaveSpan {
         let ended: Vec<NaiveDate> = ended.iter().map(|s| d(s)).collect();
-        LeaveSpan::new(Period { from: d(from), to: d(to) }, &ended)
+        LeaveSpan::new(
+            Period {
+                from: d(from),
+                to: d(to),
+            },
+            &ended,
+        )
     }
 
     #[test]
@@ -134,7 +150,10 @@ mod tests {
     #[test]
     fn leave_days_count_each_day_once_and_stop_at_the_return() {
         // 1-10 March and 5-20 March overlap: 20 days.
-        let leaves = [span("2006-03-01", "2006-03-10", &[]), span("2006-03-05", "2006-03-20", &[])];
+        let leaves = [
+            span("2006-03-01", "2006-03-10", &[]),
+            span("2006-03-05", "2006-03-20", &[]),
+        ];
         assert_eq!(leave_days(d("2006-01-01"), None, &leaves), 20);
         // Back on 15 March: 1-14 March.
         let leaves = [span("2006-03-01", "2006-03-31", &["2006-03-15"])];
@@ -148,7 +167,10 @@ mod tests {
     fn leave_days_stop_at_the_exit_and_start_at_the_start() {
         let leaves = [span("2006-03-01", "2006-03-31", &[])];
         assert_eq!(leave_days(d("2006-03-11"), None, &leaves), 21);
-        assert_eq!(leave_days(d("2006-01-01"), Some(d("2006-03-05")), &leaves), 5);
+        assert_eq!(
+            leave_days(d("2006-01-01"), Some(d("2006-03-05")), &leaves),
+            5
+        );
     }
 
     #[test]

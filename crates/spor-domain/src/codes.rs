@@ -15,9 +15,13 @@ use serde::{Deserialize, Serialize};
 /// Why a string is not a unit number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UnitCodeError {
-    #[error("unit `{0}` is not a municipality number (4 digits) or an Oslo ward number (6 digits beginning 0301)")]
+    #[error(
+        "unit `{0}` is not a municipality number (4 digits) or an Oslo ward number (6 digits beginning 0301)"
+    )]
     Malformed(String),
-    #[error("unit `{code}`: {county} is not a county number in Statistics Norway's table since 2007")]
+    #[error(
+        "unit `{code}`: {county} is not a county number in Statistics Norway's table since 2007"
+    )]
     UnknownCounty { code: String, county: String },
 }
 
@@ -75,13 +79,21 @@ impl UnitCode {
 
     /// The unit's name on `date`, if the shipped table knows the number then.
     pub fn name_on(&self, date: NaiveDate) -> Option<&'static str> {
-        let table = if self.is_ward() { &tables().wards } else { &tables().municipalities };
+        let table = if self.is_ward() {
+            &tables().wards
+        } else {
+            &tables().municipalities
+        };
         lookup(table, self.as_str(), date)
     }
 
     /// Whether the number is in the shipped table at all (on any date).
     pub fn is_known(&self) -> bool {
-        let table = if self.is_ward() { &tables().wards } else { &tables().municipalities };
+        let table = if self.is_ward() {
+            &tables().wards
+        } else {
+            &tables().municipalities
+        };
         table.contains_key(self.as_str())
     }
 }
@@ -199,7 +211,9 @@ fn optional_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveD
     if s.is_empty() {
         return Ok(None);
     }
-    NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(Some).map_err(serde::de::Error::custom)
+    NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 type Table = BTreeMap<String, Vec<Named>>;
@@ -241,7 +255,11 @@ fn units_on(table: &'static Table, date: NaiveDate) -> Vec<(UnitCode, &'static s
 }
 
 fn lookup(table: &'static Table, code: &str, date: NaiveDate) -> Option<&'static str> {
-    table.get(code)?.iter().find(|r| r.covers(date)).map(|r| r.name.as_str())
+    table
+        .get(code)?
+        .iter()
+        .find(|r| r.covers(date))
+        .map(|r| r.name.as_str())
 }
 
 fn nearest(periods: &'static [Named], date: NaiveDate) -> &'static str {
@@ -293,7 +311,10 @@ mod tests {
         assert_eq!(snasa.name_on(d("2018-06-01")), None);
         let oslo = CountyCode::parse("03").unwrap();
         assert_eq!(oslo.name_on(d("2007-12-31")), "Oslo");
-        assert_eq!(CountyCode::parse("30").unwrap().name_on(d("2007-06-01")), "Viken");
+        assert_eq!(
+            CountyCode::parse("30").unwrap().name_on(d("2007-06-01")),
+            "Viken"
+        );
     }
 
     #[test]
@@ -307,7 +328,10 @@ mod tests {
         );
         assert!(UnitCode::parse("0302").is_ok());
         for bad in ["301", "03011", "040101", "03a1", "", "030101 "] {
-            assert!(matches!(UnitCode::parse(bad), Err(UnitCodeError::Malformed(_))), "{bad}");
+            assert!(
+                matches!(UnitCode::parse(bad), Err(UnitCodeError::Malformed(_))),
+                "{bad}"
+            );
         }
         let ward = UnitCode::parse("030105").unwrap();
         assert!(ward.is_ward());

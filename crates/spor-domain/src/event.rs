@@ -305,7 +305,9 @@ impl<'de> Deserialize<'de> for Hours {
         }
         // In range 0..=10000 after the check above, so the conversion is exact.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        Ok(Self { tenths: tenths as u32 })
+        Ok(Self {
+            tenths: tenths as u32,
+        })
     }
 }
 
@@ -537,4 +539,3 @@ impl Exit {
         }
     }
 }
-

@@ -36,7 +36,9 @@ pub enum SyntheticIds {
 /// Why a `person` value is not an acceptable identity number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PersonError {
-    #[error("the identity number must be 11 digits (fødselsnummer or D-nummer) or 12 digits (DUF-nummer), digits only")]
+    #[error(
+        "the identity number must be 11 digits (fødselsnummer or D-nummer) or 12 digits (DUF-nummer), digits only"
+    )]
     Form,
     #[error("the identity number is all zeros")]
     Zeros,
@@ -44,7 +46,9 @@ pub enum PersonError {
     Date,
     #[error("the identity number's check digits are wrong (mistyped?)")]
     CheckDigits,
-    #[error("the identity number is a synthetic test number; they are accepted only when ids.allow_synthetic is on")]
+    #[error(
+        "the identity number is a synthetic test number; they are accepted only when ids.allow_synthetic is on"
+    )]
     SyntheticRefused,
 }
 
@@ -106,7 +110,10 @@ pub fn check(number: &PersonNumber, synthetic: SyntheticIds) -> Result<Checked, 
         if digits.iter().all(|&d| d == 0) {
             return Err(PersonError::Zeros);
         }
-        return Ok(Checked { kind: PersonKind::Duf, birth_date: None });
+        return Ok(Checked {
+            kind: PersonKind::Duf,
+            birth_date: None,
+        });
     }
     if digits.len() != 11 {
         return Err(PersonError::Form);
@@ -142,7 +149,10 @@ pub fn check(number: &PersonNumber, synthetic: SyntheticIds) -> Result<Checked, 
     if kind == PersonKind::Synthetic && synthetic == SyntheticIds::Refused {
         return Err(PersonError::SyntheticRefused);
     }
-    Ok(Checked { kind, birth_date: Some(birth) })
+    Ok(Checked {
+        kind,
+        birth_date: Some(birth),
+    })
 }
 
 /// Both mod-11 check digits of an 11-digit number.
@@ -175,7 +185,10 @@ pub fn make_fodselsnummer(birth: NaiveDate, individual: u32, month_offset: u32) 
         individual % 1000
     );
     let mut d: Vec<u32> = base.bytes().map(|b| u32::from(b - b'0')).collect();
-    for weights in [&[3, 7, 6, 1, 8, 9, 4, 5, 2][..], &[5, 4, 3, 2, 7, 6, 5, 4, 3, 2][..]] {
+    for weights in [
+        &[3, 7, 6, 1, 8, 9, 4, 5, 2][..],
+        &[5, 4, 3, 2, 7, 6, 5, 4, 3, 2][..],
+    ] {
         let sum: u32 = weights.iter().zip(&d).map(|(w, x)| w * x).sum();
         let k = match 11 - sum % 11 {
             11 => 0,
@@ -184,7 +197,11 @@ pub fn make_fodselsnummer(birth: NaiveDate, individual: u32, month_offset: u32) 
         };
         d.push(k);
     }
-    Some(d.iter().map(|x| char::from_digit(*x, 10).expect("digit")).collect())
+    Some(
+        d.iter()
+            .map(|x| char::from_digit(*x, 10).expect("digit"))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -218,14 +235,19 @@ mod tests {
             let mut b = n.clone().into_bytes();
             b[i] = if b[i] == b'9' { b'0' } else { b[i] + 1 };
             let changed = String::from_utf8(b).unwrap();
-            assert!(check(&num(&changed), SyntheticIds::Allowed).is_err(), "{changed}");
+            assert!(
+                check(&num(&changed), SyntheticIds::Allowed).is_err(),
+                "{changed}"
+            );
         }
     }
 
     #[test]
     fn a_d_number_is_recognised() {
         // Born 20 May 1990: a D-nummer begins 60 (20 + 40).
-        let dnr = (0..500).find_map(|i| recompute(&format!("600590{i:03}"))).unwrap();
+        let dnr = (0..500)
+            .find_map(|i| recompute(&format!("600590{i:03}")))
+            .unwrap();
         let c = check(&num(&dnr), SyntheticIds::Refused).unwrap();
         assert_eq!(c.kind, PersonKind::DNummer);
         assert_eq!(c.birth_date, Some(d(1990, 5, 20)));
@@ -233,7 +255,10 @@ mod tests {
 
     fn recompute(base9: &str) -> Option<String> {
         let mut d: Vec<u32> = base9.bytes().map(|b| u32::from(b - b'0')).collect();
-        for weights in [&[3, 7, 6, 1, 8, 9, 4, 5, 2][..], &[5, 4, 3, 2, 7, 6, 5, 4, 3, 2][..]] {
+        for weights in [
+            &[3, 7, 6, 1, 8, 9, 4, 5, 2][..],
+            &[5, 4, 3, 2, 7, 6, 5, 4, 3, 2][..],
+        ] {
             let sum: u32 = weights.iter().zip(&d).map(|(w, x)| w * x).sum();
             d.push(match 11 - sum % 11 {
                 11 => 0,
@@ -241,15 +266,23 @@ mod tests {
                 k => k,
             });
         }
-        Some(d.iter().map(|x| char::from_digit(*x, 10).unwrap()).collect())
+        Some(
+            d.iter()
+                .map(|x| char::from_digit(*x, 10).unwrap())
+                .collect(),
+        )
     }
 
     #[test]
     fn synthetic_numbers_need_the_policy() {
         for offset in [40, 80] {
-            let n = (0..1000).find_map(|i| make_fodselsnummer(d(1985, 7, 9), i, offset)).unwrap();
+            let n = (0..1000)
+                .find_map(|i| make_fodselsnummer(d(1985, 7, 9), i, offset))
+                .unwrap();
             assert_eq!(
-                check(&num(&n), SyntheticIds::Refused).unwrap_err().to_string(),
+                check(&num(&n), SyntheticIds::Refused)
+                    .unwrap_err()
+                    .to_string(),
                 "the identity number is a synthetic test number; they are accepted only when ids.allow_synthetic is on"
             );
             let c = check(&num(&n), SyntheticIds::Allowed).unwrap();
@@ -261,8 +294,13 @@ mod tests {
     #[test]
     fn an_impossible_date_is_refused_even_with_valid_check_digits() {
         // 31 February, with check digits computed for it.
-        let n = (0..500).find_map(|i| recompute(&format!("310280{i:03}"))).unwrap();
-        assert_eq!(check(&num(&n), SyntheticIds::Allowed), Err(PersonError::Date));
+        let n = (0..500)
+            .find_map(|i| recompute(&format!("310280{i:03}")))
+            .unwrap();
+        assert_eq!(
+            check(&num(&n), SyntheticIds::Allowed),
+            Err(PersonError::Date)
+        );
     }
 
     #[test]
@@ -270,12 +308,21 @@ mod tests {
         let c = check(&num("200612345678"), SyntheticIds::Refused).unwrap();
         assert_eq!(c.kind, PersonKind::Duf);
         assert_eq!(c.birth_date, None);
-        assert_eq!(check(&num("000000000000"), SyntheticIds::Refused), Err(PersonError::Zeros));
+        assert_eq!(
+            check(&num("000000000000"), SyntheticIds::Refused),
+            Err(PersonError::Zeros)
+        );
     }
 
     #[test]
     fn the_form_is_checked_on_parse() {
-        for bad in ["", "1234567890", "1234567890123", "1234567890a", "12345 678901"] {
+        for bad in [
+            "",
+            "1234567890",
+            "1234567890123",
+            "1234567890a",
+            "12345 678901",
+        ] {
             assert_eq!(PersonNumber::parse(bad), Err(PersonError::Form), "{bad}");
         }
     }

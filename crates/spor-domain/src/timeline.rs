@@ -95,10 +95,19 @@ impl Timeline {
     /// Adds an event the store has accepted. A retraction marks its target.
     pub fn push(&mut self, seq: u64, event: Event) {
         if let EventBody::Retracted(r) = &event.body
-            && let Some(target) = self.entries.iter_mut().rev().find(|e| e.event.id == r.event) {
-                target.retracted_by = Some(event.id);
-            }
-        self.entries.push(Entry { seq, event, retracted_by: None });
+            && let Some(target) = self
+                .entries
+                .iter_mut()
+                .rev()
+                .find(|e| e.event.id == r.event)
+        {
+            target.retracted_by = Some(event.id);
+        }
+        self.entries.push(Entry {
+            seq,
+            event,
+            retracted_by: None,
+        });
     }
 
     /// The events that count: not retracted and not retractions, in the
@@ -146,20 +155,33 @@ impl Timeline {
     /// idempotency check comes first: an id already stored never reaches here.
     pub fn admit(&self, event: &Event, policy: &Policy) -> Result<(), Refusal> {
         if let Some(stream) = self.unit()
-            && event.unit != stream {
-                return Err(Refusal::UnitMismatch { event: event.id, unit: event.unit, stream });
-            }
+            && event.unit != stream
+        {
+            return Err(Refusal::UnitMismatch {
+                event: event.id,
+                unit: event.unit,
+                stream,
+            });
+        }
         check_alone(event, policy)?;
         let mut events = self.effective();
         if let EventBody::Retracted(r) = &event.body {
-            let target = self
-                .get(r.event)
-                .ok_or(Refusal::RetractUnknown { event: event.id, target: r.event })?;
+            let target = self.get(r.event).ok_or(Refusal::RetractUnknown {
+                event: event.id,
+                target: r.event,
+            })?;
             if target.event.body.kind() == EventKind::Retracted {
-                return Err(Refusal::RetractRetraction { event: event.id, target: r.event });
+                return Err(Refusal::RetractRetraction {
+                    event: event.id,
+                    target: r.event,
+                });
             }
             if let Some(by) = target.retracted_by {
-                return Err(Refusal::AlreadyRetracted { event: event.id, target: r.event, by });
+                return Err(Refusal::AlreadyRetracted {
+                    event: event.id,
+                    target: r.event,
+                    by,
+                });
             }
             events.retain(|e| e.id != r.event);
             return match walk(&events).1 {
@@ -178,7 +200,10 @@ impl Timeline {
         match walk(&events).1 {
             None => Ok(()),
             Some(cause) if cause.event() == event.id => Err(cause),
-            Some(cause) => Err(Refusal::BreaksLaterEvent { event: event.id, cause: Box::new(cause) }),
+            Some(cause) => Err(Refusal::BreaksLaterEvent {
+                event: event.id,
+                cause: Box::new(cause),
+            }),
         }
     }
 }
@@ -188,12 +213,23 @@ fn check_alone(e: &Event, policy: &Policy) -> Result<(), Refusal> {
     let event = e.id;
     let earliest = NaiveDate::from_ymd_opt(1990, 1, 1).expect("a valid constant date");
     if e.date < earliest {
-        return Err(Refusal::DateOutOfRange { event, date: e.date });
+        return Err(Refusal::DateOutOfRange {
+            event,
+            date: e.date,
+        });
     }
     let recorded = e.recorded_at.date_naive();
     // One day of slack: a time in UTC late in the evening is the next day in Norway.
-    if e.date > recorded.checked_add_days(Days::new(1)).unwrap_or(NaiveDate::MAX) {
-        return Err(Refusal::DateAfterRecording { event, date: e.date, recorded });
+    if e.date
+        > recorded
+            .checked_add_days(Days::new(1))
+            .unwrap_or(NaiveDate::MAX)
+    {
+        return Err(Refusal::DateAfterRecording {
+            event,
+            date: e.date,
+            recorded,
+        });
     }
     if let Some(by) = &e.by {
         text(event, "by", by, LIMIT_BY)?;
@@ -205,20 +241,34 @@ fn check_alone(e: &Event, policy: &Policy) -> Result<(), Refusal> {
             match (checked.kind, checked.birth_date, r.birth_date) {
                 (PersonKind::Duf, _, None) => return Err(Refusal::DufWithoutBirthDate { event }),
                 (_, Some(encoded), Some(given)) if encoded != given => {
-                    return Err(Refusal::BirthDateMismatch { event, given, encoded });
+                    return Err(Refusal::BirthDateMismatch {
+                        event,
+                        given,
+                        encoded,
+                    });
                 }
                 _ => {}
             }
         }
         EventBody::Granted(g) if !(1..=MAX_MONTHS).contains(&g.months) => {
-            return Err(Refusal::MonthsOutOfRange { event, months: g.months });
+            return Err(Refusal::MonthsOutOfRange {
+                event,
+                months: g.months,
+            });
         }
         EventBody::Extended(x) if x.months > MAX_MONTHS => {
-            return Err(Refusal::ExtensionTooLong { event, requested: x.months });
+            return Err(Refusal::ExtensionTooLong {
+                event,
+                requested: x.months,
+            });
         }
         EventBody::Refused(r) => text(event, "reason", &r.reason, LIMIT_REASON)?,
         EventBody::LeaveGranted(l) if l.to < l.from => {
-            return Err(Refusal::LeavePeriodReversed { event, from: l.from, to: l.to });
+            return Err(Refusal::LeavePeriodReversed {
+                event,
+                from: l.from,
+                to: l.to,
+            });
         }
         EventBody::MeasureStarted(m) => {
             text(event, "measure", &m.measure, LIMIT_MEASURE)?;
@@ -227,11 +277,21 @@ fn check_alone(e: &Event, policy: &Policy) -> Result<(), Refusal> {
         EventBody::MeasureEnded(m) => text(event, "measure", &m.measure, LIMIT_MEASURE)?,
         EventBody::Absence(a) => hours(event, "hours", a.hours, 24)?,
         EventBody::Completed(c) => {
-            main_activity(event, c.reason == CompletedReason::Other, c.main_activity.is_some(), c.reason.as_str())?;
+            main_activity(
+                event,
+                c.reason == CompletedReason::Other,
+                c.main_activity.is_some(),
+                c.reason.as_str(),
+            )?;
             support(event, &c.support)?;
         }
         EventBody::Stopped(s) => {
-            main_activity(event, s.reason == StoppedReason::Other, s.main_activity.is_some(), s.reason.as_str())?;
+            main_activity(
+                event,
+                s.reason == StoppedReason::Other,
+                s.main_activity.is_some(),
+                s.reason.as_str(),
+            )?;
             support(event, &s.support)?;
         }
         EventBody::Interrupted(i) => {
@@ -261,20 +321,40 @@ fn text(event: EventId, field: &'static str, s: &str, limit: usize) -> Result<()
     if s.trim().is_empty() {
         Err(Refusal::TextMissing { event, field })
     } else if length > limit {
-        Err(Refusal::TextTooLong { event, field, length, limit })
+        Err(Refusal::TextTooLong {
+            event,
+            field,
+            length,
+            limit,
+        })
     } else {
         Ok(())
     }
 }
 
-fn hours(event: EventId, field: &'static str, h: crate::event::Hours, limit: u32) -> Result<(), Refusal> {
+fn hours(
+    event: EventId,
+    field: &'static str,
+    h: crate::event::Hours,
+    limit: u32,
+) -> Result<(), Refusal> {
     if h.tenths() == 0 || h.tenths() > limit * 10 {
-        return Err(Refusal::HoursOutOfRange { event, field, hours: h.to_string(), limit });
+        return Err(Refusal::HoursOutOfRange {
+            event,
+            field,
+            hours: h.to_string(),
+            limit,
+        });
     }
     Ok(())
 }
 
-fn main_activity(event: EventId, reason_other: bool, given: bool, reason: &'static str) -> Result<(), Refusal> {
+fn main_activity(
+    event: EventId,
+    reason_other: bool,
+    given: bool,
+    reason: &'static str,
+) -> Result<(), Refusal> {
     match (reason_other, given) {
         (true, false) => Err(Refusal::MainActivityRequired { event }),
         (false, true) => Err(Refusal::MainActivityNotAllowed { event, reason }),
@@ -339,7 +419,10 @@ pub struct Facts {
 impl Facts {
     /// The leaves as the on-leave rule reads them.
     pub fn leave_spans(&self) -> Vec<LeaveSpan> {
-        self.leaves.iter().map(|l| LeaveSpan::new(l.period, &self.leave_returns)).collect()
+        self.leaves
+            .iter()
+            .map(|l| LeaveSpan::new(l.period, &self.leave_returns))
+            .collect()
     }
 
     /// Whether the person is on leave on `d` (contract §1).
@@ -350,16 +433,22 @@ impl Facts {
     /// Days on leave (contract §2), from the start to the exit if there is one.
     pub fn leave_days(&self) -> u32 {
         match self.started {
-            Some(start) => {
-                calendar::leave_days(start, self.exit.as_ref().map(|x| x.date), &self.leave_spans())
-            }
+            Some(start) => calendar::leave_days(
+                start,
+                self.exit.as_ref().map(|x| x.date),
+                &self.leave_spans(),
+            ),
             None => 0,
         }
     }
 
     /// Planned end = start + months after extensions + days on leave.
     pub fn planned_end(&self) -> Option<NaiveDate> {
-        Some(calendar::planned_end(self.started?, self.months, self.leave_days()))
+        Some(calendar::planned_end(
+            self.started?,
+            self.months,
+            self.leave_days(),
+        ))
     }
 
     pub fn exit_date(&self) -> Option<NaiveDate> {
@@ -390,8 +479,15 @@ fn walk(events: &[&Event]) -> (Facts, Option<Refusal>) {
         if let Some(x) = &f.exit {
             match kind {
                 EventKind::FollowUp => {}
-                k if k.is_exit() => refuse(Refusal::SecondExit { event, exit: x.date }),
-                _ => refuse(Refusal::AfterExit { event, kind, exit: x.date }),
+                k if k.is_exit() => refuse(Refusal::SecondExit {
+                    event,
+                    exit: x.date,
+                }),
+                _ => refuse(Refusal::AfterExit {
+                    event,
+                    kind,
+                    exit: x.date,
+                }),
             }
         }
         let in_programme = |f: &Facts, refuse: &mut dyn FnMut(Refusal)| {
@@ -408,7 +504,11 @@ fn walk(events: &[&Event]) -> (Facts, Option<Refusal>) {
             }
             EventBody::Claimed | EventBody::Offered => {
                 if let Some((granted, _)) = f.granted {
-                    refuse(Refusal::ApplicationAfterGrant { event, kind, granted });
+                    refuse(Refusal::ApplicationAfterGrant {
+                        event,
+                        kind,
+                        granted,
+                    });
                 }
                 application_open = true;
                 f.refused = None;
@@ -423,7 +523,11 @@ fn walk(events: &[&Event]) -> (Facts, Option<Refusal>) {
                     refuse(Refusal::AlreadyGranted { event, granted });
                 } else {
                     if !application_open {
-                        refuse(Refusal::DecisionWithoutApplication { event, kind, refused: f.refused });
+                        refuse(Refusal::DecisionWithoutApplication {
+                            event,
+                            kind,
+                            refused: f.refused,
+                        });
                     }
                     f.granted = Some((e.date, g.months));
                     f.months = g.months;
@@ -432,9 +536,17 @@ fn walk(events: &[&Event]) -> (Facts, Option<Refusal>) {
             }
             EventBody::Refused(_) => {
                 if let Some((granted, _)) = f.granted {
-                    refuse(Refusal::ApplicationAfterGrant { event, kind, granted });
+                    refuse(Refusal::ApplicationAfterGrant {
+                        event,
+                        kind,
+                        granted,
+                    });
                 } else if !application_open {
-                    refuse(Refusal::DecisionWithoutApplication { event, kind, refused: f.refused });
+                    refuse(Refusal::DecisionWithoutApplication {
+                        event,
+                        kind,
+                        refused: f.refused,
+                    });
                 }
                 application_open = false;
                 f.refused = Some(e.date);
@@ -455,7 +567,10 @@ fn walk(events: &[&Event]) -> (Facts, Option<Refusal>) {
                 f.leaves.push(Leave {
                     event,
                     decided: e.date,
-                    period: Period { from: l.from, to: l.to },
+                    period: Period {
+                        from: l.from,
+                        to: l.to,
+                    },
                     reason: l.reason,
                 });
             }
@@ -467,7 +582,11 @@ fn walk(events: &[&Event]) -> (Facts, Option<Refusal>) {
             EventBody::Extended(x) => {
                 in_programme(&f, &mut refuse);
                 if f.started.is_some() && x.months <= f.months {
-                    refuse(Refusal::ExtensionNotLonger { event, requested: x.months, current: f.months });
+                    refuse(Refusal::ExtensionNotLonger {
+                        event,
+                        requested: x.months,
+                        current: f.months,
+                    });
                 }
                 f.months = f.months.max(x.months);
                 f.extensions.push((e.date, x.months));
@@ -475,14 +594,20 @@ fn walk(events: &[&Event]) -> (Facts, Option<Refusal>) {
             EventBody::MeasureStarted(m) => {
                 in_programme(&f, &mut refuse);
                 if f.open_measures.contains_key(&m.measure) {
-                    refuse(Refusal::MeasureAlreadyOpen { event, measure: m.measure.clone() });
+                    refuse(Refusal::MeasureAlreadyOpen {
+                        event,
+                        measure: m.measure.clone(),
+                    });
                 }
                 f.open_measures.insert(m.measure.clone(), e.date);
             }
             EventBody::MeasureEnded(m) => {
                 in_programme(&f, &mut refuse);
                 if f.open_measures.remove(&m.measure).is_none() {
-                    refuse(Refusal::MeasureNotStarted { event, measure: m.measure.clone() });
+                    refuse(Refusal::MeasureNotStarted {
+                        event,
+                        measure: m.measure.clone(),
+                    });
                 }
             }
             EventBody::Absence(_) => in_programme(&f, &mut refuse),
@@ -496,7 +621,11 @@ fn walk(events: &[&Event]) -> (Facts, Option<Refusal>) {
                 }
                 if f.exit.is_none() {
                     let exit = e.body.exit().expect("matched an exit kind");
-                    f.exit = Some(ExitFact { event, date: e.date, exit });
+                    f.exit = Some(ExitFact {
+                        event,
+                        date: e.date,
+                        exit,
+                    });
                 }
             }
             EventBody::FollowUp(x) => {
@@ -511,12 +640,23 @@ fn walk(events: &[&Event]) -> (Facts, Option<Refusal>) {
     // A leave lies inside the programme, whenever it was decided.
     for l in &f.leaves {
         match (f.started, &f.exit) {
-            (None, _) => refuse(Refusal::NotInProgramme { event: l.event, kind: EventKind::LeaveGranted }),
+            (None, _) => refuse(Refusal::NotInProgramme {
+                event: l.event,
+                kind: EventKind::LeaveGranted,
+            }),
             (Some(start), _) if l.period.from < start => {
-                refuse(Refusal::LeaveBeforeStart { event: l.event, from: l.period.from, start });
+                refuse(Refusal::LeaveBeforeStart {
+                    event: l.event,
+                    from: l.period.from,
+                    start,
+                });
             }
             (_, Some(x)) if l.period.from > x.date => {
-                refuse(Refusal::LeaveAfterExit { event: l.event, from: l.period.from, exit: x.date });
+                refuse(Refusal::LeaveAfterExit {
+                    event: l.event,
+                    from: l.period.from,
+                    exit: x.date,
+                });
             }
             _ => {}
         }

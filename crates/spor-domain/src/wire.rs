@@ -13,7 +13,7 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use crate::codes::UnitCode;
-use crate::event::{EventBody, EventId, EventKind, Event, ParticipantId};
+use crate::event::{Event, EventBody, EventId, EventKind, ParticipantId};
 
 /// The longest line accepted, in bytes. The longest real event (a refusal or
 /// a follow-up note at their length limits) is well under this.
@@ -50,8 +50,20 @@ fn value_checked(field: &str) -> bool {
 fn classify(field: String, e: &serde_json::Error) -> Result<String, WireError> {
     let message = without_position(e);
     let shape = !e.is_data()
-        || ["invalid type", "missing field", "unknown field", "invalid length", "duplicate field"].iter().any(|p| message.starts_with(p));
-    if shape || !value_checked(&field) { Ok(message) } else { Err(WireError::Value { field, message }) }
+        || [
+            "invalid type",
+            "missing field",
+            "unknown field",
+            "invalid length",
+            "duplicate field",
+        ]
+        .iter()
+        .any(|p| message.starts_with(p));
+    if shape || !value_checked(&field) {
+        Ok(message)
+    } else {
+        Err(WireError::Value { field, message })
+    }
 }
 
 /// An event as read from a line, before the store stamps it: `recorded_at`
@@ -166,8 +178,10 @@ pub fn parse_stored(line: &str) -> Result<Event, WireError> {
 fn parse_body(kind: EventKind, data: &str) -> Result<EventBody, WireError> {
     fn typed<T: DeserializeOwned>(kind: EventKind, data: &str) -> Result<T, WireError> {
         serde_json::from_str(data).map_err(|e| {
-            let field = path_of::<T>(data).map_or_else(|| "data".to_owned(), |p| format!("data.{p}"));
-            classify(field, &e).map_or_else(|value| value, |message| WireError::Data { kind, message })
+            let field =
+                path_of::<T>(data).map_or_else(|| "data".to_owned(), |p| format!("data.{p}"));
+            classify(field, &e)
+                .map_or_else(|value| value, |message| WireError::Data { kind, message })
         })
     }
     fn empty(kind: EventKind, data: &str) -> Result<(), WireError> {
@@ -253,9 +267,10 @@ impl Serialize for OutData<'_> {
             EventBody::Interrupted(x) => x.serialize(s),
             EventBody::FollowUp(x) => x.serialize(s),
             EventBody::Retracted(x) => x.serialize(s),
-            EventBody::Claimed | EventBody::Offered | EventBody::Started | EventBody::LeaveEnded => {
-                Empty {}.serialize(s)
-            }
+            EventBody::Claimed
+            | EventBody::Offered
+            | EventBody::Started
+            | EventBody::LeaveEnded => Empty {}.serialize(s),
         }
     }
 }
@@ -309,7 +324,10 @@ mod tests {
     fn unknown_fields_are_an_error_at_both_levels() {
         let outer = STARTED.replace(r#""by""#, r#""who""#);
         let err = parse_line(&outer).unwrap_err().to_string();
-        assert!(err.starts_with("not a valid event: unknown field `who`"), "{err}");
+        assert!(
+            err.starts_with("not a valid event: unknown field `who`"),
+            "{err}"
+        );
         let inner = STARTED.replace(r#""data":{}"#, r#""data":{"x":1}"#);
         assert_eq!(
             parse_line(&inner).unwrap_err().to_string(),
@@ -326,20 +344,28 @@ mod tests {
             parse_line(&line).unwrap_err(),
             WireError::Value {
                 field: "data.reason".into(),
-                message: "unknown variant `health`, expected one of `death`, `moved`, `unknown`".into()
+                message: "unknown variant `health`, expected one of `death`, `moved`, `unknown`"
+                    .into()
             }
         );
     }
 
     #[test]
     fn a_value_outside_its_list_or_form_is_told_from_a_broken_shape() {
-        let value = |from: &str, to: &str| match parse_line(&STARTED.replace(from, to)).unwrap_err() {
+        let value = |from: &str, to: &str| match parse_line(&STARTED.replace(from, to)).unwrap_err()
+        {
             WireError::Value { field, .. } => Some(field),
             _ => None,
         };
         // Values of the right JSON type that the format does not allow.
-        assert_eq!(value(r#""unit":"0301""#, r#""unit":"12345""#), Some("unit".to_owned()));
-        assert_eq!(value(r#""type":"started""#, r#""type":"begun""#), Some("type".to_owned()));
+        assert_eq!(
+            value(r#""unit":"0301""#, r#""unit":"12345""#),
+            Some("unit".to_owned())
+        );
+        assert_eq!(
+            value(r#""type":"started""#, r#""type":"begun""#),
+            Some("type".to_owned())
+        );
         // Shapes: a wrong JSON type, a field unknown, a malformed id or date.
         assert_eq!(value(r#""unit":"0301""#, r#""unit":301"#), None);
         assert_eq!(value(r#""data":{}"#, r#""data":{},"extra":1"#), None);
@@ -351,11 +377,19 @@ mod tests {
     fn hours_keep_one_decimal() {
         let line = STARTED
             .replace(r#""type":"started""#, r#""type":"measure_started""#)
-            .replace(r#""data":{}"#, r#""data":{"measure":"NORSK","hours_per_week":7.5}"#);
+            .replace(
+                r#""data":{}"#,
+                r#""data":{"measure":"NORSK","hours_per_week":7.5}"#,
+            );
         let e = parse_stored(&line).unwrap();
         assert_eq!(to_line(&e), line);
         let bad = line.replace("7.5", "7.25");
-        assert!(parse_line(&bad).unwrap_err().to_string().contains("at most one decimal"));
+        assert!(
+            parse_line(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("at most one decimal")
+        );
     }
 
     #[test]

@@ -59,7 +59,10 @@ pub fn exposures(values: &[u64], hidden: &[bool], relations: &[Vec<usize>]) -> V
         }
         i
     }
-    let touching: Vec<&Vec<usize>> = relations.iter().filter(|r| r.iter().any(|c| hidden[*c])).collect();
+    let touching: Vec<&Vec<usize>> = relations
+        .iter()
+        .filter(|r| r.iter().any(|c| hidden[*c]))
+        .collect();
     for r in &touching {
         let mut cells = r.iter().copied().filter(|c| hidden[*c]);
         if let Some(first) = cells.next() {
@@ -69,11 +72,13 @@ pub fn exposures(values: &[u64], hidden: &[bool], relations: &[Vec<usize>]) -> V
             }
         }
     }
-    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
+    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> =
+        std::collections::BTreeMap::new();
     for c in (0..values.len()).filter(|c| hidden[*c]) {
         groups.entry(root(&mut parent, c)).or_default().push(c);
     }
-    let mut by_group: std::collections::BTreeMap<usize, Vec<&Vec<usize>>> = std::collections::BTreeMap::new();
+    let mut by_group: std::collections::BTreeMap<usize, Vec<&Vec<usize>>> =
+        std::collections::BTreeMap::new();
     for r in touching {
         let c = r.iter().copied().find(|c| hidden[*c]).expect("touching");
         by_group.entry(root(&mut parent, c)).or_default().push(r);
@@ -98,9 +103,15 @@ fn singleton_pairs(values: &[u64], hidden: &[bool], relations: &[Vec<usize>]) ->
             && b != r[0]
         {
             if values[a] == 1 {
-                out.push(Exposure::SingletonPair { cell: b, singleton: a });
+                out.push(Exposure::SingletonPair {
+                    cell: b,
+                    singleton: a,
+                });
             } else if values[b] == 1 {
-                out.push(Exposure::SingletonPair { cell: a, singleton: b });
+                out.push(Exposure::SingletonPair {
+                    cell: a,
+                    singleton: b,
+                });
             }
         }
     }
@@ -124,8 +135,10 @@ fn extreme(
     #[allow(clippy::cast_precision_loss)]
     let ceiling = values.iter().copied().max().unwrap_or(0) as f64;
     let mut problem = Problem::new(direction);
-    let vars: Vec<microlp::Variable> =
-        cells.iter().map(|c| problem.add_var(if *c == target { 1.0 } else { 0.0 }, (0.0, ceiling))).collect();
+    let vars: Vec<microlp::Variable> = cells
+        .iter()
+        .map(|c| problem.add_var(if *c == target { 1.0 } else { 0.0 }, (0.0, ceiling)))
+        .collect();
     let var_of = |c: usize| cells.binary_search(&c).ok().map(|i| vars[i]);
     for r in relations {
         // parts - total = 0, the published cells moved to the right-hand side.
@@ -150,7 +163,12 @@ fn extreme(
     }
 }
 
-fn group_exposures(values: &[u64], hidden: &[bool], cells: &[usize], relations: &[&Vec<usize>]) -> Vec<Exposure> {
+fn group_exposures(
+    values: &[u64],
+    hidden: &[bool],
+    cells: &[usize],
+    relations: &[&Vec<usize>],
+) -> Vec<Exposure> {
     // The true table is feasible: every cell has been seen at its value.
     #[allow(clippy::cast_precision_loss)]
     let mut low: Vec<f64> = cells.iter().map(|c| values[*c] as f64).collect();
@@ -164,7 +182,10 @@ fn group_exposures(values: &[u64], hidden: &[bool], cells: &[usize], relations: 
     };
     for (i, &c) in cells.iter().enumerate() {
         let mut failed = false;
-        for direction in [OptimizationDirection::Maximize, OptimizationDirection::Minimize] {
+        for direction in [
+            OptimizationDirection::Maximize,
+            OptimizationDirection::Minimize,
+        ] {
             if spans_two(low[i], high[i]) {
                 break;
             }
@@ -175,7 +196,11 @@ fn group_exposures(values: &[u64], hidden: &[bool], cells: &[usize], relations: 
             }
         }
         if failed || !spans_two(low[i], high[i]) {
-            out.push(Exposure::Interval { cell: c, low: low[i], high: high[i] });
+            out.push(Exposure::Interval {
+                cell: c,
+                low: low[i],
+                high: high[i],
+            });
         }
     }
     out

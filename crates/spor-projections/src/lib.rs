@@ -16,12 +16,12 @@
 //! they cannot (a timeline changed since the last settle, a view of the
 //! past); both give the same answer, which the tests check.
 
-pub mod status;
-pub mod lint;
 pub mod audit;
+pub mod lint;
 pub mod outcomes;
 pub mod publish;
 pub mod reminders;
+pub mod status;
 pub mod survey;
 
 use std::borrow::Cow;
@@ -79,7 +79,10 @@ impl Projections {
 
     /// Projections built with these reminder rules.
     pub fn with_rules(rules: ReminderRules) -> Self {
-        Self { rules, ..Self::default() }
+        Self {
+            rules,
+            ..Self::default()
+        }
     }
 
     /// The reminder rules these projections keep their state with.
@@ -90,13 +93,20 @@ impl Projections {
     /// Folds in one stored event. Sequence numbers must increase: the fold
     /// reads the log in order, and a step back means a broken store.
     pub fn apply(&mut self, seq: u64, event: Event) {
-        assert!(seq > self.last_seq, "log sequence went backwards: {seq} after {}", self.last_seq);
+        assert!(
+            seq > self.last_seq,
+            "log sequence went backwards: {seq} after {}",
+            self.last_seq
+        );
         self.last_seq = seq;
         self.events += 1;
         self.latest_recorded = self.latest_recorded.max(Some(event.recorded_at));
         let timeline = self.timelines.entry(event.participant).or_default();
         if timeline.entries().is_empty() {
-            self.by_unit.entry(event.unit).or_default().push(event.participant);
+            self.by_unit
+                .entry(event.unit)
+                .or_default()
+                .push(event.participant);
         }
         self.changed.insert(event.participant);
         timeline.push(seq, event);
@@ -113,7 +123,9 @@ impl Projections {
         let timelines = &self.timelines;
         let rules = &self.rules;
         let walk = |ps: &[ParticipantId]| -> Vec<(Settled, reminders::Watch)> {
-            ps.iter().map(|p| Settled::of(&timelines[p], rules)).collect()
+            ps.iter()
+                .map(|p| Settled::of(&timelines[p], rules))
+                .collect()
         };
         let threads = threads.clamp(1, 64);
         let chunk = changed.len().div_ceil(threads).max(1);
@@ -121,7 +133,10 @@ impl Projections {
             walk(&changed)
         } else {
             std::thread::scope(|s| {
-                let handles: Vec<_> = changed.chunks(chunk).map(|c| s.spawn(move || walk(c))).collect();
+                let handles: Vec<_> = changed
+                    .chunks(chunk)
+                    .map(|c| s.spawn(move || walk(c)))
+                    .collect();
                 let mut all = Vec::with_capacity(changed.len());
                 for h in handles {
                     all.extend(h.join().expect("a timeline walk does not panic"));
@@ -131,7 +146,9 @@ impl Projections {
         };
         self.settled.reserve(changed.len());
         for (p, (new, watch)) in changed.into_iter().zip(fresh) {
-            let unit = self.timelines[&p].unit().expect("a timeline with an event has a unit");
+            let unit = self.timelines[&p]
+                .unit()
+                .expect("a timeline with an event has a unit");
             if let Some(old) = self.settled.get(&p) {
                 self.sums.remove(unit, &old.part);
             }
@@ -153,7 +170,11 @@ impl Projections {
 
     /// What a timeline means as last settled; `None` if an event joined it since.
     pub fn settled(&self, p: ParticipantId) -> Option<&Settled> {
-        if self.changed.contains(&p) { None } else { self.settled.get(&p) }
+        if self.changed.contains(&p) {
+            None
+        } else {
+            self.settled.get(&p)
+        }
     }
 
     /// A timeline's facts: the settled ones, or a fresh walk.
@@ -183,7 +204,10 @@ impl Projections {
     }
 
     /// Every timeline, optionally of one unit only, in no particular order.
-    pub fn timelines(&self, unit: Option<UnitCode>) -> Box<dyn Iterator<Item = (ParticipantId, &Timeline)> + '_> {
+    pub fn timelines(
+        &self,
+        unit: Option<UnitCode>,
+    ) -> Box<dyn Iterator<Item = (ParticipantId, &Timeline)> + '_> {
         match unit {
             None => Box::new(self.timelines.iter().map(|(p, t)| (*p, t))),
             Some(u) => Box::new(

@@ -37,7 +37,11 @@ pub enum LintRule {
     /// In the programme, not on leave, and nothing logged for a long time.
     NoEventFor { days: i64, last_event: NaiveDate },
     /// The exit was recorded long after its date.
-    ExitRecordedLate { exit_date: NaiveDate, recorded: NaiveDate, days: i64 },
+    ExitRecordedLate {
+        exit_date: NaiveDate,
+        recorded: NaiveDate,
+        days: i64,
+    },
     /// A leave ended by its dates, but no return was logged.
     LeaveWithoutReturn { leave: Period },
     /// The unit number is not in Statistics Norway's table.
@@ -45,15 +49,28 @@ pub enum LintRule {
 }
 
 /// Every finding on day `on`, optionally of one unit, sorted by unit and participant.
-pub fn findings(projections: &Projections, on: NaiveDate, unit: Option<UnitCode>, limits: LintLimits) -> Vec<Finding> {
+pub fn findings(
+    projections: &Projections,
+    on: NaiveDate,
+    unit: Option<UnitCode>,
+    limits: LintLimits,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     for (participant, timeline) in projections.timelines(unit) {
-        let Some(unit) = timeline.unit() else { continue };
+        let Some(unit) = timeline.unit() else {
+            continue;
+        };
         let facts = projections.facts(participant, timeline);
         if facts.registered.is_none() {
             continue;
         }
-        let mut add = |rule| out.push(Finding { participant, unit, rule });
+        let mut add = |rule| {
+            out.push(Finding {
+                participant,
+                unit,
+                rule,
+            })
+        };
         if !unit.is_known() {
             add(LintRule::UnitNotInCodeTable);
         }
@@ -65,14 +82,23 @@ pub fn findings(projections: &Projections, on: NaiveDate, unit: Option<UnitCode>
     out
 }
 
-fn participant_findings(f: &Facts, t: &spor_domain::Timeline, on: NaiveDate, limits: LintLimits) -> Vec<LintRule> {
+fn participant_findings(
+    f: &Facts,
+    t: &spor_domain::Timeline,
+    on: NaiveDate,
+    limits: LintLimits,
+) -> Vec<LintRule> {
     let mut v = Vec::new();
     if let Some(x) = &f.exit {
         if let Some(e) = t.get(x.event) {
             let recorded = e.event.recorded_at.date_naive();
             let days = (recorded - x.date).num_days();
             if days > i64::from(limits.late_exit_days) {
-                v.push(LintRule::ExitRecordedLate { exit_date: x.date, recorded, days });
+                v.push(LintRule::ExitRecordedLate {
+                    exit_date: x.date,
+                    recorded,
+                    days,
+                });
             }
         }
         return v;
@@ -81,21 +107,26 @@ fn participant_findings(f: &Facts, t: &spor_domain::Timeline, on: NaiveDate, lim
         return v;
     }
     if let Some(end) = f.planned_end()
-        && end < on {
-            v.push(LintRule::PastPlannedEnd { planned_end: end });
-        }
+        && end < on
+    {
+        v.push(LintRule::PastPlannedEnd { planned_end: end });
+    }
     if let Some(last) = f.last_date {
         let days = (on - last).num_days();
         if days >= i64::from(limits.stale_days) && !f.on_leave(on) {
-            v.push(LintRule::NoEventFor { days, last_event: last });
+            v.push(LintRule::NoEventFor {
+                days,
+                last_event: last,
+            });
         }
     }
     for leave in &f.leaves {
         let p = leave.period;
         let returned = f.leave_returns.iter().any(|d| *d > p.from);
-        let continued = f.leaves.iter().any(|o| {
-            o.period.from > p.from && o.period.from <= p.to + Duration::days(1)
-        });
+        let continued = f
+            .leaves
+            .iter()
+            .any(|o| o.period.from > p.from && o.period.from <= p.to + Duration::days(1));
         if p.to < on && !returned && !continued {
             v.push(LintRule::LeaveWithoutReturn { leave: p });
         }

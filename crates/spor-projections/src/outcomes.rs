@@ -30,24 +30,46 @@ pub struct Cohort {
 /// counts at a point when it is dated within the `post_exit` reminder's
 /// window (a month by default) either side of exit + the point's months.
 pub fn cohorts(projections: &Projections, first: i32, last: i32) -> Vec<Cohort> {
-    let mut by_year: BTreeMap<i32, Cohort> = (first..=last).map(|y| (y, Cohort { year: y, ..Cohort::default() })).collect();
+    let mut by_year: BTreeMap<i32, Cohort> = (first..=last)
+        .map(|y| {
+            (
+                y,
+                Cohort {
+                    year: y,
+                    ..Cohort::default()
+                },
+            )
+        })
+        .collect();
     for (p, t) in projections.timelines(None) {
         let f = projections.facts(p, t);
         let Some(x) = &f.exit else { continue };
         if !matches!(x.exit.kind(), EventKind::Completed | EventKind::Stopped) {
             continue;
         }
-        let Some(c) = by_year.get_mut(&x.date.year()) else { continue };
+        let Some(c) = by_year.get_mut(&x.date.year()) else {
+            continue;
+        };
         c.ended += 1;
         for (i, months) in POINTS.iter().enumerate() {
             let due = calendar::add_months(x.date, *months);
             let window = projections.rules().post_exit_window_months;
-            let (from, until) = (calendar::sub_months(due, window), calendar::add_months(due, window));
-            let outcomes: Vec<FollowUpOutcome> =
-                f.follow_ups.iter().filter(|(d, _)| from <= *d && *d <= until).map(|(_, u)| u.outcome).collect();
+            let (from, until) = (
+                calendar::sub_months(due, window),
+                calendar::add_months(due, window),
+            );
+            let outcomes: Vec<FollowUpOutcome> = f
+                .follow_ups
+                .iter()
+                .filter(|(d, _)| from <= *d && *d <= until)
+                .map(|(_, u)| u.outcome)
+                .collect();
             if outcomes.iter().any(|o| *o != FollowUpOutcome::Unreachable) {
                 c.reached[i] += 1;
-                if outcomes.iter().any(|o| matches!(o, FollowUpOutcome::Work | FollowUpOutcome::Education)) {
+                if outcomes
+                    .iter()
+                    .any(|o| matches!(o, FollowUpOutcome::Work | FollowUpOutcome::Education))
+                {
                     c.work_or_education[i] += 1;
                 }
             }

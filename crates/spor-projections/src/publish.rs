@@ -136,7 +136,10 @@ pub enum Cell {
 impl Cell {
     /// Every cell of a row, answers first, in the order [`PublishedRow::cells`] gives.
     pub fn all() -> impl Iterator<Item = Cell> {
-        Question::ALL.into_iter().map(Cell::Answer).chain(Derived::ALL.into_iter().map(Cell::Derived))
+        Question::ALL
+            .into_iter()
+            .map(Cell::Answer)
+            .chain(Derived::ALL.into_iter().map(Cell::Derived))
     }
 
     /// The key: the question's (`q4`) or the derived count's (`work`).
@@ -161,7 +164,10 @@ impl Cell {
 const _: () = {
     let mut i = 0;
     while i < Derived::ALL.len() {
-        assert!(Derived::ALL[i].index() == i, "Derived::ALL is in declaration order");
+        assert!(
+            Derived::ALL[i].index() == i,
+            "Derived::ALL is in declaration order"
+        );
         i += 1;
     }
 };
@@ -206,10 +212,17 @@ fn row_relations() -> Vec<(usize, Vec<usize>)> {
         (q(Q4), vec![d(Derived::AnySupport), d(Derived::NoSupport)]),
         (d(Derived::Work), vec![q(Q10a), q(Q11a)]),
         (d(Derived::Education), vec![q(Q9a), q(Q9b)]),
-        (d(Derived::WorkOrEducation), vec![d(Derived::Work), d(Derived::Education)]),
+        (
+            d(Derived::WorkOrEducation),
+            vec![d(Derived::Work), d(Derived::Education)],
+        ),
         (
             d(Derived::OneYearJobseekers),
-            vec![d(Derived::OneYearReached), d(Derived::OneYearNotReached), d(Derived::OneYearPending)],
+            vec![
+                d(Derived::OneYearReached),
+                d(Derived::OneYearNotReached),
+                d(Derived::OneYearPending),
+            ],
         ),
     ]
 }
@@ -331,7 +344,11 @@ fn add_into(sum: &mut [u64; CELLS], v: &[u64; CELLS]) {
 /// whether there was one to suppress.
 fn hide_one(relation: &[usize], values: &[u64], hidden: &mut [bool]) -> bool {
     let open = relation.iter().copied().filter(|c| !hidden[*c]);
-    let pick = open.clone().filter(|c| values[*c] > 0).min_by_key(|c| values[*c]).or_else(|| open.min_by_key(|c| values[*c]));
+    let pick = open
+        .clone()
+        .filter(|c| values[*c] > 0)
+        .min_by_key(|c| values[*c])
+        .or_else(|| open.min_by_key(|c| values[*c]));
     if let Some(c) = pick {
         hidden[c] = true;
     }
@@ -364,13 +381,23 @@ fn relations(units: usize, counties: &[Vec<usize>], classes: &[Vec<usize>]) -> V
     let mut out = Vec::new();
     for row in 0..=nation {
         for (total, parts) in row_relations() {
-            out.push(std::iter::once(total).chain(parts).map(|c| row * CELLS + c).collect());
+            out.push(
+                std::iter::once(total)
+                    .chain(parts)
+                    .map(|c| row * CELLS + c)
+                    .collect(),
+            );
         }
     }
     // A grouping row is the sum of its member rows, cell by cell.
     let mut sums = |total: usize, members: &[usize]| {
         for c in 0..CELLS {
-            out.push(std::iter::once(total).chain(members.iter().copied()).map(|r| r * CELLS + c).collect());
+            out.push(
+                std::iter::once(total)
+                    .chain(members.iter().copied())
+                    .map(|r| r * CELLS + c)
+                    .collect(),
+            );
         }
     };
     for (k, members) in counties.iter().enumerate() {
@@ -381,18 +408,27 @@ fn relations(units: usize, counties: &[Vec<usize>], classes: &[Vec<usize>]) -> V
         sums(units + counties.len() + k, members);
     }
     if classes.iter().map(Vec::len).sum::<usize>() == units {
-        sums(nation, &(units + counties.len()..nation).collect::<Vec<_>>());
+        sums(
+            nation,
+            &(units + counties.len()..nation).collect::<Vec<_>>(),
+        );
     }
     out
 }
 
 /// Computes the suppression pattern over units, counties and nation together.
-pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u64) -> PublishedTables {
-    let year_end = chrono::NaiveDate::from_ymd_opt(request.year, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
-    let units: BTreeMap<UnitCode, [u64; CELLS]> = by_unit(projections, request.year, request.known_at, request.as_of)
-        .into_iter()
-        .map(|(u, c)| (u, values(&c)))
-        .collect();
+pub fn publish_all(
+    projections: &Projections,
+    request: &SurveyRequest,
+    up_to: u64,
+) -> PublishedTables {
+    let year_end =
+        chrono::NaiveDate::from_ymd_opt(request.year, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
+    let units: BTreeMap<UnitCode, [u64; CELLS]> =
+        by_unit(projections, request.year, request.known_at, request.as_of)
+            .into_iter()
+            .map(|(u, c)| (u, values(&c)))
+            .collect();
     let mut counties: BTreeMap<CountyCode, [u64; CELLS]> = BTreeMap::new();
     for (u, v) in &units {
         add_into(counties.entry(u.county()).or_insert([0; CELLS]), v);
@@ -424,11 +460,24 @@ pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u6
     table.extend(classes.values().copied());
     table.push(nation);
     let nation_row = table.len() - 1;
-    let class_row = |k: u8| unit_keys.len() + county_keys.len() + class_keys.iter().position(|c| *c == k).unwrap_or(0);
-    let county_row = |k: CountyCode| unit_keys.len() + county_keys.iter().position(|c| *c == k).unwrap_or(0);
-    let members_of = |keep: &dyn Fn(usize) -> bool| (0..unit_keys.len()).filter(|i| keep(*i)).collect::<Vec<usize>>();
-    let county_members: Vec<Vec<usize>> = county_keys.iter().map(|k| members_of(&|i| unit_keys[i].county() == *k)).collect();
-    let class_members: Vec<Vec<usize>> = class_keys.iter().map(|k| members_of(&|i| class_of(&unit_values[i]) == *k)).collect();
+    let class_row = |k: u8| {
+        unit_keys.len() + county_keys.len() + class_keys.iter().position(|c| *c == k).unwrap_or(0)
+    };
+    let county_row =
+        |k: CountyCode| unit_keys.len() + county_keys.iter().position(|c| *c == k).unwrap_or(0);
+    let members_of = |keep: &dyn Fn(usize) -> bool| {
+        (0..unit_keys.len())
+            .filter(|i| keep(*i))
+            .collect::<Vec<usize>>()
+    };
+    let county_members: Vec<Vec<usize>> = county_keys
+        .iter()
+        .map(|k| members_of(&|i| unit_keys[i].county() == *k))
+        .collect();
+    let class_members: Vec<Vec<usize>> = class_keys
+        .iter()
+        .map(|k| members_of(&|i| class_of(&unit_values[i]) == *k))
+        .collect();
     let flat = relations(unit_keys.len(), &county_members, &class_members);
     let values: Vec<u64> = table.iter().flatten().copied().collect();
     let mut hidden: Vec<bool> = values.iter().map(|v| (1..=up_to).contains(v)).collect();
@@ -448,7 +497,9 @@ pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u6
         for e in &exposed {
             let (cell, with) = match *e {
                 crate::audit::Exposure::Interval { cell, .. } => (cell, None),
-                crate::audit::Exposure::SingletonPair { cell, singleton } => (cell, Some(singleton)),
+                crate::audit::Exposure::SingletonPair { cell, singleton } => {
+                    (cell, Some(singleton))
+                }
             };
             // One more suppressed cell in every relation the exposed cell is
             // in, so that whichever relation pins it has a cell to absorb a
@@ -456,8 +507,10 @@ pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u6
             // comes from further out: look at the relations of their cells,
             // and so on, until some relation has a published cell.
             let mut frontier = vec![cell];
-            let mut seen_cells: std::collections::HashSet<usize> = frontier.iter().copied().collect();
-            let mut seen_relations: std::collections::HashSet<usize> = std::collections::HashSet::new();
+            let mut seen_cells: std::collections::HashSet<usize> =
+                frontier.iter().copied().collect();
+            let mut seen_relations: std::collections::HashSet<usize> =
+                std::collections::HashSet::new();
             while !frontier.is_empty() {
                 let near: Vec<usize> = frontier
                     .iter()
@@ -473,7 +526,11 @@ pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u6
                     changed = true;
                     break;
                 }
-                frontier = near.iter().flat_map(|r| flat[*r].iter().copied()).filter(|c| seen_cells.insert(*c)).collect();
+                frontier = near
+                    .iter()
+                    .flat_map(|r| flat[*r].iter().copied())
+                    .filter(|c| seen_cells.insert(*c))
+                    .collect();
             }
         }
         if !changed {
@@ -493,7 +550,13 @@ pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u6
             .collect(),
         counties: county_keys
             .iter()
-            .map(|k| published(county_row(*k), k.to_string(), Some(k.name_on(year_end).to_owned())))
+            .map(|k| {
+                published(
+                    county_row(*k),
+                    k.to_string(),
+                    Some(k.name_on(year_end).to_owned()),
+                )
+            })
             .collect(),
         size_classes: class_keys
             .iter()
@@ -507,7 +570,10 @@ pub fn publish_all(projections: &Projections, request: &SurveyRequest, up_to: u6
                 published(class_row(*k), code.into(), Some(name.into()))
             })
             .collect(),
-        class_members: class_members.iter().map(|m| m.iter().map(|i| unit_keys[*i].to_string()).collect()).collect(),
+        class_members: class_members
+            .iter()
+            .map(|m| m.iter().map(|i| unit_keys[*i].to_string()).collect())
+            .collect(),
         nation: published(nation_row, "national".into(), Some("Hele landet".into())),
     }
 }
@@ -520,13 +586,24 @@ pub fn publish(projections: &Projections, request: &SurveyRequest, up_to: u64) -
         Grouping::County => all.counties,
         Grouping::National => vec![all.nation.clone()],
     };
-    Published { year: request.year, by: request.by, suppressed_up_to: up_to, rows, total: all.nation }
+    Published {
+        year: request.year,
+        by: request.by,
+        suppressed_up_to: up_to,
+        rows,
+        total: all.nation,
+    }
 }
 
 /// The rows of the published tables in one list: units, counties, size
 /// classes, then the nation (the order [`relation_cells`] numbers them in).
 pub fn rows_of(t: &PublishedTables) -> Vec<&PublishedRow> {
-    t.units.iter().chain(&t.counties).chain(&t.size_classes).chain([&t.nation]).collect()
+    t.units
+        .iter()
+        .chain(&t.counties)
+        .chain(&t.size_classes)
+        .chain([&t.nation])
+        .collect()
 }
 
 /// Every relation of the published tables as lists of cells (a row of
@@ -534,13 +611,28 @@ pub fn rows_of(t: &PublishedTables) -> Vec<&PublishedRow> {
 pub fn relation_cells(t: &PublishedTables) -> Vec<Vec<(usize, Cell)>> {
     let cells: Vec<Cell> = Cell::all().collect();
     let units = &t.units;
-    let members = |keep: &dyn Fn(&str) -> bool| (0..units.len()).filter(|i| keep(&units[*i].code)).collect::<Vec<usize>>();
-    let counties: Vec<Vec<usize>> = t.counties.iter().map(|k| members(&|u| u.starts_with(&k.code))).collect();
-    let classes: Vec<Vec<usize>> =
-        t.class_members.iter().map(|m| members(&|u| m.iter().any(|code| code == u))).collect();
+    let members = |keep: &dyn Fn(&str) -> bool| {
+        (0..units.len())
+            .filter(|i| keep(&units[*i].code))
+            .collect::<Vec<usize>>()
+    };
+    let counties: Vec<Vec<usize>> = t
+        .counties
+        .iter()
+        .map(|k| members(&|u| u.starts_with(&k.code)))
+        .collect();
+    let classes: Vec<Vec<usize>> = t
+        .class_members
+        .iter()
+        .map(|m| members(&|u| m.iter().any(|code| code == u)))
+        .collect();
     relations(units.len(), &counties, &classes)
         .into_iter()
-        .map(|r| r.into_iter().map(|c| (c / CELLS, cells[c % CELLS])).collect())
+        .map(|r| {
+            r.into_iter()
+                .map(|c| (c / CELLS, cells[c % CELLS]))
+                .collect()
+        })
         .collect()
 }
 
@@ -548,7 +640,14 @@ pub fn relation_cells(t: &PublishedTables) -> Vec<Vec<(usize, Cell)>> {
 /// total first (for tests and audits).
 pub fn relations_of(t: &PublishedTables) -> Vec<Vec<Option<u64>>> {
     let rows = rows_of(t);
-    relation_cells(t).into_iter().map(|r| r.into_iter().map(|(row, cell)| rows[row].get(cell)).collect()).collect()
+    relation_cells(t)
+        .into_iter()
+        .map(|r| {
+            r.into_iter()
+                .map(|(row, cell)| rows[row].get(cell))
+                .collect()
+        })
+        .collect()
 }
 
 #[cfg(test)]

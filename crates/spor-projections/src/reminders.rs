@@ -8,10 +8,10 @@
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use spor_domain::event::EventKind;
-use spor_domain::timeline::{Entry, Facts};
 use smallvec::SmallVec;
 use spor_domain::calendar::LeaveSpan;
+use spor_domain::event::EventKind;
+use spor_domain::timeline::{Entry, Facts};
 use spor_domain::{ParticipantId, Timeline, UnitCode, calendar};
 
 use crate::Projections;
@@ -61,7 +61,12 @@ pub struct ReminderRules {
 
 impl Default for ReminderRules {
     fn default() -> Self {
-        Self { nav_handover_months_before: 2, post_exit_months: vec![2, 6, 12], post_exit_window_months: 1, stale_days: 90 }
+        Self {
+            nav_handover_months_before: 2,
+            post_exit_months: vec![2, 6, 12],
+            post_exit_window_months: 1,
+            stale_days: 90,
+        }
     }
 }
 
@@ -87,7 +92,11 @@ fn facts_on(t: &Timeline, on: NaiveDate) -> Facts {
 /// The latest `date` among the events dated on or before `on`, a retraction
 /// counting as an event and the event it retracts not.
 fn last_event(t: &Timeline, on: NaiveDate) -> Option<NaiveDate> {
-    t.entries().iter().filter(|e| e.retracted_by.is_none() && e.event.date <= on).map(|e| e.event.date).max()
+    t.entries()
+        .iter()
+        .filter(|e| e.retracted_by.is_none() && e.event.date <= on)
+        .map(|e| e.event.date)
+        .max()
 }
 
 /// When a reminder whose rule has opened it stands open, given the day.
@@ -97,7 +106,10 @@ enum When {
     /// `stale`: not while the participant is on leave.
     OffLeave,
     /// `post_exit`: only within its window.
-    Within { from: NaiveDate, until: NaiveDate },
+    Within {
+        from: NaiveDate,
+        until: NaiveDate,
+    },
 }
 
 /// A reminder the facts have opened and nothing has answered, before the
@@ -114,7 +126,14 @@ struct Candidate {
 /// latest event the `stale` rule counts from.
 fn candidates(f: &Facts, last_event: Option<NaiveDate>, rules: &ReminderRules) -> Vec<Candidate> {
     let mut out = Vec::new();
-    let mut add = |kind, due, months_after_exit, when| out.push(Candidate { kind, due, months_after_exit, when });
+    let mut add = |kind, due, months_after_exit, when| {
+        out.push(Candidate {
+            kind,
+            due,
+            months_after_exit,
+            when,
+        })
+    };
     if f.registered.is_none() {
         return out;
     }
@@ -125,22 +144,37 @@ fn candidates(f: &Facts, last_event: Option<NaiveDate>, rules: &ReminderRules) -
             // continues it, or an exit.
             for l in &f.leaves {
                 let returned = f.leave_returns.iter().any(|d| *d > l.period.from);
-                let continued = f
-                    .leaves
-                    .iter()
-                    .any(|o| o.period.from > l.period.from && o.period.from <= calendar::add_days(l.period.to, 1));
+                let continued = f.leaves.iter().any(|o| {
+                    o.period.from > l.period.from
+                        && o.period.from <= calendar::add_days(l.period.to, 1)
+                });
                 if !returned && !continued {
-                    add(Kind::LeaveEnds, calendar::add_days(l.period.to, 1), None, When::Always);
+                    add(
+                        Kind::LeaveEnds,
+                        calendar::add_days(l.period.to, 1),
+                        None,
+                        When::Always,
+                    );
                 }
             }
             if let Some(end) = f.planned_end() {
                 if f.handovers.is_empty() {
-                    add(Kind::NavHandover, calendar::sub_months(end, rules.nav_handover_months_before), None, When::Always);
+                    add(
+                        Kind::NavHandover,
+                        calendar::sub_months(end, rules.nav_handover_months_before),
+                        None,
+                        When::Always,
+                    );
                 }
                 add(Kind::PlannedEnd, end, None, When::Always);
             }
             if let Some(last) = last_event {
-                add(Kind::Stale, calendar::add_days(last, rules.stale_days), None, When::OffLeave);
+                add(
+                    Kind::Stale,
+                    calendar::add_days(last, rules.stale_days),
+                    None,
+                    When::OffLeave,
+                );
             }
         }
         Some(x) if matches!(x.exit.kind(), EventKind::Completed | EventKind::Stopped) => {
@@ -150,7 +184,12 @@ fn candidates(f: &Facts, last_event: Option<NaiveDate>, rules: &ReminderRules) -
                 let until = calendar::add_months(due, rules.post_exit_window_months);
                 let answered = f.follow_ups.iter().any(|(d, _)| from <= *d && *d <= until);
                 if !answered {
-                    add(Kind::PostExit, due, Some(months), When::Within { from, until });
+                    add(
+                        Kind::PostExit,
+                        due,
+                        Some(months),
+                        When::Within { from, until },
+                    );
                 }
             }
         }
@@ -187,8 +226,15 @@ fn open_of<'a>(
 }
 
 /// Every reminder of one participant open on `on`.
-pub fn open_on(participant: ParticipantId, t: &Timeline, on: NaiveDate, rules: &ReminderRules) -> Vec<Reminder> {
-    let Some(unit) = t.unit() else { return Vec::new() };
+pub fn open_on(
+    participant: ParticipantId,
+    t: &Timeline,
+    on: NaiveDate,
+    rules: &ReminderRules,
+) -> Vec<Reminder> {
+    let Some(unit) = t.unit() else {
+        return Vec::new();
+    };
     let f = facts_on(t, on);
     let c = candidates(&f, last_event(t, on), rules);
     open_of(participant, unit, &c, &f.leave_spans(), on, NaiveDate::MAX).collect()
@@ -224,7 +270,12 @@ impl Watch {
             .max();
         let before_latest = latest_date.and_then(|d| d.pred_opt());
         let until = open_until.max(before_latest).unwrap_or(NaiveDate::MIN);
-        Self { candidates: candidates.into_iter().collect(), spans: f.leave_spans().into_iter().collect(), latest_date, until }
+        Self {
+            candidates: candidates.into_iter().collect(),
+            spans: f.leave_spans().into_iter().collect(),
+            latest_date,
+            until,
+        }
     }
 }
 
@@ -237,7 +288,8 @@ pub(crate) struct Watches {
 
 #[derive(Debug, Clone, Default)]
 struct UnitWatches {
-    by_until: std::collections::BTreeMap<NaiveDate, std::collections::HashMap<ParticipantId, Watch>>,
+    by_until:
+        std::collections::BTreeMap<NaiveDate, std::collections::HashMap<ParticipantId, Watch>>,
     until_of: std::collections::HashMap<ParticipantId, NaiveDate>,
 }
 
@@ -256,11 +308,16 @@ impl Watches {
     }
 
     /// The watches of one unit that can have a reminder open on `on`.
-    fn from(&self, unit: UnitCode, on: NaiveDate) -> impl Iterator<Item = (ParticipantId, &Watch)> + '_ {
-        self.units
-            .get(&unit)
-            .into_iter()
-            .flat_map(move |u| u.by_until.range(on..).flat_map(|(_, at)| at.iter().map(|(p, w)| (*p, w))))
+    fn from(
+        &self,
+        unit: UnitCode,
+        on: NaiveDate,
+    ) -> impl Iterator<Item = (ParticipantId, &Watch)> + '_ {
+        self.units.get(&unit).into_iter().flat_map(move |u| {
+            u.by_until
+                .range(on..)
+                .flat_map(|(_, at)| at.iter().map(|(p, w)| (*p, w)))
+        })
     }
 
     fn units(&self) -> impl Iterator<Item = UnitCode> + '_ {
@@ -293,7 +350,11 @@ pub fn list(
             for (p, w) in watches.from(u, on) {
                 if w.latest_date.is_some_and(|d| d > on) {
                     if let Some(t) = projections.timeline(p) {
-                        out.extend(open_on(p, t, on, rules).into_iter().filter(|r| r.due <= horizon));
+                        out.extend(
+                            open_on(p, t, on, rules)
+                                .into_iter()
+                                .filter(|r| r.due <= horizon),
+                        );
                     }
                 } else {
                     out.extend(open_of(p, u, &w.candidates, &w.spans, on, horizon));

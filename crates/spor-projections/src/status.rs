@@ -71,7 +71,12 @@ pub fn status_of(participant: ParticipantId, timeline: &Timeline, on: NaiveDate)
     status_from(participant, timeline, &timeline.facts(), on)
 }
 
-fn status_from(participant: ParticipantId, timeline: &Timeline, facts: &Facts, on: NaiveDate) -> Option<Status> {
+fn status_from(
+    participant: ParticipantId,
+    timeline: &Timeline,
+    facts: &Facts,
+    on: NaiveDate,
+) -> Option<Status> {
     let unit = timeline.unit()?;
     // A stream whose registration was retracted has no participant in it.
     facts.registered?;
@@ -97,7 +102,11 @@ fn state_of(f: &Facts, on: NaiveDate) -> State {
     if f.exit.is_some() {
         State::Ended
     } else if f.started.is_some() {
-        if f.on_leave(on) { State::OnLeave } else { State::Active }
+        if f.on_leave(on) {
+            State::OnLeave
+        } else {
+            State::Active
+        }
     } else if f.refused.is_some() {
         State::Refused
     } else if f.granted.is_some() {
@@ -115,8 +124,10 @@ impl Projections {
     /// Every participant's status on `on`, optionally of one unit, sorted by
     /// unit and then participant.
     pub fn statuses(&self, unit: Option<UnitCode>, on: NaiveDate) -> Vec<Status> {
-        let mut v: Vec<Status> =
-            self.timelines(unit).filter_map(|(p, t)| status_from(p, t, &self.facts(p, t), on)).collect();
+        let mut v: Vec<Status> = self
+            .timelines(unit)
+            .filter_map(|(p, t)| status_from(p, t, &self.facts(p, t), on))
+            .collect();
         v.sort_by_key(|a| (a.unit, a.participant));
         v
     }

@@ -100,14 +100,19 @@ impl Question {
     /// Every question, in questionnaire order (the order of the JSON keys).
     pub const ALL: [Question; 22] = {
         use Question::*;
-        [Q1, Q2, Q3, Q4, Q5, Q6, Q7a, Q7b, Q7c, Q8a, Q8b, Q9a, Q9b, Q10a, Q11a, Q11b, Q12a, Q12b, Q12c, Q13a, Q13b, Q13c]
+        [
+            Q1, Q2, Q3, Q4, Q5, Q6, Q7a, Q7b, Q7c, Q8a, Q8b, Q9a, Q9b, Q10a, Q11a, Q11b, Q12a,
+            Q12b, Q12c, Q13a, Q13b, Q13c,
+        ]
     };
 
     /// The questions that place an exit by its reason or main activity,
     /// q7a to q12c: every exit is in exactly one, so they add up to q4.
     pub const EXIT_MIX: [Question; 13] = {
         use Question::*;
-        [Q7a, Q7b, Q7c, Q8a, Q8b, Q9a, Q9b, Q10a, Q11a, Q11b, Q12a, Q12b, Q12c]
+        [
+            Q7a, Q7b, Q7c, Q8a, Q8b, Q9a, Q9b, Q10a, Q11a, Q11b, Q12a, Q12b, Q12c,
+        ]
     };
 
     /// The kinds of support at exit, q13a to q13c: an exit may have any
@@ -159,8 +164,14 @@ pub const QUESTIONS: [(Question, &str); 22] = [
 const _: () = {
     let mut i = 0;
     while i < Question::ALL.len() {
-        assert!(Question::ALL[i].index() == i, "Question::ALL is in declaration order");
-        assert!(QUESTIONS[i].0.index() == i, "QUESTIONS is in declaration order");
+        assert!(
+            Question::ALL[i].index() == i,
+            "Question::ALL is in declaration order"
+        );
+        assert!(
+            QUESTIONS[i].0.index() == i,
+            "QUESTIONS is in declaration order"
+        );
         i += 1;
     }
 };
@@ -253,7 +264,10 @@ impl FromStr for Question {
 
     /// Reads a key (`q7a`), exactly as [`Question::key`] spells it.
     fn from_str(s: &str) -> Result<Self, UnknownKey> {
-        Question::ALL.into_iter().find(|q| q.key() == s).ok_or_else(|| UnknownKey(s.to_owned()))
+        Question::ALL
+            .into_iter()
+            .find(|q| q.key() == s)
+            .ok_or_else(|| UnknownKey(s.to_owned()))
     }
 }
 
@@ -469,7 +483,9 @@ enum Reach {
     NotReached,
     /// No contact in the window, which closes on `until`: pending while it
     /// is open, not reached after.
-    NoContact { until: NaiveDate },
+    NoContact {
+        until: NaiveDate,
+    },
 }
 
 /// The exit year and the one-year standing of a participant who ended as a
@@ -477,14 +493,25 @@ enum Reach {
 fn reach(f: &Facts, window_months: u32) -> Option<(i32, Reach)> {
     use spor_domain::event::FollowUpOutcome as O;
     let x = f.exit.as_ref()?;
-    if !matches!(x.exit.main_activity(), Some(MainActivity::WageSubsidy | MainActivity::NavMeasure | MainActivity::OtherMeasure)) {
+    if !matches!(
+        x.exit.main_activity(),
+        Some(MainActivity::WageSubsidy | MainActivity::NavMeasure | MainActivity::OtherMeasure)
+    ) {
         return None;
     }
     // The contact that answers the 12-month reminder: within the reminder's
     // window either side (a month by default; `[reminders]` of the config).
     let due = calendar::add_months(x.date, 12);
-    let (from, until) = (calendar::sub_months(due, window_months), calendar::add_months(due, window_months));
-    let outcomes: Vec<O> = f.follow_ups.iter().filter(|(d, _)| from <= *d && *d <= until).map(|(_, u)| u.outcome).collect();
+    let (from, until) = (
+        calendar::sub_months(due, window_months),
+        calendar::add_months(due, window_months),
+    );
+    let outcomes: Vec<O> = f
+        .follow_ups
+        .iter()
+        .filter(|(d, _)| from <= *d && *d <= until)
+        .map(|(_, u)| u.outcome)
+        .collect();
     let r = if outcomes.iter().any(|u| matches!(u, O::Work | O::Education)) {
         Reach::WorkOrEducation
     } else if outcomes.iter().any(|u| *u != O::Unreachable) {
@@ -499,7 +526,10 @@ fn reach(f: &Facts, window_months: u32) -> Option<(i32, Reach)> {
 
 impl Reach {
     fn on(self, as_of: NaiveDate) -> OneYear {
-        let mut o = OneYear { jobseekers: 1, ..OneYear::default() };
+        let mut o = OneYear {
+            jobseekers: 1,
+            ..OneYear::default()
+        };
         match self {
             Self::WorkOrEducation => {
                 o.reached = 1;
@@ -532,8 +562,10 @@ pub fn facts_known(timeline: &Timeline, known_at: Option<DateTime<Utc>>) -> Fact
 /// What one participant adds to the survey of `year`.
 pub fn contribution(f: &Facts, year: i32) -> Contribution {
     let mut c = Contribution::default();
-    let (Some(first), Some(last)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31))
-    else {
+    let (Some(first), Some(last)) = (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year, 12, 31),
+    ) else {
         return c;
     };
     let Some(start) = f.started else { return c };
@@ -612,7 +644,12 @@ pub fn contributions(
         .timelines(None)
         .filter_map(|(p, t)| {
             let unit = t.unit()?;
-            let c = contribution_on(&facts_known(t, known_at), year, as_of, projections.rules().post_exit_window_months);
+            let c = contribution_on(
+                &facts_known(t, known_at),
+                year,
+                as_of,
+                projections.rules().post_exit_window_months,
+            );
             (c != Contribution::default()).then_some((p, unit, c))
         })
         .collect();
@@ -636,14 +673,22 @@ pub(crate) struct Part {
 
 impl Part {
     pub(crate) fn of(f: &Facts, window_months: u32) -> Self {
-        let Some(start) = f.started else { return Self::default() };
+        let Some(start) = f.started else {
+            return Self::default();
+        };
         let first = start.year();
-        let mut part = Self { one_year: reach(f, window_months), ..Self::default() };
+        let mut part = Self {
+            one_year: reach(f, window_months),
+            ..Self::default()
+        };
         let last = match &f.exit {
             Some(x) => x.date.year(),
             None => {
                 let leaves = f.leaves.iter().map(|l| l.period.to.year());
-                let dated = [f.last_date.map(|d| d.year())].into_iter().flatten().chain(leaves);
+                let dated = [f.last_date.map(|d| d.year())]
+                    .into_iter()
+                    .flatten()
+                    .chain(leaves);
                 let last = dated.fold(first, i32::max);
                 part.steady = Some((last + 1, contribution(f, last + 1)));
                 last
@@ -719,7 +764,10 @@ impl Sums {
     }
 
     pub(crate) fn remove(&mut self, unit: UnitCode, part: &Part) {
-        let s = self.units.get_mut(&unit).expect("a part removed was added to its unit");
+        let s = self
+            .units
+            .get_mut(&unit)
+            .expect("a part removed was added to its unit");
         for (y, c) in &part.years {
             *s.years.get_mut(y).expect("added before") -= *c;
         }
@@ -796,16 +844,27 @@ pub fn survey(projections: &Projections, request: &SurveyRequest) -> Survey {
 
 /// The survey of some units only (a unit leader's own), by unit; the total
 /// sums those units' rows.
-pub fn survey_of_units(projections: &Projections, request: &SurveyRequest, only: &[UnitCode]) -> Survey {
+pub fn survey_of_units(
+    projections: &Projections,
+    request: &SurveyRequest,
+    only: &[UnitCode],
+) -> Survey {
     survey_where(projections, request, &|u| only.contains(u))
 }
 
-fn survey_where(projections: &Projections, request: &SurveyRequest, keep: &dyn Fn(&UnitCode) -> bool) -> Survey {
+fn survey_where(
+    projections: &Projections,
+    request: &SurveyRequest,
+    keep: &dyn Fn(&UnitCode) -> bool,
+) -> Survey {
     let in_year = NaiveDate::from_ymd_opt(request.year, 12, 31).unwrap_or(NaiveDate::MAX);
     let mut units = by_unit(projections, request.year, request.known_at, request.as_of);
     units.retain(|u, _| keep(u));
-    let unknown_units: Vec<String> =
-        units.keys().filter(|u| u.name_on(in_year).is_none()).map(ToString::to_string).collect();
+    let unknown_units: Vec<String> = units
+        .keys()
+        .filter(|u| u.name_on(in_year).is_none())
+        .map(ToString::to_string)
+        .collect();
     let mut total = Contribution::default();
     for c in units.values() {
         total += *c;
@@ -817,7 +876,11 @@ fn survey_where(projections: &Projections, request: &SurveyRequest, keep: &dyn F
                 code: u.to_string(),
                 name: u.name_on(in_year).map(str::to_owned),
                 answers: c.answers,
-                indicators: Indicators::of(&c.answers, c.any_support, Some(SizeClass::of(c.answers.q1))),
+                indicators: Indicators::of(
+                    &c.answers,
+                    c.any_support,
+                    Some(SizeClass::of(c.answers.q1)),
+                ),
                 one_year: c.one_year,
             })
             .collect(),
@@ -886,18 +949,28 @@ pub struct Explained {
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum WhyNot {
     /// Started after 31 December.
-    StartedAfterTheYear { date: NaiveDate },
+    StartedAfterTheYear {
+        date: NaiveDate,
+    },
     /// Ended before 1 January.
-    EndedBeforeTheYear { date: NaiveDate },
+    EndedBeforeTheYear {
+        date: NaiveDate,
+    },
     /// Ended after 31 December.
-    EndedAfterTheYear { date: NaiveDate },
+    EndedAfterTheYear {
+        date: NaiveDate,
+    },
     /// A leave that ended before 31 December.
-    LeaveEndedBefore31December { date: NaiveDate },
+    LeaveEndedBefore31December {
+        date: NaiveDate,
+    },
     UnderTwoYears,
     GrantedOverTwoYears,
     TwoYears,
     /// Ended in the year, with another answer to the same question.
-    CountedUnder { key: Question },
+    CountedUnder {
+        key: Question,
+    },
     /// Ended in the year without this kind of support.
     WithoutThisSupport,
 }
@@ -918,9 +991,18 @@ pub fn explain(
         let f = facts_known(t, known_at);
         let c = contribution(&f, year);
         let is_counted = c.answers.get(key) == 1;
-        let why_not = if is_counted { None } else { near_miss(&f, &c.answers, year, key) };
+        let why_not = if is_counted {
+            None
+        } else {
+            near_miss(&f, &c.answers, year, key)
+        };
         if (counted && is_counted) || (!counted && why_not.is_some()) {
-            out.push(Explained { participant: p, unit, events: behind(t, &f, key, known_at), why_not });
+            out.push(Explained {
+                participant: p,
+                unit,
+                events: behind(t, &f, key, known_at),
+                why_not,
+            });
         }
     }
     out.sort_by_key(|e| e.participant);
@@ -946,7 +1028,9 @@ fn behind(t: &Timeline, f: &Facts, key: Question, known_at: Option<DateTime<Utc>
         .filter(|e| known_at.is_none_or(|k| e.event.recorded_at <= k))
         // A retraction counts once it is known: recorded by `known_at`.
         .filter(|e| {
-            e.retracted_by.and_then(|r| t.get(r)).is_none_or(|r| known_at.is_some_and(|k| r.event.recorded_at > k))
+            e.retracted_by
+                .and_then(|r| t.get(r))
+                .is_none_or(|r| known_at.is_some_and(|k| r.event.recorded_at > k))
         })
         .filter(|e| wanted(e))
         .map(|e| Behind {
@@ -1022,7 +1106,10 @@ mod tests {
                 fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                     f.write_str("an object of counts")
                 }
-                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<InOrder, A::Error> {
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut m: A,
+                ) -> Result<InOrder, A::Error> {
                     let mut v = Vec::new();
                     while let Some(entry) = m.next_entry()? {
                         v.push(entry);
@@ -1049,8 +1136,14 @@ mod tests {
         for ((key, n), q) in entries.iter().zip(Question::ALL) {
             assert_eq!(a.get(q), *n, "{key}");
             assert_eq!(key.parse::<Question>(), Ok(q));
-            assert_eq!(serde_json::to_string(&q).expect("a key"), format!("\"{key}\""));
-            assert_eq!(serde_json::from_str::<Question>(&format!("\"{key}\"")).expect("a key"), q);
+            assert_eq!(
+                serde_json::to_string(&q).expect("a key"),
+                format!("\"{key}\"")
+            );
+            assert_eq!(
+                serde_json::from_str::<Question>(&format!("\"{key}\"")).expect("a key"),
+                q
+            );
         }
         assert_eq!(Question::Q7a.key(), "q7a");
         assert_eq!(Question::Q13c.text(), "Annen livsopphold");
@@ -1064,14 +1157,25 @@ mod tests {
             let err = bad.parse::<Question>().expect_err(bad);
             assert_eq!(err, UnknownKey(bad.to_owned()));
             let message = err.to_string();
-            assert!(message.starts_with(&format!("`{bad}` is not a survey question; the keys are q1, q2, q3,")), "{message}");
+            assert!(
+                message.starts_with(&format!(
+                    "`{bad}` is not a survey question; the keys are q1, q2, q3,"
+                )),
+                "{message}"
+            );
             assert!(message.ends_with("q13a, q13b, q13c"), "{message}");
             for q in Question::ALL {
-                assert!(message.contains(&format!(" {},", q.key())) || message.ends_with(q.key()), "{q} in {message}");
+                assert!(
+                    message.contains(&format!(" {},", q.key())) || message.ends_with(q.key()),
+                    "{q} in {message}"
+                );
             }
         }
         let err = serde_json::from_str::<Question>("\"q99\"").expect_err("not a question");
-        assert!(err.to_string().contains("`q99` is not a survey question"), "{err}");
+        assert!(
+            err.to_string().contains("`q99` is not a survey question"),
+            "{err}"
+        );
     }
 
     /// A settle keeps each participant's contribution for a few years and a
@@ -1080,7 +1184,10 @@ mod tests {
     #[test]
     fn a_kept_part_gives_every_years_contribution() {
         for seed in 0..4 {
-            let events = spor_demo::generate(&spor_demo::DemoSpec { participants: 300, seed });
+            let events = spor_demo::generate(&spor_demo::DemoSpec {
+                participants: 300,
+                seed,
+            });
             let mut p = Projections::new();
             for (i, e) in events.into_iter().enumerate() {
                 p.apply(u64::try_from(i).expect("small") + 1, e);
@@ -1090,7 +1197,11 @@ mod tests {
                 let f = t.facts();
                 let part = Part::of(&f, 1);
                 for year in 1990..2060 {
-                    assert_eq!(part.on(year, as_of), contribution_on(&f, year, as_of, 1), "{year}: {f:?}");
+                    assert_eq!(
+                        part.on(year, as_of),
+                        contribution_on(&f, year, as_of, 1),
+                        "{year}: {f:?}"
+                    );
                 }
             }
         }

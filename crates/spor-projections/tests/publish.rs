@@ -10,9 +10,11 @@
 mod common;
 
 use common::{d, demo};
-use proptest::prelude::*;
 use microlp::{ComparisonOp, OptimizationDirection, Problem};
-use spor_projections::publish::{Cell, PublishedTables, publish_all, relation_cells, relations_of, rows_of};
+use proptest::prelude::*;
+use spor_projections::publish::{
+    Cell, PublishedTables, publish_all, relation_cells, relations_of, rows_of,
+};
 use spor_projections::survey::{Grouping, SurveyRequest, survey};
 
 proptest! {
@@ -62,7 +64,12 @@ proptest! {
 fn a_published_share_is_null_when_its_counts_are() {
     // 12 people in many units: nearly every unit count is small.
     let p = demo(12, 7);
-    let request = SurveyRequest { year: 2006, by: Grouping::Unit, known_at: None, as_of: d("2030-01-01") };
+    let request = SurveyRequest {
+        year: 2006,
+        by: Grouping::Unit,
+        known_at: None,
+        as_of: d("2030-01-01"),
+    };
     let tables = publish_all(&p, &request, 4);
     let json = serde_json::to_value(&tables.units).unwrap();
     for row in json.as_array().unwrap() {
@@ -89,14 +96,27 @@ fn intervals(tables: &PublishedTables, truth: &PublishedTables) -> Vec<((usize, 
         }
     }
     #[allow(clippy::cast_precision_loss)]
-    let ceiling = true_rows.iter().flat_map(|r| r.cells()).filter_map(|(_, v)| v).max().unwrap_or(0) as f64;
+    let ceiling = true_rows
+        .iter()
+        .flat_map(|r| r.cells())
+        .filter_map(|(_, v)| v)
+        .max()
+        .unwrap_or(0) as f64;
     let mut out = Vec::new();
     for target in &nulls {
         let mut range = [0.0; 2];
-        for (k, direction) in [OptimizationDirection::Minimize, OptimizationDirection::Maximize].into_iter().enumerate() {
+        for (k, direction) in [
+            OptimizationDirection::Minimize,
+            OptimizationDirection::Maximize,
+        ]
+        .into_iter()
+        .enumerate()
+        {
             let mut problem = Problem::new(direction);
-            let vars: Vec<_> =
-                nulls.iter().map(|c| problem.add_var(if c == target { 1.0 } else { 0.0 }, (0.0, ceiling))).collect();
+            let vars: Vec<_> = nulls
+                .iter()
+                .map(|c| problem.add_var(if c == target { 1.0 } else { 0.0 }, (0.0, ceiling)))
+                .collect();
             for r in &relations {
                 let mut expr = Vec::new();
                 let mut rhs = 0.0;
@@ -105,7 +125,10 @@ fn intervals(tables: &PublishedTables, truth: &PublishedTables) -> Vec<((usize, 
                     match rows[*row].get(*key) {
                         #[allow(clippy::cast_precision_loss)]
                         Some(v) => rhs -= sign * v as f64,
-                        None => expr.push((vars[nulls.iter().position(|c| c == &(*row, *key)).unwrap()], sign)),
+                        None => expr.push((
+                            vars[nulls.iter().position(|c| c == &(*row, *key)).unwrap()],
+                            sign,
+                        )),
                     }
                 }
                 if !expr.is_empty() {

@@ -46,7 +46,9 @@ use spor_projections::survey::SurveyRequest;
 use spor_store::{EventStore, OpenOptions, SledStore, StoreError, StreamAppend};
 use uuid::Uuid;
 
-const POLICY: Policy = Policy { synthetic_ids: SyntheticIds::Allowed };
+const POLICY: Policy = Policy {
+    synthetic_ids: SyntheticIds::Allowed,
+};
 
 /// The days statuses are compared on: inside the demo's years and at their
 /// end, so leaves, exits and planned ends fall on both sides of them.
@@ -54,7 +56,13 @@ fn days() -> [NaiveDate; 5] {
     let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("a valid constant date");
     // The last is after every event's date, added ones included: views of it
     // read what a settle kept, the others walk the timelines.
-    [d(2005, 6, 30), d(2006, 12, 31), d(2007, 12, 31), d(2008, 12, 31), d(2030, 1, 2)]
+    [
+        d(2005, 6, 30),
+        d(2006, 12, 31),
+        d(2007, 12, 31),
+        d(2008, 12, 31),
+        d(2030, 1, 2),
+    ]
 }
 
 /// Ids of events this test adds; demo ids are random version-4 UUIDs, which
@@ -62,11 +70,21 @@ fn days() -> [NaiveDate; 5] {
 const ADDED_IDS: u128 = 0xF000_0000_0000_0000_0000_0000_0000_0000;
 
 /// Measure codes the demo uses, so a late `measure_ended` can find an open one.
-const MEASURES: &[&str] = &["NORSK", "SAMF", "SPRAKPRAKSIS", "ARBEIDSPRAKSIS", "AMO", "GRUNNSKOLE"];
+const MEASURES: &[&str] = &[
+    "NORSK",
+    "SAMF",
+    "SPRAKPRAKSIS",
+    "ARBEIDSPRAKSIS",
+    "AMO",
+    "GRUNNSKOLE",
+];
 /// Free text with quotes, non-ASCII letters and a dash, which the wire format
 /// must carry byte for byte.
-const WHY: &[&str] =
-    &["registrert på feil person", "feil dato \"1.3\"", "duplicate – entered twice"];
+const WHY: &[&str] = &[
+    "registrert på feil person",
+    "feil dato \"1.3\"",
+    "duplicate – entered twice",
+];
 const BY: &[&str] = &["adviser-1", "rådgiver-Ø", "adviser \"night shift\""];
 const NOTES: &[&str] = &["møtte ikke; ringte tilbake", "jobber 80 % på lager"];
 
@@ -81,7 +99,12 @@ enum Op {
     /// Log the content of a retracted event again, under a new id.
     ReAdd { what: Index },
     /// Log an event of one participant, dated `day` days after their first event.
-    Late { who: Index, day: i16, late: Late, by: Index },
+    Late {
+        who: Index,
+        day: i16,
+        late: Late,
+        by: Index,
+    },
     /// Rebuild from the log and compare with the incremental projection.
     Check,
     /// A restart: the log is reopened and a rebuild replaces the incremental
@@ -101,20 +124,48 @@ enum Op {
 enum Late {
     Claimed,
     Offered,
-    Granted { months: u32 },
+    Granted {
+        months: u32,
+    },
     Refused,
     Started,
-    LeaveGranted { starts_in: u32, lasts: u32, reason: Index },
+    LeaveGranted {
+        starts_in: u32,
+        lasts: u32,
+        reason: Index,
+    },
     LeaveEnded,
-    Extended { months: u32 },
-    MeasureStarted { measure: Index, tenths: u32 },
-    MeasureEnded { measure: Index },
-    Absence { tenths: u32, approved: bool },
-    Handover { to: Index },
-    Completed { reason: Index, support: bool },
-    Stopped { reason: Index },
-    Interrupted { reason: Index },
-    FollowUp { outcome: Index, note: Option<Index> },
+    Extended {
+        months: u32,
+    },
+    MeasureStarted {
+        measure: Index,
+        tenths: u32,
+    },
+    MeasureEnded {
+        measure: Index,
+    },
+    Absence {
+        tenths: u32,
+        approved: bool,
+    },
+    Handover {
+        to: Index,
+    },
+    Completed {
+        reason: Index,
+        support: bool,
+    },
+    Stopped {
+        reason: Index,
+    },
+    Interrupted {
+        reason: Index,
+    },
+    FollowUp {
+        outcome: Index,
+        note: Option<Index>,
+    },
 }
 
 fn late() -> impl Strategy<Value = Late> {
@@ -125,7 +176,11 @@ fn late() -> impl Strategy<Value = Late> {
         Just(Late::Refused),
         Just(Late::Started),
         (0u32..60, 0u32..200, any::<Index>()).prop_map(|(starts_in, lasts, reason)| {
-            Late::LeaveGranted { starts_in, lasts, reason }
+            Late::LeaveGranted {
+                starts_in,
+                lasts,
+                reason,
+            }
         }),
         Just(Late::LeaveEnded),
         (1u32..=36).prop_map(|months| Late::Extended { months }),
@@ -150,9 +205,15 @@ impl Late {
             Self::Claimed => EventBody::Claimed,
             Self::Offered => EventBody::Offered,
             Self::Granted { months } => EventBody::Granted(Granted { months: *months }),
-            Self::Refused => EventBody::Refused(Refused { reason: "ikke i målgruppen".into() }),
+            Self::Refused => EventBody::Refused(Refused {
+                reason: "ikke i målgruppen".into(),
+            }),
             Self::Started => EventBody::Started,
-            Self::LeaveGranted { starts_in, lasts, reason } => {
+            Self::LeaveGranted {
+                starts_in,
+                lasts,
+                reason,
+            } => {
                 let from = date + Days::new(u64::from(*starts_in));
                 EventBody::LeaveGranted(LeaveGranted {
                     from,
@@ -173,13 +234,19 @@ impl Late {
                 hours: Hours::from_tenths(*tenths),
                 approved: *approved,
             }),
-            Self::Handover { to } => EventBody::Handover(Handover { to: *to.get(HandoverTo::ALL) }),
+            Self::Handover { to } => EventBody::Handover(Handover {
+                to: *to.get(HandoverTo::ALL),
+            }),
             Self::Completed { reason, support } => {
                 let reason = *reason.get(CompletedReason::ALL);
                 EventBody::Completed(Completed {
                     reason,
                     main_activity: (reason == CompletedReason::Other).then_some(MainActivity::Work),
-                    support: if *support { vec![Support::InsuranceBenefit] } else { vec![] },
+                    support: if *support {
+                        vec![Support::InsuranceBenefit]
+                    } else {
+                        vec![]
+                    },
                 })
             }
             Self::Stopped { reason } => {
@@ -262,12 +329,18 @@ impl Log for MemoryLog {
     fn timeline(&self, p: ParticipantId) -> Timeline {
         let stream = self.streams.get(&p).map_or(&[][..], Vec::as_slice);
         Timeline::from_entries(stream.iter().map(|&i| {
-            (seq_of(i), wire::parse_stored(&self.lines[i]).expect("a line this test wrote"))
+            (
+                seq_of(i),
+                wire::parse_stored(&self.lines[i]).expect("a line this test wrote"),
+            )
         }))
     }
 
     fn append(&mut self, _expected_version: u32, event: &Event) -> u64 {
-        self.streams.entry(event.participant).or_default().push(self.lines.len());
+        self.streams
+            .entry(event.participant)
+            .or_default()
+            .push(self.lines.len());
         self.lines.push(wire::to_line(event));
         seq_of(self.lines.len() - 1)
     }
@@ -275,7 +348,10 @@ impl Log for MemoryLog {
     fn rebuild(&self) -> Projections {
         let mut p = Projections::new();
         for (i, line) in self.lines.iter().enumerate() {
-            p.apply(seq_of(i), wire::parse_stored(line).expect("a line this test wrote"));
+            p.apply(
+                seq_of(i),
+                wire::parse_stored(line).expect("a line this test wrote"),
+            );
         }
         p
     }
@@ -322,7 +398,9 @@ impl StoreLog {
     }
 
     fn store(&self) -> &SledStore {
-        self.store.as_ref().expect("the store is open between steps")
+        self.store
+            .as_ref()
+            .expect("the store is open between steps")
     }
 }
 
@@ -339,8 +417,9 @@ impl Log for StoreLog {
             expected_version,
             events: vec![event.clone()],
         };
-        let done =
-            store.append(&[append]).expect("an admitted event, at the version read, is stored");
+        let done = store
+            .append(&[append])
+            .expect("an admitted event, at the version read, is stored");
         assert_eq!(
             done.stored,
             vec![(seq, event.id)],
@@ -377,7 +456,11 @@ impl Log for StoreLog {
             events: vec![event.clone()],
         };
         match store.append(&[append]) {
-            Err(StoreError::Conflict { participant, expected, actual: found }) => {
+            Err(StoreError::Conflict {
+                participant,
+                expected,
+                actual: found,
+            }) => {
                 assert_eq!(
                     (participant, expected, found),
                     (event.participant, expected_version, actual)
@@ -399,8 +482,9 @@ impl Log for StoreLog {
             expected_version: 0,
             events: vec![event],
         };
-        let done =
-            store.append(&[again(stored.event.clone())]).expect("a repeated event is a no-op");
+        let done = store
+            .append(&[again(stored.event.clone())])
+            .expect("a repeated event is a no-op");
         assert!(done.stored.is_empty(), "{done:?}");
         assert_eq!(done.already, vec![(stored.seq, stored.event.id)]);
         let mut changed = stored.event.clone();
@@ -528,7 +612,9 @@ impl<L: Log> Run<L> {
                 }
             }
             Op::Late { who, day, late, by } => {
-                let Some(first) = self.pick_participant(who).map(|t| t.entries()[0].event.clone())
+                let Some(first) = self
+                    .pick_participant(who)
+                    .map(|t| t.entries()[0].event.clone())
                 else {
                     return;
                 };
@@ -587,7 +673,10 @@ impl<L: Log> Run<L> {
         let p = event.participant;
         let timeline = self.log.timeline(p);
         // Pair the two reads: what the shell decides on is what the projection holds.
-        let held = self.incremental.timeline(p).map_or(&[][..], Timeline::entries);
+        let held = self
+            .incremental
+            .timeline(p)
+            .map_or(&[][..], Timeline::entries);
         assert_eq!(
             timeline.entries(),
             held,
@@ -640,7 +729,11 @@ impl<L: Log> Run<L> {
             .flat_map(Timeline::entries)
             .filter(|e| keep(e))
             .collect();
-        if all.is_empty() { None } else { Some((*what.get(&all)).clone()) }
+        if all.is_empty() {
+            None
+        } else {
+            Some((*what.get(&all)).clone())
+        }
     }
 
     /// The rebuild equals the incremental projection: every status on every
@@ -691,7 +784,10 @@ impl<L: Log> Run<L> {
             );
             // Known at the latest recording: every event, read from the
             // kept sums, equals the plain survey walked.
-            let latest = SurveyRequest { known_at: kept.latest_recorded(), ..request };
+            let latest = SurveyRequest {
+                known_at: kept.latest_recorded(),
+                ..request
+            };
             assert_eq!(
                 spor_projections::survey::survey(kept, &latest),
                 spor_projections::survey::survey(&rebuilt, &request),
@@ -699,7 +795,10 @@ impl<L: Log> Run<L> {
             );
             // Known just before it: the latest event is not known, and the
             // kept sums must not be read.
-            let before = SurveyRequest { known_at: kept.latest_recorded().map(|t| t - Duration::seconds(1)), ..request };
+            let before = SurveyRequest {
+                known_at: kept.latest_recorded().map(|t| t - Duration::seconds(1)),
+                ..request
+            };
             assert_eq!(
                 spor_projections::survey::survey(kept, &before),
                 spor_projections::survey::survey(&rebuilt, &before),
@@ -724,8 +823,10 @@ impl<L: Log> Run<L> {
         }
         for &p in &self.participants {
             let (a, b) = (kept.timeline(p), rebuilt.timeline(p));
-            let (a, b) =
-                (a.expect("kept"), b.unwrap_or_else(|| panic!("{p} missing from the rebuild")));
+            let (a, b) = (
+                a.expect("kept"),
+                b.unwrap_or_else(|| panic!("{p} missing from the rebuild")),
+            );
             assert_eq!(a.entries(), b.entries(), "participant {p}: entries");
             assert_eq!(a.facts(), b.facts(), "participant {p}: facts");
         }
@@ -788,12 +889,26 @@ fn tally<L: Log>(
     steps: usize,
     log: impl Fn() -> L,
 ) -> Tally {
-    let strategy = (any::<u64>(), people, proptest::collection::vec(ops, 0..steps));
+    let strategy = (
+        any::<u64>(),
+        people,
+        proptest::collection::vec(ops, 0..steps),
+    );
     let mut runner = TestRunner::deterministic();
     let mut sum = Tally::default();
     for _ in 0..cases {
         let (seed, people, ops) = strategy.new_tree(&mut runner).expect("a value").current();
-        sum.add(Run::new(log(), DemoSpec { participants: people, seed }).play(&ops).1);
+        sum.add(
+            Run::new(
+                log(),
+                DemoSpec {
+                    participants: people,
+                    seed,
+                },
+            )
+            .play(&ops)
+            .1,
+        );
     }
     sum
 }
@@ -803,7 +918,13 @@ fn tally<L: Log>(
 /// was refused, often enough over as many histories as a property run plays.
 #[test]
 fn the_generated_histories_reach_retractions_re_adds_late_events_and_refusals() {
-    let sum = tally(64, memory_op(), MEMORY_PEOPLE, MEMORY_STEPS, MemoryLog::default);
+    let sum = tally(
+        64,
+        memory_op(),
+        MEMORY_PEOPLE,
+        MEMORY_STEPS,
+        MemoryLog::default,
+    );
     let Tally {
         demo_refused,
         retracted,
@@ -825,7 +946,10 @@ fn the_generated_histories_reach_retractions_re_adds_late_events_and_refusals() 
     ] {
         assert!(n >= 20, "{what}: {n} in {sum:?}");
     }
-    assert!(sum.checks > 64, "checks in the middle of a history too: {sum:?}");
+    assert!(
+        sum.checks > 64,
+        "checks in the middle of a history too: {sum:?}"
+    );
 
     let sum = tally(
         usize::try_from(STORE_CASES).expect("small"),
@@ -834,7 +958,15 @@ fn the_generated_histories_reach_retractions_re_adds_late_events_and_refusals() 
         STORE_STEPS,
         StoreLog::new,
     );
-    let Tally { retracted, re_added, late_appended, restarts, conflicts, repeats, .. } = sum;
+    let Tally {
+        retracted,
+        re_added,
+        late_appended,
+        restarts,
+        conflicts,
+        repeats,
+        ..
+    } = sum;
     for (what, n) in [
         ("retractions", retracted),
         ("re-adds", re_added),

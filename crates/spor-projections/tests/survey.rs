@@ -13,7 +13,9 @@ use spor_demo::DemoSpec;
 use spor_domain::event::*;
 use spor_domain::{EventBody, UnitCode};
 use spor_projections::Projections;
-use spor_projections::survey::{Answers, Grouping, Question, SurveyRequest, WhyNot, explain, survey};
+use spor_projections::survey::{
+    Answers, Grouping, Question, SurveyRequest, WhyNot, explain, survey,
+};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(12))]
@@ -118,9 +120,17 @@ fn q5_is_an_exit_before_start_plus_24_months_plus_leave_days() {
         p.survey(2007, None)
     };
     let on = at("2007-03-11");
-    assert_eq!((on.q4, on.q5, on.q6), (1, 0, 0), "exactly at the limit: two years");
+    assert_eq!(
+        (on.q4, on.q5, on.q6),
+        (1, 0, 0),
+        "exactly at the limit: two years"
+    );
     let before = at("2007-03-10");
-    assert_eq!((before.q4, before.q5, before.q6), (1, 1, 0), "one day before: under two years");
+    assert_eq!(
+        (before.q4, before.q5, before.q6),
+        (1, 1, 0),
+        "one day before: under two years"
+    );
 }
 
 #[test]
@@ -131,7 +141,13 @@ fn an_extension_makes_q6_and_its_retraction_undoes_it() {
     p.completed("2007-06-30", CompletedReason::HigherEducation);
     let with = p.survey(2007, None);
     assert_eq!((with.q4, with.q5, with.q6, with.q9b), (1, 0, 1, 1));
-    p.at("2007-07-15", EventBody::Retracted(Retracted { event: ext, why: "registrert på feil person".into() }));
+    p.at(
+        "2007-07-15",
+        EventBody::Retracted(Retracted {
+            event: ext,
+            why: "registrert på feil person".into(),
+        }),
+    );
     let without = p.survey(2007, None);
     assert_eq!((without.q4, without.q5, without.q6), (1, 0, 0));
 }
@@ -143,7 +159,11 @@ fn a_late_exit_recorded_after_known_at_is_not_known_then() {
     p.recorded(
         "2007-12-20",
         "2008-02-10T09:00:00Z",
-        EventBody::Stopped(Stopped { reason: StoppedReason::Health, main_activity: None, support: vec![Support::InsuranceBenefit] }),
+        EventBody::Stopped(Stopped {
+            reason: StoppedReason::Health,
+            main_activity: None,
+            support: vec![Support::InsuranceBenefit],
+        }),
     );
     let then = p.survey(2007, Some("2008-01-31T23:59:59Z"));
     assert_eq!((then.q1, then.q2, then.q4), (1, 1, 0));
@@ -156,7 +176,14 @@ fn an_event_retracted_after_known_at_still_counts_as_known_then() {
     let mut p = Person::new(10);
     p.at("2005-03-01", EventBody::Started);
     let exit = p.completed("2007-05-31", CompletedReason::NavMeasure);
-    p.recorded("2008-03-01", "2008-03-01T10:00:00Z", EventBody::Retracted(Retracted { event: exit, why: "feil dato".into() }));
+    p.recorded(
+        "2008-03-01",
+        "2008-03-01T10:00:00Z",
+        EventBody::Retracted(Retracted {
+            event: exit,
+            why: "feil dato".into(),
+        }),
+    );
     assert_eq!(p.survey(2007, Some("2008-02-01T00:00:00Z")).q11b, 1);
     assert_eq!(p.survey(2007, None).q4, 0);
 }
@@ -197,20 +224,48 @@ fn explain_not_names_an_exit_on_1_january_of_the_next_year() {
     assert!(explain(&proj, 2007, unit, Question::Q4, None, true).is_empty());
     let close = explain(&proj, 2007, unit, Question::Q4, None, false);
     assert_eq!(close.len(), 1);
-    assert_eq!(close[0].why_not, Some(WhyNot::EndedAfterTheYear { date: d("2008-01-01") }));
-    assert!(close[0].events.iter().any(|b| b.event == exit && b.by.as_deref() == Some("adviser-1")));
+    assert_eq!(
+        close[0].why_not,
+        Some(WhyNot::EndedAfterTheYear {
+            date: d("2008-01-01")
+        })
+    );
+    assert!(
+        close[0]
+            .events
+            .iter()
+            .any(|b| b.event == exit && b.by.as_deref() == Some("adviser-1"))
+    );
 }
 
 /// The one-year result (contract §3) of one job seeker who ended on
 /// 30 June 2006, with a contact dated `contact` (if any), taken on `as_of`.
-fn one_year_of(contact: Option<(&str, FollowUpOutcome)>, as_of: &str) -> spor_projections::survey::OneYear {
+fn one_year_of(
+    contact: Option<(&str, FollowUpOutcome)>,
+    as_of: &str,
+) -> spor_projections::survey::OneYear {
     let mut p = Person::new(20);
     p.at("2005-02-01", EventBody::Started);
     p.completed("2006-06-30", CompletedReason::WageSubsidy);
     if let Some((date, outcome)) = contact {
-        p.at(date, EventBody::FollowUp(FollowUp { outcome, channel: Some(Channel::Phone), note: None }));
+        p.at(
+            date,
+            EventBody::FollowUp(FollowUp {
+                outcome,
+                channel: Some(Channel::Phone),
+                note: None,
+            }),
+        );
     }
-    let s = survey(&p.projections(), &SurveyRequest { year: 2006, by: Grouping::National, known_at: None, as_of: d(as_of) });
+    let s = survey(
+        &p.projections(),
+        &SurveyRequest {
+            year: 2006,
+            by: Grouping::National,
+            known_at: None,
+            as_of: d(as_of),
+        },
+    );
     s.total.one_year
 }
 
@@ -218,17 +273,40 @@ fn one_year_of(contact: Option<(&str, FollowUpOutcome)>, as_of: &str) -> spor_pr
 fn the_one_year_result_counts_the_12_month_contact_within_its_window() {
     use spor_projections::survey::OneYear;
     let reached_in_work = one_year_of(Some(("2007-05-30", FollowUpOutcome::Work)), "2008-01-01");
-    assert_eq!(reached_in_work, OneYear { jobseekers: 1, reached: 1, work_or_education: 1, not_reached: 0, pending: 0 });
+    assert_eq!(
+        reached_in_work,
+        OneYear {
+            jobseekers: 1,
+            reached: 1,
+            work_or_education: 1,
+            not_reached: 0,
+            pending: 0
+        }
+    );
     assert_eq!(reached_in_work.share(), Some(1.0));
-    let reached_in_measure = one_year_of(Some(("2007-07-30", FollowUpOutcome::Measure)), "2008-01-01");
-    assert_eq!((reached_in_measure.reached, reached_in_measure.work_or_education), (1, 0));
+    let reached_in_measure =
+        one_year_of(Some(("2007-07-30", FollowUpOutcome::Measure)), "2008-01-01");
+    assert_eq!(
+        (
+            reached_in_measure.reached,
+            reached_in_measure.work_or_education
+        ),
+        (1, 0)
+    );
     // A day outside the window (due 2007-06-30, window 2007-05-30..2007-07-30).
     let too_early = one_year_of(Some(("2007-05-29", FollowUpOutcome::Work)), "2008-01-01");
     assert_eq!((too_early.reached, too_early.not_reached), (0, 1));
-    let unreachable = one_year_of(Some(("2007-06-30", FollowUpOutcome::Unreachable)), "2008-01-01");
+    let unreachable = one_year_of(
+        Some(("2007-06-30", FollowUpOutcome::Unreachable)),
+        "2008-01-01",
+    );
     assert_eq!((unreachable.reached, unreachable.not_reached), (0, 1));
     let waiting = one_year_of(None, "2007-07-30");
-    assert_eq!((waiting.pending, waiting.not_reached), (1, 0), "the window is still open");
+    assert_eq!(
+        (waiting.pending, waiting.not_reached),
+        (1, 0),
+        "the window is still open"
+    );
     let missed = one_year_of(None, "2007-07-31");
     assert_eq!((missed.pending, missed.not_reached), (0, 1));
 }
@@ -238,7 +316,15 @@ fn only_job_seekers_count_in_the_one_year_result() {
     let mut p = Person::new(21);
     p.at("2005-02-01", EventBody::Started);
     p.completed("2006-06-30", CompletedReason::WorkFullTime);
-    let s = survey(&p.projections(), &SurveyRequest { year: 2006, by: Grouping::National, known_at: None, as_of: d("2008-01-01") });
+    let s = survey(
+        &p.projections(),
+        &SurveyRequest {
+            year: 2006,
+            by: Grouping::National,
+            known_at: None,
+            as_of: d("2008-01-01"),
+        },
+    );
     assert_eq!(s.total.one_year.jobseekers, 0);
     assert_eq!(s.total.one_year.share(), None);
 }
@@ -305,4 +391,3 @@ proptest! {
         }
     }
 }
-

@@ -13,8 +13,8 @@ mod format;
 
 use std::fmt::Write;
 
-pub use format::{number, percent};
 use chrono::NaiveDate;
+pub use format::{number, percent};
 use spor_projections::Projections;
 use spor_projections::lint::{LintLimits, LintRule, findings};
 use spor_projections::outcomes::{Cohort, POINTS, cohorts};
@@ -50,21 +50,53 @@ pub struct Gathered {
 impl Gathered {
     /// Reads the report's figures of `year` from `projections`; the one-year
     /// indicator is taken on `as_of`.
-    pub fn from(projections: &Projections, year: i32, as_of: NaiveDate, up_to: u64, limits: LintLimits) -> Self {
-        let request = SurveyRequest { year, by: Grouping::County, known_at: None, as_of };
+    pub fn from(
+        projections: &Projections,
+        year: i32,
+        as_of: NaiveDate,
+        up_to: u64,
+        limits: LintLimits,
+    ) -> Self {
+        let request = SurveyRequest {
+            year,
+            by: Grouping::County,
+            known_at: None,
+            as_of,
+        };
         let tables = publish_all(projections, &request, up_to);
         let year_end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(NaiveDate::MAX);
         let found = findings(projections, year_end, None, limits);
         let count = |pick: fn(&LintRule) -> bool| found.iter().filter(|f| pick(&f.rule)).count();
         let findings = vec![
-            ("past_planned_end", count(|r| matches!(r, LintRule::PastPlannedEnd { .. }))),
-            ("no_event_for", count(|r| matches!(r, LintRule::NoEventFor { .. }))),
-            ("exit_recorded_late", count(|r| matches!(r, LintRule::ExitRecordedLate { .. }))),
-            ("leave_without_return", count(|r| matches!(r, LintRule::LeaveWithoutReturn { .. }))),
-            ("unit_not_in_code_table", count(|r| matches!(r, LintRule::UnitNotInCodeTable))),
+            (
+                "past_planned_end",
+                count(|r| matches!(r, LintRule::PastPlannedEnd { .. })),
+            ),
+            (
+                "no_event_for",
+                count(|r| matches!(r, LintRule::NoEventFor { .. })),
+            ),
+            (
+                "exit_recorded_late",
+                count(|r| matches!(r, LintRule::ExitRecordedLate { .. })),
+            ),
+            (
+                "leave_without_return",
+                count(|r| matches!(r, LintRule::LeaveWithoutReturn { .. })),
+            ),
+            (
+                "unit_not_in_code_table",
+                count(|r| matches!(r, LintRule::UnitNotInCodeTable)),
+            ),
         ];
         let cohorts = cohorts(projections, year - 3, year);
-        Self { year, tables, suppressed_up_to: up_to, findings, cohorts }
+        Self {
+            year,
+            tables,
+            suppressed_up_to: up_to,
+            findings,
+            cohorts,
+        }
     }
 
     /// The report's input, with the log's head (sequence number, hash).
@@ -131,7 +163,10 @@ const TIME: [(Cell, &str); 3] = [
 
 /// Support at exit: each kind under the questionnaire's wording, then none.
 fn support() -> impl Iterator<Item = (Cell, &'static str)> {
-    Question::SUPPORT.into_iter().map(|q| (Cell::Answer(q), q.text())).chain([(Cell::Derived(Derived::NoSupport), "Ingen av disse")])
+    Question::SUPPORT
+        .into_iter()
+        .map(|q| (Cell::Answer(q), q.text()))
+        .chain([(Cell::Derived(Derived::NoSupport), "Ingen av disse")])
 }
 
 /// The one-year result: the counts and their labels.
@@ -150,7 +185,12 @@ pub fn figures(input: &ReportInput<'_>) -> Vec<Figure> {
     let t = input.tables;
     #[allow(clippy::cast_precision_loss)]
     let mut add = |section: &'static str, code: &str, key: &str, value: Option<f64>| {
-        out.push(Figure { section, code: code.to_owned(), key: key.to_owned(), value });
+        out.push(Figure {
+            section,
+            code: code.to_owned(),
+            key: key.to_owned(),
+            value,
+        });
     };
     #[allow(clippy::cast_precision_loss)]
     let f = |n: Option<u64>| n.map(|n| n as f64);
@@ -163,13 +203,20 @@ pub fn figures(input: &ReportInput<'_>) -> Vec<Figure> {
         add("exit_mix", "national", key, f(sum(&t.nation, parts)));
     }
     for row in sorted_counties(t) {
-        for c in [Cell::from(Question::Q4), Cell::from(Derived::WorkOrEducation)] {
+        for c in [
+            Cell::from(Question::Q4),
+            Cell::from(Derived::WorkOrEducation),
+        ] {
             add("counties", &row.code, c.key(), f(row.get(c)));
         }
         add("counties", &row.code, "share", work_or_education_share(row));
     }
     for row in &t.size_classes {
-        for c in [Cell::from(Question::Q1), Cell::from(Question::Q4), Cell::from(Derived::WorkOrEducation)] {
+        for c in [
+            Cell::from(Question::Q1),
+            Cell::from(Question::Q4),
+            Cell::from(Derived::WorkOrEducation),
+        ] {
             add("size", &row.code, c.key(), f(row.get(c)));
         }
         add("size", &row.code, "share", work_or_education_share(row));
@@ -184,12 +231,26 @@ pub fn figures(input: &ReportInput<'_>) -> Vec<Figure> {
         add("one_year", "national", d.key(), f(t.nation.get(d)));
     }
     for c in input.cohorts {
-        let hide = |n: u64| (n > 0 && n <= input.suppressed_up_to).then_some(()).map_or(Some(n), |()| None);
+        let hide = |n: u64| {
+            (n > 0 && n <= input.suppressed_up_to)
+                .then_some(())
+                .map_or(Some(n), |()| None)
+        };
         let code = c.year.to_string();
         add("outcomes", &code, "ended", f(hide(c.ended)));
         for (i, m) in POINTS.iter().enumerate() {
-            add("outcomes", &code, &format!("reached_{m}"), f(hide(c.reached[i])));
-            add("outcomes", &code, &format!("work_or_education_{m}"), f(hide(c.work_or_education[i])));
+            add(
+                "outcomes",
+                &code,
+                &format!("reached_{m}"),
+                f(hide(c.reached[i])),
+            );
+            add(
+                "outcomes",
+                &code,
+                &format!("work_or_education_{m}"),
+                f(hide(c.work_or_education[i])),
+            );
         }
     }
     for (rule, n) in input.findings {
@@ -205,7 +266,9 @@ fn sorted_counties(t: &PublishedTables) -> Vec<&PublishedRow> {
     let mut v: Vec<&PublishedRow> = t.counties.iter().collect();
     v.sort_by(|a, b| {
         let (x, y) = (work_or_education_share(a), work_or_education_share(b));
-        y.partial_cmp(&x).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.code.cmp(&b.code))
+        y.partial_cmp(&x)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| a.code.cmp(&b.code))
     });
     v
 }
@@ -215,14 +278,26 @@ fn sorted_counties(t: &PublishedTables) -> Vec<&PublishedRow> {
 pub fn csv(input: &ReportInput<'_>) -> String {
     let mut s = String::from("section,code,key,value\n");
     for f in figures(input) {
-        let v = f.value.map(|v| if v.fract() == 0.0 { format!("{v}") } else { format!("{v:.4}") }).unwrap_or_default();
+        let v = f
+            .value
+            .map(|v| {
+                if v.fract() == 0.0 {
+                    format!("{v}")
+                } else {
+                    format!("{v:.4}")
+                }
+            })
+            .unwrap_or_default();
         let _ = writeln!(s, "{},{},{},{}", f.section, f.code, f.key, v);
     }
     s
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// A figure cell: the Norwegian text, and the figure for machines.
@@ -260,14 +335,26 @@ fn average_row(t: &PublishedTables, national: Option<f64>) -> String {
 
 /// A horizontal bar chart as inline SVG, with a title and a text equivalent
 /// (the table beside it); bars carry their value as text, not colour alone.
-fn bars(title: &str, items: &[(String, Option<f64>, String)], marker: Option<(f64, &str)>) -> String {
+fn bars(
+    title: &str,
+    items: &[(String, Option<f64>, String)],
+    marker: Option<(f64, &str)>,
+) -> String {
     let width = 640.0;
     let label_w = 190.0;
     let bar_h = 22.0;
-    let max = items.iter().filter_map(|(_, v, _)| *v).fold(0.0_f64, f64::max).max(marker.map_or(0.0, |m| m.0));
+    let max = items
+        .iter()
+        .filter_map(|(_, v, _)| *v)
+        .fold(0.0_f64, f64::max)
+        .max(marker.map_or(0.0, |m| m.0));
     #[allow(clippy::cast_precision_loss)]
     let height = items.len() as f64 * (bar_h + 6.0) + 20.0;
-    let scale = if max > 0.0 { (width - label_w - 80.0) / max } else { 0.0 };
+    let scale = if max > 0.0 {
+        (width - label_w - 80.0) / max
+    } else {
+        0.0
+    };
     let mut s = format!(
         r#"<svg role="img" aria-labelledby="t-{id}" viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px"><title id="t-{id}">{t}</title>"#,
         id = esc(&title.to_lowercase().replace(' ', "-")),
@@ -333,7 +420,11 @@ td.n,th.n{{text-align:right;font-variant-numeric:tabular-nums}} tr.average td{{f
         let _ = writeln!(
             h,
             "<tr{}><td>{}</td>{}{}{}</tr>",
-            if row.code == "national" { " class=\"average\"" } else { "" },
+            if row.code == "national" {
+                " class=\"average\""
+            } else {
+                ""
+            },
             esc(&name),
             count_cell("participants", row, Question::Q1),
             count_cell("participants", row, Question::Q2),
@@ -347,10 +438,18 @@ td.n,th.n{{text-align:right;font-variant-numeric:tabular-nums}} tr.average td{{f
         .iter()
         .map(|r| {
             let n = r.get(Question::Q1);
-            (r.name.clone().unwrap_or_default(), n.map(|n| n as f64), n.map_or_else(|| ":".into(), number))
+            (
+                r.name.clone().unwrap_or_default(),
+                n.map(|n| n as f64),
+                n.map_or_else(|| ":".into(), number),
+            )
         })
         .collect();
-    h.push_str(&bars("Deltakere i løpet av året per fylke", &county_bars, None));
+    h.push_str(&bars(
+        "Deltakere i løpet av året per fylke",
+        &county_bars,
+        None,
+    ));
 
     // Exit mix.
     h.push_str("\n<h2>Hva deltakerne gikk til</h2>\n<table><thead><tr><th>Hovedaktivitet ved avslutning</th><th class=\"n\">Antall</th><th class=\"n\">Andel</th></tr></thead><tbody>\n");
@@ -365,10 +464,18 @@ td.n,th.n{{text-align:right;font-variant-numeric:tabular-nums}} tr.average td{{f
             share(n, ended).map_or_else(|| ":".into(), percent)
         );
         #[allow(clippy::cast_precision_loss)]
-        mix_bars.push((label.to_owned(), n.map(|n| n as f64), n.map_or_else(|| ":".into(), number)));
+        mix_bars.push((
+            label.to_owned(),
+            n.map(|n| n as f64),
+            n.map_or_else(|| ":".into(), number),
+        ));
     }
     h.push_str("</tbody></table>\n");
-    h.push_str(&bars("Hovedaktivitet ved avslutning, hele landet", &mix_bars, None));
+    h.push_str(&bars(
+        "Hovedaktivitet ved avslutning, hele landet",
+        &mix_bars,
+        None,
+    ));
 
     // Counties by share in work or education.
     let national = work_or_education_share(&t.nation);
@@ -389,14 +496,22 @@ td.n,th.n{{text-align:right;font-variant-numeric:tabular-nums}} tr.average td{{f
             count_cell("counties", row, Derived::WorkOrEducation),
             share_cell("counties", &row.code, s)
         );
-        share_bars.push((row.name.clone().unwrap_or_default(), s.map(|s| s * 100.0), s.map_or_else(|| ":".into(), percent)));
+        share_bars.push((
+            row.name.clone().unwrap_or_default(),
+            s.map(|s| s * 100.0),
+            s.map_or_else(|| ":".into(), percent),
+        ));
     }
     if !average_shown {
         h.push_str(&average_row(t, national));
     }
     h.push_str("</tbody></table>\n");
     let average_label = format!("Landet {}", national.map_or_else(|| ":".into(), percent));
-    h.push_str(&bars("Andel i arbeid eller utdanning per fylke", &share_bars, national.map(|n| (n * 100.0, average_label.as_str()))));
+    h.push_str(&bars(
+        "Andel i arbeid eller utdanning per fylke",
+        &share_bars,
+        national.map(|n| (n * 100.0, average_label.as_str())),
+    ));
 
     // Results by size class.
     h.push_str("\n<h2>Resultater etter programmets størrelse</h2>\n<p class=\"note\">Enhetene er gruppert etter antall deltakere i løpet av året. Enheter med én deltaker vises ikke som egen gruppe: tallene deres ville gjelde én person.</p>\n<table><thead><tr><th>Størrelse</th><th class=\"n\">Deltakere</th><th class=\"n\">Avsluttet</th><th class=\"n\">Arbeid eller utdanning</th><th class=\"n\">Andel</th></tr></thead><tbody>\n");
@@ -417,26 +532,43 @@ td.n,th.n{{text-align:right;font-variant-numeric:tabular-nums}} tr.average td{{f
     h.push_str("\n<h2>Tid i programmet og livsopphold ved avslutning</h2>\n<table><thead><tr><th>Tid i programmet</th><th class=\"n\">Antall</th><th class=\"n\">Andel</th></tr></thead><tbody>\n");
     for (c, label) in TIME {
         let n = t.nation.get(c);
-        let _ = writeln!(h, "<tr><td>{label}</td>{}<td class=\"n\">{}</td></tr>", count_cell("time", &t.nation, c), share(n, ended).map_or_else(|| ":".into(), percent));
+        let _ = writeln!(
+            h,
+            "<tr><td>{label}</td>{}<td class=\"n\">{}</td></tr>",
+            count_cell("time", &t.nation, c),
+            share(n, ended).map_or_else(|| ":".into(), percent)
+        );
     }
     h.push_str("</tbody></table>\n<table><thead><tr><th>Livsopphold ved avslutning</th><th class=\"n\">Antall</th><th class=\"n\">Andel</th></tr></thead><tbody>\n");
     for (c, label) in support() {
         let n = t.nation.get(c);
-        let _ = writeln!(h, "<tr><td>{label}</td>{}<td class=\"n\">{}</td></tr>", count_cell("support", &t.nation, c), share(n, ended).map_or_else(|| ":".into(), percent));
+        let _ = writeln!(
+            h,
+            "<tr><td>{label}</td>{}<td class=\"n\">{}</td></tr>",
+            count_cell("support", &t.nation, c),
+            share(n, ended).map_or_else(|| ":".into(), percent)
+        );
     }
     h.push_str("</tbody></table>\n");
 
     // One-year result.
     h.push_str("\n<h2>Ettårsresultat</h2>\n<p class=\"note\">Av dem som avsluttet som arbeidssøkere: hvor mange var i arbeid eller utdanning ett år etter. Målet er 30 %.</p>\n<table><tbody>\n");
     for (d, label) in ONE_YEAR {
-        let _ = writeln!(h, "<tr><td>{label}</td>{}</tr>", count_cell("one_year", &t.nation, d));
+        let _ = writeln!(
+            h,
+            "<tr><td>{label}</td>{}</tr>",
+            count_cell("one_year", &t.nation, d)
+        );
     }
     h.push_str("</tbody></table>\n");
 
     // Follow-up outcomes over time.
     h.push_str("\n<h2>Kontakt etter avslutning</h2>\n<p class=\"note\">For hvert avslutningsår (fullført eller stanset): hvor mange som ble nådd 2, 6 og 12 måneder etter, og hvor stor andel av dem som var i arbeid eller utdanning.</p>\n<table><thead><tr><th>År</th><th class=\"n\">Avsluttet</th>");
     for m in POINTS {
-        let _ = write!(h, "<th class=\"n\">Nådd {m} mnd</th><th class=\"n\">Arbeid/utdanning {m} mnd</th><th class=\"n\">Andel</th>");
+        let _ = write!(
+            h,
+            "<th class=\"n\">Nådd {m} mnd</th><th class=\"n\">Arbeid/utdanning {m} mnd</th><th class=\"n\">Andel</th>"
+        );
     }
     h.push_str("</tr></thead><tbody>\n");
     let k = input.suppressed_up_to;
@@ -444,7 +576,12 @@ td.n,th.n{{text-align:right;font-variant-numeric:tabular-nums}} tr.average td{{f
     let mut outcome_bars = Vec::new();
     for c in input.cohorts {
         let code = c.year.to_string();
-        let _ = write!(h, "<tr><td>{}</td>{}", c.year, cell("outcomes", &code, "ended", hide(c.ended)));
+        let _ = write!(
+            h,
+            "<tr><td>{}</td>{}",
+            c.year,
+            cell("outcomes", &code, "ended", hide(c.ended))
+        );
         for (i, m) in POINTS.iter().enumerate() {
             let (r, w) = (hide(c.reached[i]), hide(c.work_or_education[i]));
             let s = share(w, r);
@@ -455,17 +592,35 @@ td.n,th.n{{text-align:right;font-variant-numeric:tabular-nums}} tr.average td{{f
                 cell("outcomes", &code, &format!("work_or_education_{m}"), w),
                 s.map_or_else(|| ":".into(), percent)
             );
-            outcome_bars.push((format!("{} etter {m} mnd", c.year), s.map(|s| s * 100.0), s.map_or_else(|| ":".into(), percent)));
+            outcome_bars.push((
+                format!("{} etter {m} mnd", c.year),
+                s.map(|s| s * 100.0),
+                s.map_or_else(|| ":".into(), percent),
+            ));
         }
         h.push_str("</tr>\n");
     }
     h.push_str("</tbody></table>\n");
-    h.push_str(&bars("Andel i arbeid eller utdanning blant dem som ble nådd", &outcome_bars, None));
+    h.push_str(&bars(
+        "Andel i arbeid eller utdanning blant dem som ble nådd",
+        &outcome_bars,
+        None,
+    ));
 
     // Data quality.
     h.push_str("\n<h2>Datakvalitet per 31. desember</h2>\n<table><thead><tr><th>Funn</th><th class=\"n\">Antall</th></tr></thead><tbody>\n");
     for (rule, n) in input.findings {
-        let _ = writeln!(h, "<tr><td>{}</td>{}</tr>", esc(format::rule_label(rule)), cell("quality", "national", rule, Some(u64::try_from(*n).unwrap_or(u64::MAX))));
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td>{}</tr>",
+            esc(format::rule_label(rule)),
+            cell(
+                "quality",
+                "national",
+                rule,
+                Some(u64::try_from(*n).unwrap_or(u64::MAX))
+            )
+        );
     }
     h.push_str("</tbody></table>\n</main>\n</body></html>\n");
     h
@@ -479,7 +634,10 @@ mod tests {
     /// so the groups add up to q4 as the answers do.
     #[test]
     fn the_exit_mix_holds_each_exit_question_once() {
-        let mut grouped: Vec<Question> = EXIT_MIX.iter().flat_map(|(_, _, qs)| qs.iter().copied()).collect();
+        let mut grouped: Vec<Question> = EXIT_MIX
+            .iter()
+            .flat_map(|(_, _, qs)| qs.iter().copied())
+            .collect();
         grouped.sort_unstable();
         let mut expected = Question::EXIT_MIX.to_vec();
         expected.sort_unstable();

@@ -103,19 +103,38 @@ pub struct App {
 const STREAM_BACKLOG: usize = 1024;
 
 impl App {
-    pub fn new(stores: Stores, settings: ServerSettings, clock: Arc<dyn Clock>, shutdown: CancellationToken) -> Self {
+    pub fn new(
+        stores: Stores,
+        settings: ServerSettings,
+        clock: Arc<dyn Clock>,
+        shutdown: CancellationToken,
+    ) -> Self {
         let (appended, _) = broadcast::channel(STREAM_BACKLOG);
         let login_throttle = LoginThrottle::new(settings.login_limits);
-        Self { stores, settings, clock, projector: OnceLock::new(), appended, shutdown, writing: RwLock::new(()), login_throttle }
+        Self {
+            stores,
+            settings,
+            clock,
+            projector: OnceLock::new(),
+            appended,
+            shutdown,
+            writing: RwLock::new(()),
+            login_throttle,
+        }
     }
 
     /// Rebuilds the projections from the log and then follows it. Blocking:
     /// run it off the async threads. If the log cannot be read, the views
     /// stay unavailable (503) and `/readyz` says so; the error is logged.
     pub fn build_projections(&self) -> Result<(), StoreError> {
-        let projector = Projector::rebuild(self.stores.events.as_ref(), self.settings.reminders.clone()).inspect_err(|e| {
-            tracing::error!(kind = store_error_kind(e), "the projections could not be built from the log; views stay unavailable");
-        })?;
+        let projector =
+            Projector::rebuild(self.stores.events.as_ref(), self.settings.reminders.clone())
+                .inspect_err(|e| {
+                    tracing::error!(
+                        kind = store_error_kind(e),
+                        "the projections could not be built from the log; views stay unavailable"
+                    );
+                })?;
         let _ = self.projector.set(projector);
         // Events appended while the rebuild ran are folded in now.
         self.follow();
@@ -137,7 +156,10 @@ impl App {
         if let Some(p) = self.projector.get()
             && let Err(e) = p.follow(self.stores.events.as_ref())
         {
-            tracing::error!(kind = store_error_kind(&e), "the projections could not follow the log");
+            tracing::error!(
+                kind = store_error_kind(&e),
+                "the projections could not follow the log"
+            );
         }
     }
 
@@ -149,7 +171,12 @@ impl App {
     /// Records who received which participants' data, before it is sent.
     /// If the record cannot be made durable, the caller gets an error and
     /// no personal data (reliability AU2).
-    pub(crate) fn audit(&self, caller: &Caller, action: &str, participants: Vec<ParticipantId>) -> Result<(), ApiError> {
+    pub(crate) fn audit(
+        &self,
+        caller: &Caller,
+        action: &str,
+        participants: Vec<ParticipantId>,
+    ) -> Result<(), ApiError> {
         let entry = AuditEntry {
             id: caller.request,
             at: self.clock.now(),
@@ -161,7 +188,10 @@ impl App {
             participants,
         };
         self.stores.audit.record(&entry).map_err(|e| {
-            tracing::error!(kind = store_error_kind(&e), "an audit record could not be written; the answer is withheld");
+            tracing::error!(
+                kind = store_error_kind(&e),
+                "an audit record could not be written; the answer is withheld"
+            );
             ApiError::audit_unavailable()
         })
     }
@@ -198,7 +228,9 @@ impl App {
     /// follow the log, and live streams are told of each event.
     pub fn after_append(&self, stored: &[(u64, spor_domain::EventId)]) {
         self.follow();
-        let Some(first) = stored.iter().map(|(seq, _)| *seq).min() else { return };
+        let Some(first) = stored.iter().map(|(seq, _)| *seq).min() else {
+            return;
+        };
         // Nobody listening: nothing to tell, and no reason to read the log.
         if self.appended.receiver_count() == 0 {
             return;
@@ -206,7 +238,12 @@ impl App {
         let wanted: std::collections::HashSet<u64> = stored.iter().map(|(seq, _)| *seq).collect();
         let _ = self.stores.events.scan(first, &mut |seq, e| {
             if wanted.contains(&seq) {
-                let _ = self.appended.send(AppendedNote { seq, participant: e.participant, unit: e.unit, kind: e.body.kind() });
+                let _ = self.appended.send(AppendedNote {
+                    seq,
+                    participant: e.participant,
+                    unit: e.unit,
+                    kind: e.body.kind(),
+                });
             }
             Ok(())
         });

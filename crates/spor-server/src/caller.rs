@@ -12,7 +12,9 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use spor_accounts::{AccountError, AccountName, AccountStore, Role, TokenId, authenticate_token, parse_token};
+use spor_accounts::{
+    AccountError, AccountName, AccountStore, Role, TokenId, authenticate_token, parse_token,
+};
 use spor_domain::UnitCode;
 use tower_http::request_id::RequestId;
 use uuid::Uuid;
@@ -50,12 +52,20 @@ impl Caller {
     /// Whether the caller's credential still holds at `now`: its account
     /// exists and is enabled, and a token is neither revoked nor expired.
     /// Blocking (reads the accounts).
-    pub fn still_valid(&self, accounts: &dyn AccountStore, now: chrono::DateTime<chrono::Utc>) -> Result<bool, AccountError> {
-        let Ok(name) = AccountName::parse(&self.name) else { return Ok(false) };
+    pub fn still_valid(
+        &self,
+        accounts: &dyn AccountStore,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, AccountError> {
+        let Ok(name) = AccountName::parse(&self.name) else {
+            return Ok(false);
+        };
         let account_ok = accounts.account(&name)?.is_some_and(|a| !a.is_disabled());
         let token_ok = match self.credential {
             Credential::Session => true,
-            Credential::Token(id) => accounts.token(&id)?.is_some_and(|t| t.revoked_at.is_none() && now < t.expires_at),
+            Credential::Token(id) => accounts
+                .token(&id)?
+                .is_some_and(|t| t.revoked_at.is_none() && now < t.expires_at),
         };
         Ok(account_ok && token_ok)
     }
@@ -64,7 +74,10 @@ impl Caller {
 impl FromRequestParts<Arc<App>> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
         let ClientAddress(from) = ClientAddress::from_request_parts(parts, app).await?;
         let request = parts
             .extensions
@@ -75,8 +88,19 @@ impl FromRequestParts<Arc<App>> for Caller {
         let from = from.to_string();
         let Some(authorization) = parts.headers.get(AUTHORIZATION) else {
             // No token: a browser, signed in or not.
-            let user = parts.extensions.get::<BrowserSession>().and_then(|s| s.user.clone()).ok_or_else(ApiError::unauthorized)?;
-            return Ok(Self { name: user.name.to_string(), role: user.role, units: user.units, from, request, credential: Credential::Session });
+            let user = parts
+                .extensions
+                .get::<BrowserSession>()
+                .and_then(|s| s.user.clone())
+                .ok_or_else(ApiError::unauthorized)?;
+            return Ok(Self {
+                name: user.name.to_string(),
+                role: user.role,
+                units: user.units,
+                from,
+                request,
+                credential: Credential::Session,
+            });
         };
         let token = authorization
             .to_str()
@@ -85,22 +109,25 @@ impl FromRequestParts<Arc<App>> for Caller {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim().to_owned())
             .ok_or_else(ApiError::unauthorized)?;
-        let token_id = parse_token(&token).map(|t| t.id()).map_err(|_| ApiError::unauthorized())?;
+        let token_id = parse_token(&token)
+            .map(|t| t.id())
+            .map_err(|_| ApiError::unauthorized())?;
         let accounts = Arc::clone(&app.stores.accounts);
         let now = app.clock.now();
-        let account = tokio::task::spawn_blocking(move || authenticate_token(accounts.as_ref(), &token, now))
-            .await
-            .map_err(|_| ApiError::internal())?
-            .map_err(|e| match e {
-                AccountError::Storage(_) => {
-                    tracing::error!("the accounts could not be read");
-                    ApiError::internal()
-                }
-                refused => {
-                    tracing::info!(reason = refused.code(), "a bearer token was refused");
-                    ApiError::unauthorized()
-                }
-            })?;
+        let account =
+            tokio::task::spawn_blocking(move || authenticate_token(accounts.as_ref(), &token, now))
+                .await
+                .map_err(|_| ApiError::internal())?
+                .map_err(|e| match e {
+                    AccountError::Storage(_) => {
+                        tracing::error!("the accounts could not be read");
+                        ApiError::internal()
+                    }
+                    refused => {
+                        tracing::info!(reason = refused.code(), "a bearer token was refused");
+                        ApiError::unauthorized()
+                    }
+                })?;
         Ok(Self {
             name: account.name().to_string(),
             role: account.role(),
@@ -120,11 +147,21 @@ pub struct ClientAddress(pub IpAddr);
 impl FromRequestParts<Arc<App>> for ClientAddress {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
         // Served without connection info (only in-process tests): the
         // unspecified address, which no throttle confuses with a real one.
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
-        Ok(Self(client_address(peer, &parts.headers, &app.settings.trusted_proxies)))
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+        Ok(Self(client_address(
+            peer,
+            &parts.headers,
+            &app.settings.trusted_proxies,
+        )))
     }
 }
 
@@ -143,7 +180,11 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> 
         .flat_map(|v| v.split(','))
         .filter_map(|a| a.trim().parse().ok())
         .collect();
-    forwarded.into_iter().rev().find(|a| !trusted.contains(a)).unwrap_or(peer)
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(peer)
 }
 
 impl Caller {
@@ -152,7 +193,10 @@ impl Caller {
         if roles.contains(&self.role) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!("Rollen {} har ikke tilgang til dette.", bokmal_role(self.role))))
+            Err(ApiError::forbidden(format!(
+                "Rollen {} har ikke tilgang til dette.",
+                bokmal_role(self.role)
+            )))
         }
     }
 
@@ -199,13 +243,25 @@ mod tests {
         let client: IpAddr = "192.0.2.7".parse().expect("an address");
         let stranger: IpAddr = "198.51.100.9".parse().expect("an address");
         // Straight from a client: its own header is ignored.
-        assert_eq!(client_address(stranger, &headers(&["192.0.2.7"]), &[proxy]), stranger);
+        assert_eq!(
+            client_address(stranger, &headers(&["192.0.2.7"]), &[proxy]),
+            stranger
+        );
         // Through the proxy: the address it appended.
-        assert_eq!(client_address(proxy, &headers(&["192.0.2.7"]), &[proxy]), client);
+        assert_eq!(
+            client_address(proxy, &headers(&["192.0.2.7"]), &[proxy]),
+            client
+        );
         // A client that forges an address in front: the proxy's appended one wins.
-        assert_eq!(client_address(proxy, &headers(&["203.0.113.1, 192.0.2.7"]), &[proxy]), client);
+        assert_eq!(
+            client_address(proxy, &headers(&["203.0.113.1, 192.0.2.7"]), &[proxy]),
+            client
+        );
         // Two headers, and garbage: the last good one not a proxy.
-        assert_eq!(client_address(proxy, &headers(&["junk", "192.0.2.7, 10.0.0.5"]), &[proxy]), client);
+        assert_eq!(
+            client_address(proxy, &headers(&["junk", "192.0.2.7, 10.0.0.5"]), &[proxy]),
+            client
+        );
         // No header: the proxy itself.
         assert_eq!(client_address(proxy, &HeaderMap::new(), &[proxy]), proxy);
     }

@@ -71,7 +71,11 @@ impl ApiError {
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Du er ikke logget inn, eller nøkkelen (token) er ugyldig, utløpt eller trukket tilbake.")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Du er ikke logget inn, eller nøkkelen (token) er ugyldig, utløpt eller trukket tilbake.",
+        )
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -79,27 +83,41 @@ impl ApiError {
     }
 
     pub fn unit_not_permitted(unit: impl std::fmt::Display) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "unit_not_permitted", format!("Enhet {unit} er ikke en av dine enheter."))
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "unit_not_permitted",
+            format!("Enhet {unit} er ikke en av dine enheter."),
+        )
     }
 
     /// No such participant in the caller's units: the same answer whether it
     /// exists elsewhere or not at all.
     pub fn no_participant() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "Fant ingen deltaker med denne id-en i dine enheter.")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Fant ingen deltaker med denne id-en i dine enheter.",
+        )
     }
 
     pub fn conflict(current_version: u32) -> Self {
         let mut e = Self::new(
             StatusCode::CONFLICT,
             "conflict",
-            format!("Deltakeren er endret siden du så den (nå versjon {current_version}). Les på nytt og prøv igjen."),
+            format!(
+                "Deltakeren er endret siden du så den (nå versjon {current_version}). Les på nytt og prøv igjen."
+            ),
         );
         e.0.current_version = Some(current_version);
         e
     }
 
     pub fn starting() -> Self {
-        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "starting", "Tjenesten starter og leser inn loggen. Prøv igjen om litt.");
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "starting",
+            "Tjenesten starter og leser inn loggen. Prøv igjen om litt.",
+        );
         e.0.retry_after = Some(2);
         e
     }
@@ -121,7 +139,11 @@ impl ApiError {
     }
 
     pub fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Noe gikk galt på tjeneren. Feilen er logget.")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Noe gikk galt på tjeneren. Feilen er logget.",
+        )
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -205,9 +227,14 @@ mod tests {
     #[test]
     fn long_numbers_are_cut_from_messages_and_short_ones_kept() {
         assert_eq!(
-            without_long_numbers("invalid type: integer `31129912345`, expected a string at line 1 column 42"),
+            without_long_numbers(
+                "invalid type: integer `31129912345`, expected a string at line 1 column 42"
+            ),
             "invalid type: integer `…`, expected a string at line 1 column 42"
         );
-        assert_eq!(without_long_numbers("12345678 and 123456789"), "12345678 and …");
+        assert_eq!(
+            without_long_numbers("12345678 and 123456789"),
+            "12345678 and …"
+        );
     }
 }

@@ -21,15 +21,15 @@ mod headers;
 mod login;
 mod openapi;
 mod routes;
-mod tls;
 mod session_store;
 pub mod socket;
+mod tls;
 
 pub use app::{App, ServerSettings, Stores};
 pub use error::ApiError;
-pub use tls::{Listen, TlsConfig, TlsError, TlsListener};
 pub use login::LoginLimits;
 pub use session_store::{Sessions, SledSessions, remove_expired_sessions};
+pub use tls::{Listen, TlsConfig, TlsError, TlsListener};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,7 +40,11 @@ use tokio_util::sync::CancellationToken;
 /// [`TlsListener`] for HTTPS) until `shutdown` is cancelled. In-flight
 /// requests finish (an append under way is acknowledged or refused, never
 /// cut), event streams end at once, and then it returns.
-pub async fn serve(app: Arc<App>, listener: impl Into<Listen>, shutdown: CancellationToken) -> std::io::Result<()> {
+pub async fn serve(
+    app: Arc<App>,
+    listener: impl Into<Listen>,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
     let router = routes::router(Arc::clone(&app));
     // Built off the async threads while the server already answers
     // (`/healthz` yes, views 503 until it is done). A failure is logged there.
@@ -57,7 +61,9 @@ pub async fn serve(app: Arc<App>, listener: impl Into<Listen>, shutdown: Cancell
         // any listener wrapped by `tap_io`; this wrap does nothing else.
         Listen::Https(tls) => {
             use axum::serve::ListenerExt;
-            axum::serve(tls.tap_io(|_| {}), service).with_graceful_shutdown(stop).await
+            axum::serve(tls.tap_io(|_| {}), service)
+                .with_graceful_shutdown(stop)
+                .await
         }
     }
 }

@@ -37,7 +37,12 @@ pub struct SignedIn {
 
 impl SignedIn {
     fn of(account: &Account) -> Self {
-        let basis = format!("{}|{}|{}", account.password_hash().as_phc(), account.has_second_factor(), account.is_disabled());
+        let basis = format!(
+            "{}|{}|{}",
+            account.password_hash().as_phc(),
+            account.has_second_factor(),
+            account.is_disabled()
+        );
         Self {
             name: account.name().clone(),
             role: account.role(),
@@ -87,20 +92,30 @@ impl AuthnBackend for SessionAccounts {
     type Credentials = Verified;
     type Error = AccountsUnavailable;
 
-    async fn authenticate(&self, Verified(account): Verified) -> Result<Option<SignedIn>, AccountsUnavailable> {
-        Ok(account.ensure_enabled().is_ok().then(|| SignedIn::of(&account)))
+    async fn authenticate(
+        &self,
+        Verified(account): Verified,
+    ) -> Result<Option<SignedIn>, AccountsUnavailable> {
+        Ok(account
+            .ensure_enabled()
+            .is_ok()
+            .then(|| SignedIn::of(&account)))
     }
 
     /// The account as it is now: its role and units may have changed since
     /// the login; a disabled account is signed out.
     async fn get_user(&self, name: &String) -> Result<Option<SignedIn>, AccountsUnavailable> {
-        let Ok(name) = AccountName::parse(name) else { return Ok(None) };
+        let Ok(name) = AccountName::parse(name) else {
+            return Ok(None);
+        };
         let accounts = Arc::clone(&self.accounts);
         let account = tokio::task::spawn_blocking(move || accounts.account(&name))
             .await
             .map_err(|_| AccountsUnavailable)?
             .map_err(|_| AccountsUnavailable)?;
-        Ok(account.filter(|a| !a.is_disabled()).map(|a| SignedIn::of(&a)))
+        Ok(account
+            .filter(|a| !a.is_disabled())
+            .map(|a| SignedIn::of(&a)))
     }
 }
 
@@ -158,16 +173,27 @@ pub struct LoginThrottle {
 
 fn quota(burst: u32, every: Duration) -> Quota {
     let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(every.max(Duration::from_millis(1))).unwrap_or_else(|| Quota::per_second(burst)).allow_burst(burst)
+    Quota::with_period(every.max(Duration::from_millis(1)))
+        .unwrap_or_else(|| Quota::per_second(burst))
+        .allow_burst(burst)
 }
 
 impl LoginThrottle {
     pub fn new(limits: LoginLimits) -> Self {
         Self {
             limits,
-            per_address: DefaultKeyedRateLimiter::keyed(quota(limits.address_burst, limits.address_every)),
-            per_account_address: DefaultKeyedRateLimiter::keyed(quota(limits.account_address_burst, limits.account_address_every)),
-            per_account: DefaultKeyedRateLimiter::keyed(quota(limits.account_burst, limits.account_every)),
+            per_address: DefaultKeyedRateLimiter::keyed(quota(
+                limits.address_burst,
+                limits.address_every,
+            )),
+            per_account_address: DefaultKeyedRateLimiter::keyed(quota(
+                limits.account_address_burst,
+                limits.account_address_every,
+            )),
+            per_account: DefaultKeyedRateLimiter::keyed(quota(
+                limits.account_burst,
+                limits.account_every,
+            )),
         }
     }
 
@@ -177,14 +203,22 @@ impl LoginThrottle {
         let now = DefaultClock::default().now();
         let key = name.trim().to_lowercase();
         if let Err(not_until) = self.per_address.check_key(&from) {
-            return Attempt::Refused { retry_after: not_until.wait_time_from(now) };
+            return Attempt::Refused {
+                retry_after: not_until.wait_time_from(now),
+            };
         }
         if let Err(not_until) = self.per_account_address.check_key(&(key.clone(), from)) {
-            return Attempt::Refused { retry_after: not_until.wait_time_from(now) };
+            return Attempt::Refused {
+                retry_after: not_until.wait_time_from(now),
+            };
         }
         match self.per_account.check_key(&key) {
-            Ok(_) => Attempt::Allowed { after: Duration::ZERO },
-            Err(_) => Attempt::Allowed { after: self.limits.slow_down },
+            Ok(_) => Attempt::Allowed {
+                after: Duration::ZERO,
+            },
+            Err(_) => Attempt::Allowed {
+                after: self.limits.slow_down,
+            },
         }
     }
 
@@ -222,15 +256,33 @@ mod tests {
         let guesser: IpAddr = "192.0.2.1".parse().expect("an address");
         let owner: IpAddr = "198.51.100.2".parse().expect("an address");
         for _ in 0..3 {
-            assert_eq!(throttle.attempt("veileder", guesser), Attempt::Allowed { after: Duration::ZERO });
+            assert_eq!(
+                throttle.attempt("veileder", guesser),
+                Attempt::Allowed {
+                    after: Duration::ZERO
+                }
+            );
         }
-        assert!(matches!(throttle.attempt("Veileder ", guesser), Attempt::Refused { retry_after } if retry_after > Duration::ZERO), "names are compared as typed logins are: case and spaces aside");
+        assert!(
+            matches!(throttle.attempt("Veileder ", guesser), Attempt::Refused { retry_after } if retry_after > Duration::ZERO),
+            "names are compared as typed logins are: case and spaces aside"
+        );
         // The owner, from elsewhere: let in (the account has had 4 attempts: not yet slowed).
-        assert_eq!(throttle.attempt("veileder", owner), Attempt::Allowed { after: Duration::ZERO });
+        assert_eq!(
+            throttle.attempt("veileder", owner),
+            Attempt::Allowed {
+                after: Duration::ZERO
+            }
+        );
         // Many addresses on one account: slowed down, never refused.
         for n in 0..5u8 {
             let from = IpAddr::from([203, 0, 113, n]);
-            assert_eq!(throttle.attempt("veileder", from), Attempt::Allowed { after: Duration::from_millis(1500) });
+            assert_eq!(
+                throttle.attempt("veileder", from),
+                Attempt::Allowed {
+                    after: Duration::from_millis(1500)
+                }
+            );
         }
     }
 
@@ -239,8 +291,14 @@ mod tests {
         let throttle = LoginThrottle::new(limits());
         let guesser: IpAddr = "192.0.2.1".parse().expect("an address");
         for n in 0..6 {
-            assert!(matches!(throttle.attempt(&format!("konto{n}"), guesser), Attempt::Allowed { .. }));
+            assert!(matches!(
+                throttle.attempt(&format!("konto{n}"), guesser),
+                Attempt::Allowed { .. }
+            ));
         }
-        assert!(matches!(throttle.attempt("konto9", guesser), Attempt::Refused { .. }));
+        assert!(matches!(
+            throttle.attempt("konto9", guesser),
+            Attempt::Refused { .. }
+        ));
     }
 }

@@ -66,7 +66,9 @@ const TREE: &str = "sessions";
 
 impl SledSessions {
     pub fn open(db: &sled::Db) -> Result<Self, sled::Error> {
-        Ok(Self { tree: db.open_tree(TREE)? })
+        Ok(Self {
+            tree: db.open_tree(TREE)?,
+        })
     }
 
     /// Removes every session that has expired; returns how many. The server
@@ -78,7 +80,12 @@ impl SledSessions {
             let (key, value) = entry?;
             // A record that cannot be read is of no use to anybody either.
             let expired = decode(&value).is_none_or(|r| r.expiry_date <= now);
-            if expired && self.tree.compare_and_swap(&key, Some(value), None::<&[u8]>)?.is_ok() {
+            if expired
+                && self
+                    .tree
+                    .compare_and_swap(&key, Some(value), None::<&[u8]>)?
+                    .is_ok()
+            {
                 removed += 1;
             }
         }
@@ -88,7 +95,10 @@ impl SledSessions {
 
 /// Every ten minutes until `shutdown`, removes the sessions that have
 /// expired (an expired session is never loaded meanwhile).
-pub async fn remove_expired_sessions(sessions: SledSessions, shutdown: tokio_util::sync::CancellationToken) {
+pub async fn remove_expired_sessions(
+    sessions: SledSessions,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         tokio::select! {
@@ -128,7 +138,11 @@ impl SessionStore for SledSessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         loop {
             let value = encode(record)?;
-            match self.tree.compare_and_swap(key(&record.id), None::<&[u8]>, Some(value)).map_err(|e| backend(&e))? {
+            match self
+                .tree
+                .compare_and_swap(key(&record.id), None::<&[u8]>, Some(value))
+                .map_err(|e| backend(&e))?
+            {
                 Ok(()) => return Ok(()),
                 Err(_) => record.id = Id::default(),
             }
@@ -136,7 +150,9 @@ impl SessionStore for SledSessions {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.tree.insert(key(&record.id), encode(record)?).map_err(|e| backend(&e))?;
+        self.tree
+            .insert(key(&record.id), encode(record)?)
+            .map_err(|e| backend(&e))?;
         Ok(())
     }
 
@@ -144,7 +160,9 @@ impl SessionStore for SledSessions {
         let Some(bytes) = self.tree.get(key(id)).map_err(|e| backend(&e))? else {
             return Ok(None);
         };
-        let record = decode(&bytes).ok_or_else(|| session_store::Error::Decode("a stored session could not be read".to_owned()))?;
+        let record = decode(&bytes).ok_or_else(|| {
+            session_store::Error::Decode("a stored session could not be read".to_owned())
+        })?;
         Ok((record.expiry_date > OffsetDateTime::now_utc()).then_some(record))
     }
 
@@ -166,14 +184,21 @@ mod tests {
     use super::*;
 
     fn store() -> SledSessions {
-        let db = sled::Config::new().temporary(true).open().expect("a temporary sled");
+        let db = sled::Config::new()
+            .temporary(true)
+            .open()
+            .expect("a temporary sled");
         SledSessions::open(&db).expect("the tree")
     }
 
     fn record(expires_in: Duration) -> Record {
         let mut data = HashMap::new();
         data.insert("who".to_owned(), serde_json::json!("veileder"));
-        Record { id: Id::default(), data, expiry_date: OffsetDateTime::now_utc() + expires_in }
+        Record {
+            id: Id::default(),
+            data,
+            expiry_date: OffsetDateTime::now_utc() + expires_in,
+        }
     }
 
     #[tokio::test]
@@ -181,13 +206,25 @@ mod tests {
         let store = store();
         let mut live = record(Duration::minutes(30));
         store.create(&mut live).await.expect("created");
-        assert_eq!(store.load(&live.id).await.expect("loaded"), Some(live.clone()));
+        assert_eq!(
+            store.load(&live.id).await.expect("loaded"),
+            Some(live.clone())
+        );
 
         let mut stale = record(Duration::seconds(-1));
         store.create(&mut stale).await.expect("created");
-        assert_eq!(store.load(&stale.id).await.expect("loaded"), None, "an expired session is not handed out");
+        assert_eq!(
+            store.load(&stale.id).await.expect("loaded"),
+            None,
+            "an expired session is not handed out"
+        );
 
-        assert_eq!(store.remove_expired(OffsetDateTime::now_utc()).expect("cleaned"), 1);
+        assert_eq!(
+            store
+                .remove_expired(OffsetDateTime::now_utc())
+                .expect("cleaned"),
+            1
+        );
         assert_eq!(store.tree.len(), 1, "the live one stays");
         store.delete(&live.id).await.expect("deleted");
         assert_eq!(store.load(&live.id).await.expect("loaded"), None);

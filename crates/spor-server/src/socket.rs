@@ -99,9 +99,15 @@ impl Invocation {
     /// The start of the request body: the length, then the JSON.
     pub fn encode(&self) -> io::Result<Vec<u8>> {
         let json = serde_json::to_vec(self).map_err(io::Error::other)?;
-        let len = u32::try_from(json.len()).ok().filter(|n| *n <= MAX_INVOCATION_BYTES).ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "the command line is too long to send to the server")
-        })?;
+        let len = u32::try_from(json.len())
+            .ok()
+            .filter(|n| *n <= MAX_INVOCATION_BYTES)
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "the command line is too long to send to the server",
+                )
+            })?;
         let mut out = Vec::with_capacity(json.len() + 4);
         out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(&json);
@@ -113,7 +119,10 @@ impl Invocation {
         input.read_exact(&mut len)?;
         let len = u32::from_be_bytes(len);
         if len > MAX_INVOCATION_BYTES {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("an invocation of {len} bytes is too long")));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("an invocation of {len} bytes is too long"),
+            ));
         }
         let mut json = vec![0u8; usize::try_from(len).map_err(io::Error::other)?];
         input.read_exact(&mut json)?;
@@ -155,7 +164,10 @@ pub fn read_frame(input: &mut impl Read) -> io::Result<Option<Frame>> {
     input.read_exact(&mut len)?;
     let len = usize::try_from(u32::from_be_bytes(len)).map_err(io::Error::other)?;
     if len > MAX_FRAME_BYTES {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("a frame of {len} bytes is longer than any the server sends")));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("a frame of {len} bytes is longer than any the server sends"),
+        ));
     }
     let mut payload = vec![0u8; len];
     input.read_exact(&mut payload)?;
@@ -163,7 +175,10 @@ pub fn read_frame(input: &mut impl Read) -> io::Result<Option<Frame>> {
         (STDOUT, _) => Ok(Some(Frame::Stdout(payload))),
         (STDERR, _) => Ok(Some(Frame::Stderr(payload))),
         (EXIT, [code]) => Ok(Some(Frame::Exit(*code))),
-        (k, _) => Err(io::Error::new(io::ErrorKind::InvalidData, format!("an unknown frame (kind {k}, {len} bytes)"))),
+        (k, _) => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("an unknown frame (kind {k}, {len} bytes)"),
+        )),
     }
 }
 
@@ -196,7 +211,10 @@ impl Address {
         }
         let dir = File::open(&run)?;
         let path = PathBuf::from(format!("/proc/self/fd/{}/{SOCKET_FILE}", dir.as_raw_fd()));
-        Ok(Self { path, _dir: Some(dir) })
+        Ok(Self {
+            path,
+            _dir: Some(dir),
+        })
     }
 
     /// What to connect or bind to, while this lives.
@@ -251,36 +269,61 @@ impl CommandSocket {
         }
         let meta = fs::symlink_metadata(&run).map_err(|e| with_path(e, &run))?;
         if !meta.is_dir() {
-            return Err(io::Error::other(format!("{} is not a directory", run.display())));
+            return Err(io::Error::other(format!(
+                "{} is not a directory",
+                run.display()
+            )));
         }
         if meta.uid() != uid {
-            return Err(io::Error::other(format!("{} belongs to user {}, not to this server's user {uid}", run.display(), meta.uid())));
+            return Err(io::Error::other(format!(
+                "{} belongs to user {}, not to this server's user {uid}",
+                run.display(),
+                meta.uid()
+            )));
         }
         // Owner-only before anything is bound in it, whatever the umask made.
         if meta.mode() & 0o777 != 0o700 {
-            fs::set_permissions(&run, Permissions::from_mode(0o700)).map_err(|e| with_path(e, &run))?;
+            fs::set_permissions(&run, Permissions::from_mode(0o700))
+                .map_err(|e| with_path(e, &run))?;
         }
         let socket = run.join(SOCKET_FILE);
         if let Ok(meta) = fs::symlink_metadata(&socket) {
             if !meta.file_type().is_socket() {
-                return Err(io::Error::other(format!("{} is there and is not a socket; remove it", socket.display())));
+                return Err(io::Error::other(format!(
+                    "{} is there and is not a socket; remove it",
+                    socket.display()
+                )));
             }
             match Address::of(data)?.connect() {
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
                     tracing::info!("removing the command socket a stopped server left behind");
                     fs::remove_file(&socket).map_err(|e| with_path(e, &socket))?;
                 }
-                Ok(_) => return Err(io::Error::other(format!("another process answers on {}", socket.display()))),
+                Ok(_) => {
+                    return Err(io::Error::other(format!(
+                        "another process answers on {}",
+                        socket.display()
+                    )));
+                }
                 Err(e) => return Err(with_path(e, &socket)),
             }
         }
         let address = Address::of(data)?;
         let listener = StdUnixListener::bind(address.path()).map_err(|e| with_path(e, &socket))?;
-        let remove = RemoveOnDrop { socket: socket.clone(), run: run.clone() };
+        let remove = RemoveOnDrop {
+            socket: socket.clone(),
+            run: run.clone(),
+        };
         // The directory already keeps others out; this says so on the file too.
-        fs::set_permissions(&socket, Permissions::from_mode(0o600)).map_err(|e| with_path(e, &socket))?;
+        fs::set_permissions(&socket, Permissions::from_mode(0o600))
+            .map_err(|e| with_path(e, &socket))?;
         listener.set_nonblocking(true)?;
-        Ok(Self { listener, uid, run, _remove: remove })
+        Ok(Self {
+            listener,
+            uid,
+            run,
+            _remove: remove,
+        })
     }
 }
 
@@ -304,8 +347,13 @@ impl axum::serve::Listener for OwnUserOnly {
             let (stream, addr) = axum::serve::Listener::accept(&mut self.inner).await;
             match stream.peer_cred() {
                 Ok(peer) if peer.uid() == self.uid => return (stream, addr),
-                Ok(peer) => tracing::warn!(uid = peer.uid(), "refused a connection to the command socket from another user"),
-                Err(e) => tracing::warn!(error = %e, "refused a connection to the command socket: its user is unknown"),
+                Ok(peer) => tracing::warn!(
+                    uid = peer.uid(),
+                    "refused a connection to the command socket from another user"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "refused a connection to the command socket: its user is unknown")
+                }
             }
         }
     }
@@ -323,12 +371,32 @@ struct Shared {
 
 /// Runs the commands sent to `socket` until `shutdown` is cancelled, then
 /// lets those under way finish, and removes the socket.
-pub async fn serve(socket: CommandSocket, runner: Runner, shutdown: CancellationToken) -> io::Result<()> {
-    let CommandSocket { listener, uid, run, _remove: remove } = socket;
-    let listener = OwnUserOnly { inner: UnixListener::from_std(listener)?, uid };
-    let shared = Arc::new(Shared { runner, run, turns: Arc::new(Semaphore::new(COMMANDS_AT_ONCE)) });
-    let router = Router::new().route(ROUTE, post(run_command)).with_state(shared);
-    let served = axum::serve(listener, router).with_graceful_shutdown(shutdown.cancelled_owned()).await;
+pub async fn serve(
+    socket: CommandSocket,
+    runner: Runner,
+    shutdown: CancellationToken,
+) -> io::Result<()> {
+    let CommandSocket {
+        listener,
+        uid,
+        run,
+        _remove: remove,
+    } = socket;
+    let listener = OwnUserOnly {
+        inner: UnixListener::from_std(listener)?,
+        uid,
+    };
+    let shared = Arc::new(Shared {
+        runner,
+        run,
+        turns: Arc::new(Semaphore::new(COMMANDS_AT_ONCE)),
+    });
+    let router = Router::new()
+        .route(ROUTE, post(run_command))
+        .with_state(shared);
+    let served = axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await;
     drop(remove);
     served
 }
@@ -339,9 +407,17 @@ async fn run_command(State(shared): State<Arc<Shared>>, body: Body) -> Response 
     let handle = tokio::runtime::Handle::current();
     tokio::spawn(async move {
         // A closed semaphore is never made here; no turn means no command.
-        let Ok(_turn) = Arc::clone(&shared.turns).acquire_owned().await else { return };
+        let Ok(_turn) = Arc::clone(&shared.turns).acquire_owned().await else {
+            return;
+        };
         let last = frames.clone();
-        let command = tokio::task::spawn_blocking(move || run_blocking(&shared, SyncIoBridge::new_with_handle(input, handle), &frames));
+        let command = tokio::task::spawn_blocking(move || {
+            run_blocking(
+                &shared,
+                SyncIoBridge::new_with_handle(input, handle),
+                &frames,
+            )
+        });
         if command.await.is_err() {
             tracing::error!("a command sent to the command socket panicked");
             let _ = last.send(frame(STDERR, b"spor: internal error: the command stopped inside the server (its log says more)\n")).await;
@@ -350,21 +426,32 @@ async fn run_command(State(shared): State<Arc<Shared>>, body: Body) -> Response 
     });
     let body = Body::from_stream(ReceiverStream::new(answer).map(Ok::<_, Infallible>));
     let mut response = Response::new(body);
-    response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/octet-stream"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/octet-stream"),
+    );
     response
 }
 
 /// Usage or configuration, as the binary numbers it.
 const EXIT_USAGE: u8 = 2;
 
-fn run_blocking(shared: &Shared, mut input: impl Read + Send + 'static, frames: &mpsc::Sender<Bytes>) {
+fn run_blocking(
+    shared: &Shared,
+    mut input: impl Read + Send + 'static,
+    frames: &mpsc::Sender<Bytes>,
+) {
     let refuse = |message: String| {
         let _ = frames.blocking_send(frame(STDERR, format!("spor: {message}\n").as_bytes()));
         let _ = frames.blocking_send(frame(EXIT, &[EXIT_USAGE]));
     };
     let invocation = match Invocation::decode(&mut input) {
         Ok(i) => i,
-        Err(e) => return refuse(format!("the server could not read the command sent to it: {e}")),
+        Err(e) => {
+            return refuse(format!(
+                "the server could not read the command sent to it: {e}"
+            ));
+        }
     };
     if invocation.version != VERSION {
         return refuse(format!(
@@ -384,8 +471,17 @@ fn run_blocking(shared: &Shared, mut input: impl Read + Send + 'static, frames: 
     };
     let io = CommandIo {
         stdin,
-        stdout: Box::new(BufWriter::with_capacity(MAX_FRAME_BYTES, Frames { kind: STDOUT, to: frames.clone() })),
-        stderr: Box::new(LineWriter::new(Frames { kind: STDERR, to: frames.clone() })),
+        stdout: Box::new(BufWriter::with_capacity(
+            MAX_FRAME_BYTES,
+            Frames {
+                kind: STDOUT,
+                to: frames.clone(),
+            },
+        )),
+        stderr: Box::new(LineWriter::new(Frames {
+            kind: STDERR,
+            to: frames.clone(),
+        })),
     };
     let code = (shared.runner)(invocation, io);
     let _ = frames.blocking_send(frame(EXIT, &[code]));
@@ -411,7 +507,12 @@ impl Write for Frames {
         let n = buf.len().min(MAX_FRAME_BYTES);
         self.to
             .blocking_send(frame(self.kind, &buf[..n]))
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client of the command socket went away"))?;
+            .map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "the client of the command socket went away",
+                )
+            })?;
         Ok(n)
     }
 
@@ -429,12 +530,22 @@ mod tests {
     #[test]
     fn frames_read_back_as_written() {
         let mut bytes = Vec::new();
-        for f in [frame(STDOUT, b"a line\n"), frame(STDERR, b""), frame(EXIT, &[3])] {
+        for f in [
+            frame(STDOUT, b"a line\n"),
+            frame(STDERR, b""),
+            frame(EXIT, &[3]),
+        ] {
             bytes.extend_from_slice(&f);
         }
         let mut input = bytes.as_slice();
-        assert_eq!(read_frame(&mut input).unwrap(), Some(Frame::Stdout(b"a line\n".to_vec())));
-        assert_eq!(read_frame(&mut input).unwrap(), Some(Frame::Stderr(Vec::new())));
+        assert_eq!(
+            read_frame(&mut input).unwrap(),
+            Some(Frame::Stdout(b"a line\n".to_vec()))
+        );
+        assert_eq!(
+            read_frame(&mut input).unwrap(),
+            Some(Frame::Stderr(Vec::new()))
+        );
         assert_eq!(read_frame(&mut input).unwrap(), Some(Frame::Exit(3)));
         assert_eq!(read_frame(&mut input).unwrap(), None);
     }
@@ -471,7 +582,11 @@ mod tests {
         let data = tmp.path().join("d".repeat(120));
         fs::create_dir_all(data.join(RUN_DIR)).unwrap();
         let address = Address::of(&data).unwrap();
-        assert!(address.path().starts_with("/proc/self/fd/"), "{}", address.path().display());
+        assert!(
+            address.path().starts_with("/proc/self/fd/"),
+            "{}",
+            address.path().display()
+        );
         let short = Address::of(tmp.path()).unwrap();
         assert_eq!(short.path(), tmp.path().join(RUN_DIR).join(SOCKET_FILE));
     }

@@ -38,7 +38,11 @@ const PEM_FILE_LIMIT_BYTES: u64 = 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     #[error("cannot read the TLS {what} file {}: {source}", path.display())]
-    Unreadable { what: &'static str, path: PathBuf, source: io::Error },
+    Unreadable {
+        what: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
     #[error("the TLS {what} file {} is larger than 1 MiB; a PEM certificate chain or key is a few KiB", path.display())]
     TooLarge { what: &'static str, path: PathBuf },
     #[error(
@@ -96,7 +100,10 @@ impl TlsConfig {
         let signing_key = provider
             .key_provider
             .load_private_key(private_key)
-            .map_err(|e| TlsError::UnusableKey { path: key.to_owned(), detail: e.to_string() })?;
+            .map_err(|e| TlsError::UnusableKey {
+                path: key.to_owned(),
+                detail: e.to_string(),
+            })?;
         let certified = CertifiedKey::new(certificates, signing_key);
         match certified.keys_match() {
             // The ring provider knows the public half of every key it loads;
@@ -104,9 +111,17 @@ impl TlsConfig {
             // first handshake.
             Ok(()) | Err(rustls::Error::InconsistentKeys(InconsistentKeys::Unknown)) => {}
             Err(rustls::Error::InconsistentKeys(InconsistentKeys::KeyMismatch)) => {
-                return Err(TlsError::KeyMismatch { certificate: certificate.to_owned(), key: key.to_owned() });
+                return Err(TlsError::KeyMismatch {
+                    certificate: certificate.to_owned(),
+                    key: key.to_owned(),
+                });
             }
-            Err(e) => return Err(TlsError::BadCertificate { path: certificate.to_owned(), detail: e.to_string() }),
+            Err(e) => {
+                return Err(TlsError::BadCertificate {
+                    path: certificate.to_owned(),
+                    detail: e.to_string(),
+                });
+            }
         }
         let mut config = ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
@@ -120,19 +135,31 @@ impl TlsConfig {
 }
 
 fn read_limited(what: &'static str, path: &Path) -> Result<Vec<u8>, TlsError> {
-    let unreadable = |source| TlsError::Unreadable { what, path: path.to_owned(), source };
+    let unreadable = |source| TlsError::Unreadable {
+        what,
+        path: path.to_owned(),
+        source,
+    };
     let file = std::fs::File::open(path).map_err(unreadable)?;
     let mut bytes = Vec::new();
-    file.take(PEM_FILE_LIMIT_BYTES + 1).read_to_end(&mut bytes).map_err(unreadable)?;
+    file.take(PEM_FILE_LIMIT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
     if u64::try_from(bytes.len()).map_or(true, |n| n > PEM_FILE_LIMIT_BYTES) {
-        return Err(TlsError::TooLarge { what, path: path.to_owned() });
+        return Err(TlsError::TooLarge {
+            what,
+            path: path.to_owned(),
+        });
     }
     Ok(bytes)
 }
 
 fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let bytes = read_limited("certificate", path)?;
-    let no_certificate = |detail: String| TlsError::NoCertificate { path: path.to_owned(), detail };
+    let no_certificate = |detail: String| TlsError::NoCertificate {
+        path: path.to_owned(),
+        detail,
+    };
     let certificates = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| no_certificate(format!("not valid PEM: {e}")))?;
@@ -146,17 +173,26 @@ fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
     let bytes = read_limited("key", path)?;
     PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| {
         let text = String::from_utf8_lossy(&bytes);
-        if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") || text.contains("Proc-Type: 4,ENCRYPTED") {
-            return TlsError::EncryptedKey { path: path.to_owned() };
+        if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+            || text.contains("Proc-Type: 4,ENCRYPTED")
+        {
+            return TlsError::EncryptedKey {
+                path: path.to_owned(),
+            };
         }
         let detail = match e {
-            rustls::pki_types::pem::Error::NoItemsFound if text.contains("-----BEGIN CERTIFICATE-----") => {
+            rustls::pki_types::pem::Error::NoItemsFound
+                if text.contains("-----BEGIN CERTIFICATE-----") =>
+            {
                 "it holds a certificate: are the two files swapped?".to_owned()
             }
             rustls::pki_types::pem::Error::NoItemsFound => "no private key block found".to_owned(),
             e => format!("not valid PEM: {e}"),
         };
-        TlsError::NoKey { path: path.to_owned(), detail }
+        TlsError::NoKey {
+            path: path.to_owned(),
+            detail,
+        }
     })
 }
 
@@ -191,7 +227,11 @@ pub struct TlsListener {
 
 impl TlsListener {
     pub fn new(tcp: TcpListener, tls: TlsConfig) -> Self {
-        TlsListener { tcp, acceptor: TlsAcceptor::from(tls.0), handshakes: JoinSet::new() }
+        TlsListener {
+            tcp,
+            acceptor: TlsAcceptor::from(tls.0),
+            handshakes: JoinSet::new(),
+        }
     }
 }
 
@@ -237,7 +277,11 @@ impl axum::serve::Listener for TlsListener {
 /// One client's handshake. A failure (a plain-HTTP request, a client that
 /// does not trust the certificate, a scanner) is the client's business: it
 /// is logged at debug level, without the address, and the connection closed.
-async fn handshake(acceptor: TlsAcceptor, tcp: TcpStream, address: SocketAddr) -> Option<(TlsStream<TcpStream>, SocketAddr)> {
+async fn handshake(
+    acceptor: TlsAcceptor,
+    tcp: TcpStream,
+    address: SocketAddr,
+) -> Option<(TlsStream<TcpStream>, SocketAddr)> {
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
         Ok(Ok(tls)) => Some((tls, address)),
         Ok(Err(e)) => {

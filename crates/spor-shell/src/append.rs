@@ -46,7 +46,9 @@ pub enum AppendError {
     #[error("{0}")]
     Refused(Refusal),
     /// The stream is not at the expected version.
-    #[error("expected version {expected}, but the participant is at version {current}; read again and decide again")]
+    #[error(
+        "expected version {expected}, but the participant is at version {current}; read again and decide again"
+    )]
     Conflict { expected: u32, current: u32 },
     /// The id is stored with other content.
     #[error("{0} is already stored with other content; an id names one event forever")]
@@ -80,36 +82,63 @@ pub fn append_one(
                 return Err(AppendError::IdReused(draft.id));
             }
             let version = version_of(store.stream(stored.participant)?.len());
-            return Ok(Appended { seq, version, event: stored, fresh: false });
+            return Ok(Appended {
+                seq,
+                version,
+                event: stored,
+                fresh: false,
+            });
         }
         let entries = store.stream(draft.participant)?;
         let current = version_of(entries.len());
         if let Expected::Version(v) = expected
             && v != current
         {
-            return Err(AppendError::Conflict { expected: v, current });
+            return Err(AppendError::Conflict {
+                expected: v,
+                current,
+            });
         }
         let timeline = Timeline::from_entries(entries);
         let event = draft.clone().stamp(now);
-        timeline.admit(&event, policy).map_err(AppendError::Refused)?;
-        let append = StreamAppend { participant: event.participant, expected_version: current, events: vec![event.clone()] };
+        timeline
+            .admit(&event, policy)
+            .map_err(AppendError::Refused)?;
+        let append = StreamAppend {
+            participant: event.participant,
+            expected_version: current,
+            events: vec![event.clone()],
+        };
         match store.append(&[append]) {
             Ok(done) => {
                 return match (done.stored.first(), done.already.first()) {
-                    (Some(&(seq, _)), _) => Ok(Appended { seq, version: current + 1, event, fresh: true }),
+                    (Some(&(seq, _)), _) => Ok(Appended {
+                        seq,
+                        version: current + 1,
+                        event,
+                        fresh: true,
+                    }),
                     // Another writer stored the same id between our lookup and
                     // our write: look again, and answer as for a retry.
                     (None, Some(_)) => continue,
-                    (None, None) => unreachable!("an append of one event stores it or finds it stored"),
+                    (None, None) => {
+                        unreachable!("an append of one event stores it or finds it stored")
+                    }
                 };
             }
             Err(StoreError::Conflict { actual, .. }) => {
                 if let Expected::Version(v) = expected {
-                    return Err(AppendError::Conflict { expected: v, current: actual });
+                    return Err(AppendError::Conflict {
+                        expected: v,
+                        current: actual,
+                    });
                 }
                 tries += 1;
                 if tries >= RETRIES {
-                    return Err(AppendError::Conflict { expected: current, current: actual });
+                    return Err(AppendError::Conflict {
+                        expected: current,
+                        current: actual,
+                    });
                 }
             }
             Err(StoreError::IdConflict { id }) => return Err(AppendError::IdReused(id)),

@@ -173,10 +173,18 @@ impl Ingest<'_> {
     pub fn lines(&self, input: impl BufRead) -> Result<Ingested, IngestError> {
         self.progress.begin(Phase::Checking, self.input_len);
         let plan = self.plan(
-            LineReader { input, line: 0, buf: Vec::new() }.map(|r| {
+            LineReader {
+                input,
+                line: 0,
+                buf: Vec::new(),
+            }
+            .map(|r| {
                 r.map(|(n, text, len)| {
                     self.progress.advance(Phase::Checking, len);
-                    (n, text.and_then(|t| wire::parse_line(&t).map_err(LineProblem::Shape)))
+                    (
+                        n,
+                        text.and_then(|t| wire::parse_line(&t).map_err(LineProblem::Shape)),
+                    )
                 })
             }),
         )?;
@@ -186,7 +194,12 @@ impl Ingest<'_> {
 
     /// Validates and writes events that are already parsed (demo, `spor log`).
     pub fn drafts(&self, drafts: impl IntoIterator<Item = Draft>) -> Result<Ingested, IngestError> {
-        let plan = self.plan(drafts.into_iter().enumerate().map(|(i, d)| Ok((i + 1, Ok(d)))))?;
+        let plan = self.plan(
+            drafts
+                .into_iter()
+                .enumerate()
+                .map(|(i, d)| Ok((i + 1, Ok(d)))),
+        )?;
         self.write(plan)
     }
 
@@ -194,7 +207,11 @@ impl Ingest<'_> {
         &self,
         items: impl Iterator<Item = Result<(usize, Result<Draft, LineProblem>), std::io::Error>>,
     ) -> Result<Plan, IngestError> {
-        let mut plan = Plan { timelines: HashMap::new(), order: Vec::new(), already: 0 };
+        let mut plan = Plan {
+            timelines: HashMap::new(),
+            order: Vec::new(),
+            already: 0,
+        };
         let mut errors: Vec<LineError> = Vec::new();
         // Ids met in this input, with the line that brought them.
         let mut seen: HashMap<EventId, usize> = HashMap::new();
@@ -220,7 +237,13 @@ impl Ingest<'_> {
                 if same {
                     plan.already += 1;
                 } else {
-                    errors.push(LineError { line, problem: LineProblem::IdRepeated { id: draft.id, first } });
+                    errors.push(LineError {
+                        line,
+                        problem: LineProblem::IdRepeated {
+                            id: draft.id,
+                            first,
+                        },
+                    });
                 }
                 continue;
             }
@@ -229,7 +252,10 @@ impl Ingest<'_> {
                 if draft.same_as(&stored) {
                     plan.already += 1;
                 } else {
-                    errors.push(LineError { line, problem: LineProblem::IdReused { id: draft.id } });
+                    errors.push(LineError {
+                        line,
+                        problem: LineProblem::IdReused { id: draft.id },
+                    });
                 }
                 continue;
             }
@@ -238,18 +264,29 @@ impl Ingest<'_> {
                 std::collections::hash_map::Entry::Vacant(v) => {
                     let stored = self.store.stream(draft.participant)?;
                     let n = stored.len();
-                    v.insert(Stream { timeline: Timeline::from_entries(stored), stored: n })
+                    v.insert(Stream {
+                        timeline: Timeline::from_entries(stored),
+                        stored: n,
+                    })
                 }
             };
             if let Some(units) = self.scope {
                 let known = !stream.timeline.entries().is_empty();
                 let outside = stream.timeline.unit().is_some_and(|u| !units.contains(&u));
                 if !units.contains(&draft.unit) {
-                    errors.push(LineError { line, problem: LineProblem::UnitNotPermitted { unit: draft.unit } });
+                    errors.push(LineError {
+                        line,
+                        problem: LineProblem::UnitNotPermitted { unit: draft.unit },
+                    });
                     continue;
                 }
                 if outside || (!known && draft.body.kind() != spor_domain::EventKind::Registered) {
-                    errors.push(LineError { line, problem: LineProblem::NoSuchParticipant { participant: draft.participant } });
+                    errors.push(LineError {
+                        line,
+                        problem: LineProblem::NoSuchParticipant {
+                            participant: draft.participant,
+                        },
+                    });
                     continue;
                 }
             }
@@ -265,15 +302,25 @@ impl Ingest<'_> {
                     stream.timeline.push(seq, event);
                     plan.order.push((participant, index));
                 }
-                Err(refusal) => errors.push(LineError { line, problem: LineProblem::Refused(refusal) }),
+                Err(refusal) => errors.push(LineError {
+                    line,
+                    problem: LineProblem::Refused(refusal),
+                }),
             }
         }
-        if errors.is_empty() { Ok(plan) } else { Err(IngestError::Refused(errors)) }
+        if errors.is_empty() {
+            Ok(plan)
+        } else {
+            Err(IngestError::Refused(errors))
+        }
     }
 
     fn write(&self, plan: Plan) -> Result<Ingested, IngestError> {
         let total = plan.order.len();
-        self.progress.begin(Phase::Writing, Some(u64::try_from(total).unwrap_or(u64::MAX)));
+        self.progress.begin(
+            Phase::Writing,
+            Some(u64::try_from(total).unwrap_or(u64::MAX)),
+        );
         let mut written: HashMap<ParticipantId, usize> = HashMap::new();
         let mut batches = plan.order.chunks(self.batch_events.max(1)).map(|chunk| {
             let mut appends: Vec<StreamAppend> = Vec::new();
@@ -298,12 +345,17 @@ impl Ingest<'_> {
         // The batches land whole or not at all, across a crash too
         // (reliability D2); each backend sees to that its own way.
         let out = self.store.append_all(&mut batches, &mut |n| {
-            self.progress.advance(Phase::Writing, u64::try_from(n).unwrap_or(0));
+            self.progress
+                .advance(Phase::Writing, u64::try_from(n).unwrap_or(0));
         })?;
         self.progress.end(Phase::Writing);
         let mut participants: Vec<ParticipantId> = written.into_keys().collect();
         participants.sort_unstable();
-        Ok(Ingested { stored: out.stored, already: plan.already + out.already.len(), participants })
+        Ok(Ingested {
+            stored: out.stored,
+            already: plan.already + out.already.len(),
+            participants,
+        })
     }
 }
 
@@ -351,7 +403,11 @@ impl<R: BufRead> Iterator for LineReader<R> {
                         break;
                     }
                 }
-                return Some(Ok((self.line, Err(LineProblem::TooLong), consumed + skipped)));
+                return Some(Ok((
+                    self.line,
+                    Err(LineProblem::TooLong),
+                    consumed + skipped,
+                )));
             }
             while matches!(self.buf.last(), Some(b'\n' | b'\r')) {
                 self.buf.pop();
@@ -359,7 +415,8 @@ impl<R: BufRead> Iterator for LineReader<R> {
             if self.buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let text = String::from_utf8(std::mem::take(&mut self.buf)).map_err(|_| LineProblem::NotUtf8);
+            let text =
+                String::from_utf8(std::mem::take(&mut self.buf)).map_err(|_| LineProblem::NotUtf8);
             return Some(Ok((self.line, text, consumed)));
         }
     }

@@ -19,7 +19,7 @@ pub mod ingest;
 pub mod projector;
 pub mod views;
 
-pub use append::{Appended, AppendError, Expected, append_one};
+pub use append::{AppendError, Appended, Expected, append_one};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use ingest::{Ingest, IngestError, Ingested, LineError, LineProblem, Phase, Progress, Silent};
 pub use projector::Projector;

@@ -39,10 +39,18 @@ impl Projector {
             p.apply(seq, event);
             Ok(())
         })?;
-        tracing::info!(events = p.events(), elapsed_ms = started.elapsed().as_millis(), "projections rebuilt from the log");
+        tracing::info!(
+            events = p.events(),
+            elapsed_ms = started.elapsed().as_millis(),
+            "projections rebuilt from the log"
+        );
         let started = Instant::now();
         p.settle(threads);
-        tracing::info!(participants = p.participants(), elapsed_ms = started.elapsed().as_millis(), "timelines settled");
+        tracing::info!(
+            participants = p.participants(),
+            elapsed_ms = started.elapsed().as_millis(),
+            "timelines settled"
+        );
         let applied = p.last_seq();
         Ok(Self {
             state: RwLock::new(p),
@@ -61,7 +69,9 @@ impl Projector {
 
     /// Takes the projections out (the command line, which reads once).
     pub fn into_inner(self) -> Projections {
-        self.state.into_inner().unwrap_or_else(PoisonError::into_inner)
+        self.state
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The last sequence number folded in.
@@ -106,7 +116,11 @@ impl Projector {
             if left.is_zero() {
                 return false;
             }
-            applied = self.caught_up.wait_timeout(applied, left).unwrap_or_else(PoisonError::into_inner).0;
+            applied = self
+                .caught_up
+                .wait_timeout(applied, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
         true
     }

@@ -35,7 +35,11 @@ impl StatusDoc {
         };
         participants.sort_by_key(|s| (s.unit, s.participant));
         participants.dedup_by_key(|s| s.participant);
-        Self { on, unit: asked, participants }
+        Self {
+            on,
+            unit: asked,
+            participants,
+        }
     }
 }
 
@@ -58,10 +62,19 @@ pub struct FollowupItem {
 
 impl FollowupsDoc {
     /// The reminders as listed, sorted by due date, then unit, then participant.
-    pub fn reminders(p: &Projections, units: Units<'_>, on: NaiveDate, within_days: u32, rules: &ReminderRules) -> Vec<Reminder> {
+    pub fn reminders(
+        p: &Projections,
+        units: Units<'_>,
+        on: NaiveDate,
+        within_days: u32,
+        rules: &ReminderRules,
+    ) -> Vec<Reminder> {
         let mut items = match units {
             Units::All => list(p, on, None, within_days, rules),
-            Units::Only(us) => us.iter().flat_map(|u| list(p, on, Some(*u), within_days, rules)).collect(),
+            Units::Only(us) => us
+                .iter()
+                .flat_map(|u| list(p, on, Some(*u), within_days, rules))
+                .collect(),
         };
         items.sort_by_key(|a| (a.due, a.unit, a.participant, a.kind));
         items
@@ -70,7 +83,13 @@ impl FollowupsDoc {
     pub fn of(on: NaiveDate, reminders: &[Reminder]) -> Self {
         let items = reminders
             .iter()
-            .map(|r| FollowupItem { participant: r.participant, unit: r.unit, kind: r.kind, due: r.due, overdue: r.overdue })
+            .map(|r| FollowupItem {
+                participant: r.participant,
+                unit: r.unit,
+                kind: r.kind,
+                due: r.due,
+                overdue: r.overdue,
+            })
             .collect();
         Self { on, items }
     }

@@ -33,11 +33,11 @@ use spor_domain::ParticipantId;
 use uuid::Uuid;
 
 use crate::Head;
+use crate::StoreError;
 use crate::dir::{AUDIT_HEAD_FILE, HeadFile, HeadFileState, read_named_head_file};
 use crate::disk::Disk;
 use crate::record::{self, Hash};
 use crate::verify::Finding;
-use crate::StoreError;
 
 pub(crate) const AUDIT_FILE: &str = "audit.log";
 
@@ -152,23 +152,42 @@ impl AuditLog {
     /// acknowledged, is cut off; damage anywhere else refuses the open.
     pub fn open(dir: &Path, disk: Box<dyn Disk>) -> Result<Self, StoreError> {
         let path = dir.join(AUDIT_FILE);
-        let file = FsOpenOptions::new().create(true).truncate(false).read(true).write(true).open(&path)?;
-        let corrupt = |what: String| StoreError::Corrupt { dir: dir.to_owned(), what: format!("{AUDIT_FILE}: {what}") };
+        let file = FsOpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)?;
+        let corrupt = |what: String| StoreError::Corrupt {
+            dir: dir.to_owned(),
+            what: format!("{AUDIT_FILE}: {what}"),
+        };
         let durable = match read_named_head_file(dir, AUDIT_HEAD_FILE) {
             HeadFileState::At(h) => Some(h),
             HeadFileState::Absent => None,
-            HeadFileState::Damaged => return Err(corrupt(format!("{AUDIT_HEAD_FILE} is unreadable"))),
+            HeadFileState::Damaged => {
+                return Err(corrupt(format!("{AUDIT_HEAD_FILE} is unreadable")));
+            }
         };
         let walk = walk(&file, durable)?;
         if let Some(h) = durable {
             match walk.at_head {
                 AtHead::Same | AtHead::NoHead => {}
                 AtHead::NotReached => {
-                    let problem = walk.problem.as_ref().map_or("it ends early", |(_, p)| p.as_str());
-                    return Err(corrupt(format!("record {} was made durable, but the trail is readable only to record {} ({problem})", h.seq, walk.seq)));
+                    let problem = walk
+                        .problem
+                        .as_ref()
+                        .map_or("it ends early", |(_, p)| p.as_str());
+                    return Err(corrupt(format!(
+                        "record {} was made durable, but the trail is readable only to record {} ({problem})",
+                        h.seq, walk.seq
+                    )));
                 }
                 AtHead::Other => {
-                    return Err(corrupt(format!("record {} is not the record that was made durable (it was rewritten)", h.seq)));
+                    return Err(corrupt(format!(
+                        "record {} is not the record that was made durable (it was rewritten)",
+                        h.seq
+                    )));
                 }
             }
         }
@@ -177,9 +196,15 @@ impl AuditLog {
             let mut tail = vec![0u8; usize::try_from(tail_len).unwrap_or(0)];
             std::os::unix::fs::FileExt::read_exact_at(&file, &mut tail, at)?;
             if tail.len() > 1 && record::find_any(&tail[1..]).is_some() {
-                return Err(StoreError::Corrupt { dir: dir.to_owned(), what: format!("{AUDIT_FILE}: {problem}; valid records follow it") });
+                return Err(StoreError::Corrupt {
+                    dir: dir.to_owned(),
+                    what: format!("{AUDIT_FILE}: {problem}; valid records follow it"),
+                });
             }
-            tracing::warn!(offset = at, "cutting off a torn, unacknowledged record at the end of the audit trail");
+            tracing::warn!(
+                offset = at,
+                "cutting off a torn, unacknowledged record at the end of the audit trail"
+            );
             file.set_len(at)?;
             file.sync_all()?;
         }
@@ -189,8 +214,19 @@ impl AuditLog {
             file,
             head,
             disk,
-            tail: Mutex::new(Tail { seq: walk.seq, hash: walk.hash, end: walk.end, written: 0, stopped: None }),
-            commit: Mutex::new(Commit { durable: 0, durable_end: walk.end, syncing: false, failed: None }),
+            tail: Mutex::new(Tail {
+                seq: walk.seq,
+                hash: walk.hash,
+                end: walk.end,
+                written: 0,
+                stopped: None,
+            }),
+            commit: Mutex::new(Commit {
+                durable: 0,
+                durable_end: walk.end,
+                syncing: false,
+                failed: None,
+            }),
             synced: Condvar::new(),
         })
     }
@@ -232,7 +268,9 @@ impl AuditLog {
     fn stop(&self, tail: &mut Tail, why: &str) {
         tracing::error!(error = %why, "writing the audit trail failed; refusing all further records");
         tail.stopped.get_or_insert_with(|| why.to_owned());
-        lock(&self.commit).failed.get_or_insert_with(|| why.to_owned());
+        lock(&self.commit)
+            .failed
+            .get_or_insert_with(|| why.to_owned());
         self.synced.notify_all();
     }
 
@@ -259,7 +297,14 @@ impl AuditLog {
             // Everything written up to here is in the file: the sync covers it.
             let (target, head, end) = {
                 let t = lock(&self.tail);
-                (t.written, Head { seq: t.seq, hash: t.hash }, t.end)
+                (
+                    t.written,
+                    Head {
+                        seq: t.seq,
+                        hash: t.hash,
+                    },
+                    t.end,
+                )
             };
             let result = self.disk.sync_data(&self.file).map(|()| {
                 // After the sync only, so the head never leads the trail; see `head`.
@@ -307,7 +352,10 @@ pub fn check(dir: &Path) -> AuditCheck {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return check,
         Err(e) => {
-            check.findings.push(Finding { position: AUDIT_FILE.into(), problem: format!("cannot be read: {e}") });
+            check.findings.push(Finding {
+                position: AUDIT_FILE.into(),
+                problem: format!("cannot be read: {e}"),
+            });
             return check;
         }
     };
@@ -315,7 +363,10 @@ pub fn check(dir: &Path) -> AuditCheck {
         HeadFileState::At(h) => Some(h),
         HeadFileState::Absent => None,
         HeadFileState::Damaged => {
-            check.findings.push(Finding { position: AUDIT_HEAD_FILE.into(), problem: "unreadable (checksum or length)".into() });
+            check.findings.push(Finding {
+                position: AUDIT_HEAD_FILE.into(),
+                problem: "unreadable (checksum or length)".into(),
+            });
             None
         }
     };
@@ -323,7 +374,10 @@ pub fn check(dir: &Path) -> AuditCheck {
     let w = match walk(&file, head) {
         Ok(w) => w,
         Err(e) => {
-            check.findings.push(Finding { position: AUDIT_FILE.into(), problem: e.to_string() });
+            check.findings.push(Finding {
+                position: AUDIT_FILE.into(),
+                problem: e.to_string(),
+            });
             return check;
         }
     };
@@ -335,7 +389,10 @@ pub fn check(dir: &Path) -> AuditCheck {
                 "{position}: an incomplete record past the last one made durable ({problem}); never acknowledged, the next write cuts it off"
             ));
         } else {
-            check.findings.push(Finding { position, problem: problem.clone() });
+            check.findings.push(Finding {
+                position,
+                problem: problem.clone(),
+            });
         }
     }
     match w.at_head {
@@ -348,7 +405,10 @@ pub fn check(dir: &Path) -> AuditCheck {
         AtHead::NotReached if w.problem.is_some() => {}
         AtHead::NotReached => check.findings.push(Finding {
             position: format!("{AUDIT_FILE} record {} (offset {})", w.seq + 1, w.end),
-            problem: format!("is missing: record {durable} was made durable, but the trail ends after record {}", w.seq),
+            problem: format!(
+                "is missing: record {durable} was made durable, but the trail ends after record {}",
+                w.seq
+            ),
         }),
     }
     check
@@ -367,7 +427,10 @@ impl AuditTrail for AuditLog {
             .enumerate()
             .map(|(i, participants)| {
                 let part = Part {
-                    entry: AuditEntry { participants: participants.to_vec(), ..entry.clone() },
+                    entry: AuditEntry {
+                        participants: participants.to_vec(),
+                        ..entry.clone()
+                    },
                     part: i,
                     parts: chunks.len(),
                 };
@@ -390,7 +453,8 @@ impl AuditTrail for AuditLog {
         while at < end {
             record::read_one(&mut reader, &mut buf, end - at).map_err(|p| self.corrupt(at, &p))?;
             let rec = record::decode(&buf).map_err(|e| self.corrupt(at, &e.to_string()))?;
-            let part: Part = serde_json::from_str(rec.payload).map_err(|e| self.corrupt(at, &e.to_string()))?;
+            let part: Part =
+                serde_json::from_str(rec.payload).map_err(|e| self.corrupt(at, &e.to_string()))?;
             at += u64::try_from(buf.len()).unwrap_or(u64::MAX);
             let mut whole = match pending.take() {
                 Some(mut e) if e.id == part.entry.id => {
@@ -446,7 +510,11 @@ enum AtHead {
 
 impl AtHead {
     fn compare(head: &Head, hash: &Hash) -> Self {
-        if head.hash == *hash { Self::Same } else { Self::Other }
+        if head.hash == *hash {
+            Self::Same
+        } else {
+            Self::Other
+        }
     }
 }
 
@@ -461,7 +529,14 @@ fn walk(file: &File, head: Option<Head>) -> Result<Walk, StoreError> {
         Some(h) if h.seq == 0 => AtHead::compare(&h, &[0; 32]),
         Some(_) => AtHead::NotReached,
     };
-    let mut w = Walk { seq: 0, hash: [0; 32], end: 0, len, problem: None, at_head };
+    let mut w = Walk {
+        seq: 0,
+        hash: [0; 32],
+        end: 0,
+        len,
+        problem: None,
+        at_head,
+    };
     while w.end < len {
         let checked = record::read_one(&mut reader, &mut buf, len - w.end).and_then(|()| {
             let rec = record::decode(&buf).map_err(|e| e.to_string())?;

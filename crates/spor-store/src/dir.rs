@@ -39,7 +39,11 @@ pub(crate) fn sled_dir(dir: &Path) -> PathBuf {
 
 /// Takes the directory's lock, or says who holds it.
 pub(crate) fn lock(dir: &Path) -> Result<File, StoreError> {
-    let file = OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(LOCK_FILE))?;
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(LOCK_FILE))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(fs::TryLockError::WouldBlock) => Err(StoreError::InUse(dir.to_owned())),
@@ -70,7 +74,10 @@ pub(crate) fn check_format(dir: &Path) -> Result<(), StoreError> {
             // Format 1 to 2: nothing changes but what the directory may hold
             // (see FORMAT_VERSION); older builds then refuse it.
             if found < FORMAT_VERSION {
-                write_atomically(&path, format!("spor store format {FORMAT_VERSION}\n").as_bytes())?;
+                write_atomically(
+                    &path,
+                    format!("spor store format {FORMAT_VERSION}\n").as_bytes(),
+                )?;
             }
             Ok(())
         }
@@ -81,7 +88,10 @@ pub(crate) fn check_format(dir: &Path) -> Result<(), StoreError> {
                     what: format!("{} is missing", path.display()),
                 });
             }
-            write_atomically(&path, format!("spor store format {FORMAT_VERSION}\n").as_bytes())?;
+            write_atomically(
+                &path,
+                format!("spor store format {FORMAT_VERSION}\n").as_bytes(),
+            )?;
             Ok(())
         }
         Err(e) => Err(StoreError::Io(e)),
@@ -125,7 +135,12 @@ impl HeadFile {
     }
 
     pub(crate) fn open_named(dir: &Path, name: &str) -> io::Result<Self> {
-        let file = OpenOptions::new().create(true).truncate(false).read(true).write(true).open(dir.join(name))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(dir.join(name))?;
         Ok(Self { file })
     }
 

@@ -9,9 +9,9 @@
 //! projections, or retry a failed fsync. An append is acknowledged only after
 //! an fsync that covers it; after a failed fsync the store refuses all writes.
 
+pub mod audit;
 #[cfg(feature = "conformance")]
 pub mod conformance;
-pub mod audit;
 pub mod dir;
 pub mod disk;
 pub mod record;
@@ -68,16 +68,32 @@ pub enum StoreError {
     #[error("the store at {0} is in use by another spor process")]
     InUse(PathBuf),
     #[error("the store at {dir} has format {found}; this spor reads format {supported}")]
-    NewerFormat { dir: PathBuf, found: u32, supported: u32 },
+    NewerFormat {
+        dir: PathBuf,
+        found: u32,
+        supported: u32,
+    },
     #[error("the store at {dir} is damaged: {what}")]
     Corrupt { dir: PathBuf, what: String },
-    #[error("participant {participant}: expected version {expected}, but the stream is at {actual}; another change came first, read again and retry")]
-    Conflict { participant: ParticipantId, expected: u32, actual: u32 },
+    #[error(
+        "participant {participant}: expected version {expected}, but the stream is at {actual}; another change came first, read again and retry"
+    )]
+    Conflict {
+        participant: ParticipantId,
+        expected: u32,
+        actual: u32,
+    },
     #[error("{id} is already stored with other content; an id names one event forever")]
     IdConflict { id: EventId },
     #[error("{id} belongs to participant {stream}, not {participant}")]
-    WrongStream { id: EventId, participant: ParticipantId, stream: ParticipantId },
-    #[error("writes are stopped: an earlier write or flush to disk failed ({0}); nothing after it was acknowledged")]
+    WrongStream {
+        id: EventId,
+        participant: ParticipantId,
+        stream: ParticipantId,
+    },
+    #[error(
+        "writes are stopped: an earlier write or flush to disk failed ({0}); nothing after it was acknowledged"
+    )]
     Stopped(String),
     #[error("disk I/O failed: {0}")]
     Io(#[from] std::io::Error),

@@ -56,7 +56,10 @@ pub struct Record<'a> {
 /// Encodes a record. The payload is at most [`MAX_PAYLOAD`] bytes (checked
 /// by the line parser before any event gets here).
 pub fn encode(seq: u64, prev_hash: &Hash, payload: &str) -> Vec<u8> {
-    assert!(payload.len() <= MAX_PAYLOAD, "payload over the line limit reached the codec");
+    assert!(
+        payload.len() <= MAX_PAYLOAD,
+        "payload over the line limit reached the codec"
+    );
     let len = u32::try_from(payload.len()).expect("payload length bounded by MAX_PAYLOAD");
     let mut out = Vec::with_capacity(HEADER + payload.len() + TRAILER);
     out.push(MAGIC);
@@ -92,10 +95,17 @@ pub fn decode(bytes: &[u8]) -> Result<Record<'_>, RecordError> {
     let declared = usize::try_from(declared).unwrap_or(usize::MAX);
     let payload = &body[HEADER..];
     if declared != payload.len() {
-        return Err(RecordError::Length { declared, actual: payload.len() });
+        return Err(RecordError::Length {
+            declared,
+            actual: payload.len(),
+        });
     }
     let payload = std::str::from_utf8(payload).map_err(|_| RecordError::Utf8)?;
-    Ok(Record { seq, prev_hash, payload })
+    Ok(Record {
+        seq,
+        prev_hash,
+        payload,
+    })
 }
 
 /// The payload length a record header declares, after checking the marker,
@@ -110,7 +120,10 @@ pub fn payload_len(header: &[u8; HEADER]) -> Result<usize, RecordError> {
     let declared = u32::from_be_bytes(header[42..46].try_into().expect("4 bytes"));
     let declared = usize::try_from(declared).unwrap_or(usize::MAX);
     if declared > MAX_PAYLOAD {
-        return Err(RecordError::Length { declared, actual: MAX_PAYLOAD });
+        return Err(RecordError::Length {
+            declared,
+            actual: MAX_PAYLOAD,
+        });
     }
     Ok(declared)
 }
@@ -119,11 +132,18 @@ pub fn payload_len(header: &[u8; HEADER]) -> Result<usize, RecordError> {
 /// tell a torn end of the log (nothing valid after it) from damage inside it.
 pub fn find_any(bytes: &[u8]) -> Option<usize> {
     (0..bytes.len()).find(|&i| {
-        let Some(header) = bytes.get(i..i + HEADER).and_then(|h| <&[u8; HEADER]>::try_from(h).ok()) else {
+        let Some(header) = bytes
+            .get(i..i + HEADER)
+            .and_then(|h| <&[u8; HEADER]>::try_from(h).ok())
+        else {
             return false;
         };
-        let Ok(len) = payload_len(header) else { return false };
-        bytes.get(i..i + HEADER + len + TRAILER).is_some_and(|r| decode(r).is_ok())
+        let Ok(len) = payload_len(header) else {
+            return false;
+        };
+        bytes
+            .get(i..i + HEADER + len + TRAILER)
+            .is_some_and(|r| decode(r).is_ok())
     })
 }
 
@@ -144,12 +164,16 @@ pub fn read_one(reader: &mut impl Read, buf: &mut Vec<u8>, left: u64) -> Result<
     let len = payload_len(&header).map_err(|e| e.to_string())?;
     let total = HEADER + len + TRAILER;
     if u64::try_from(total).unwrap_or(u64::MAX) > left {
-        return Err(format!("a record of {total} bytes, but only {left} are left"));
+        return Err(format!(
+            "a record of {total} bytes, but only {left} are left"
+        ));
     }
     buf.clear();
     buf.extend_from_slice(&header);
     buf.resize(total, 0);
-    reader.read_exact(&mut buf[HEADER..]).map_err(|e| e.to_string())
+    reader
+        .read_exact(&mut buf[HEADER..])
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -183,10 +207,16 @@ mod tests {
             for bit in 0..bytes.len() * 8 {
                 let mut b = bytes.clone();
                 b[bit / 8] ^= 1 << (bit % 8);
-                assert!(decode(&b).is_err(), "record {i}, bit {bit} flipped was accepted");
+                assert!(
+                    decode(&b).is_err(),
+                    "record {i}, bit {bit} flipped was accepted"
+                );
             }
             for len in 0..bytes.len() {
-                assert!(decode(&bytes[..len]).is_err(), "record {i} cut to {len} was accepted");
+                assert!(
+                    decode(&bytes[..len]).is_err(),
+                    "record {i} cut to {len} was accepted"
+                );
             }
         }
     }

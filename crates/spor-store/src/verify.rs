@@ -39,13 +39,20 @@ impl SledStore {
     /// Walks the whole store. Never panics: sled's own panics on damaged
     /// pages become a finding.
     pub fn verify(&self) -> VerifyReport {
-        let mut report =
-            VerifyReport { records: 0, head: Head { seq: 0, hash: GENESIS }, findings: Vec::new() };
+        let mut report = VerifyReport {
+            records: 0,
+            head: Head {
+                seq: 0,
+                hash: GENESIS,
+            },
+            findings: Vec::new(),
+        };
         let result = catch_unwind(AssertUnwindSafe(|| walk(self, &mut report)));
         if result.is_err() {
             report.findings.push(Finding {
                 position: "sled".into(),
-                problem: "the store's files could not be read (sled failed on a damaged page)".into(),
+                problem: "the store's files could not be read (sled failed on a damaged page)"
+                    .into(),
             });
         }
         report
@@ -62,7 +69,10 @@ fn walk(store: &SledStore, report: &mut VerifyReport) {
     let mut prev: Option<Hash> = Some(GENESIS);
     let mut ids: HashMap<EventId, u64> = HashMap::new();
     let mut streams: HashMap<ParticipantId, Vec<u64>> = HashMap::new();
-    let mut last = Head { seq: 0, hash: GENESIS };
+    let mut last = Head {
+        seq: 0,
+        hash: GENESIS,
+    };
     let mut records = 0u64;
     // The hash of the record spor.head names, taken as the walk passes it.
     let head_state = read_head_file(store.dir());
@@ -91,13 +101,21 @@ fn walk(store: &SledStore, report: &mut VerifyReport) {
         if len - at < u64::try_from(record::HEADER + record::TRAILER).unwrap_or(u64::MAX)
             || std::io::Read::read_exact(&mut reader, &mut header).is_err()
         {
-            find(format!("seq {expected}"), format!("the log ends inside a record (offset {at})"));
+            find(
+                format!("seq {expected}"),
+                format!("the log ends inside a record (offset {at})"),
+            );
             break;
         }
         let len_payload = match record::payload_len(&header) {
             Ok(l) => l,
             Err(e) => {
-                find(format!("seq {expected}"), format!("changed or damaged at offset {at}: {e}; the rest of the log cannot be read"));
+                find(
+                    format!("seq {expected}"),
+                    format!(
+                        "changed or damaged at offset {at}: {e}; the rest of the log cannot be read"
+                    ),
+                );
                 break;
             }
         };
@@ -106,7 +124,10 @@ fn walk(store: &SledStore, report: &mut VerifyReport) {
         raw.extend_from_slice(&header);
         raw.resize(total, 0);
         if std::io::Read::read_exact(&mut reader, &mut raw[record::HEADER..]).is_err() {
-            find(format!("seq {expected}"), format!("the log ends inside a record (offset {at})"));
+            find(
+                format!("seq {expected}"),
+                format!("the log ends inside a record (offset {at})"),
+            );
             break;
         }
         at += u64::try_from(total).unwrap_or(u64::MAX);
@@ -119,29 +140,44 @@ fn walk(store: &SledStore, report: &mut VerifyReport) {
         let rec = match record::decode(raw) {
             Ok(r) => r,
             Err(e) => {
-                find(format!("seq {expected}"), format!("changed or damaged: {e}"));
+                find(
+                    format!("seq {expected}"),
+                    format!("changed or damaged: {e}"),
+                );
                 prev = None;
-                last = Head { seq: expected, hash };
+                last = Head {
+                    seq: expected,
+                    hash,
+                };
                 continue;
             }
         };
         if rec.seq != expected {
-            find(format!("seq {expected}"), format!("reordered or missing: the record there is seq {}", rec.seq));
+            find(
+                format!("seq {expected}"),
+                format!("reordered or missing: the record there is seq {}", rec.seq),
+            );
         }
         let seq = rec.seq;
         last = Head { seq, hash };
         if let Some(p) = prev
-            && rec.prev_hash != p {
-                find(
-                    format!("seq {seq}"),
-                    format!("hash chain broken: the record before seq {seq} was changed, or this one was put in its place"),
-                );
-            }
+            && rec.prev_hash != p
+        {
+            find(
+                format!("seq {seq}"),
+                format!(
+                    "hash chain broken: the record before seq {seq} was changed, or this one was put in its place"
+                ),
+            );
+        }
         prev = Some(hash);
         match wire::parse_stored(rec.payload) {
             Ok(event) => {
                 if let Some(first) = ids.insert(event.id, seq) {
-                    find(format!("seq {seq}"), format!("{} is stored twice (first at seq {first})", event.id));
+                    find(
+                        format!("seq {seq}"),
+                        format!("{} is stored twice (first at seq {first})", event.id),
+                    );
                 }
                 streams.entry(event.participant).or_default().push(seq);
             }
@@ -153,7 +189,11 @@ fn walk(store: &SledStore, report: &mut VerifyReport) {
         Ok(None) if last.seq == 0 => {}
         Ok(other) => find(
             "indexes".into(),
-            format!("cover up to seq {:?}, the log ends at seq {}", other.as_deref().and_then(seq_value), last.seq),
+            format!(
+                "cover up to seq {:?}, the log ends at seq {}",
+                other.as_deref().and_then(seq_value),
+                last.seq
+            ),
         ),
         Err(e) => find("indexes".into(), format!("unreadable: {e}")),
     }
@@ -165,13 +205,22 @@ fn walk(store: &SledStore, report: &mut VerifyReport) {
             find("id index".into(), "unreadable".into());
             break;
         };
-        let id = key.get(1..17).and_then(|b| uuid::Uuid::from_slice(b).ok()).map(EventId);
+        let id = key
+            .get(1..17)
+            .and_then(|b| uuid::Uuid::from_slice(b).ok())
+            .map(EventId);
         let seq = seq_value(&value);
         match (id, seq) {
             (Some(id), Some(seq)) => match ids.remove(&id) {
                 Some(s) if s == seq => {}
-                Some(s) => find(format!("id index {}", id.0), format!("points at seq {seq}, the event is at seq {s}")),
-                None => find(format!("id index {}", id.0), format!("points at seq {seq}, but no such event is in the log")),
+                Some(s) => find(
+                    format!("id index {}", id.0),
+                    format!("points at seq {seq}, the event is at seq {s}"),
+                ),
+                None => find(
+                    format!("id index {}", id.0),
+                    format!("points at seq {seq}, but no such event is in the log"),
+                ),
             },
             _ => find("id index".into(), "malformed entry".into()),
         }
@@ -179,7 +228,10 @@ fn walk(store: &SledStore, report: &mut VerifyReport) {
     let mut missing_ids: Vec<(u64, EventId)> = ids.into_iter().map(|(id, s)| (s, id)).collect();
     missing_ids.sort();
     for (seq, id) in missing_ids {
-        find(format!("seq {seq}"), format!("{id} is missing from the id index"));
+        find(
+            format!("seq {seq}"),
+            format!("{id} is missing from the id index"),
+        );
     }
 
     // The stream index lives in memory, built from the log at open and kept
@@ -212,23 +264,29 @@ fn walk(store: &SledStore, report: &mut VerifyReport) {
 
     match head_state {
         HeadFileState::Absent if last.seq > 0 => {
-            find("spor.head".into(), "missing; records lost at the end could not be seen".into());
+            find(
+                "spor.head".into(),
+                "missing; records lost at the end could not be seen".into(),
+            );
         }
         HeadFileState::Absent => {}
         HeadFileState::Damaged => find("spor.head".into(), "damaged (checksum mismatch)".into()),
         HeadFileState::At(h) if h.seq > last.seq => find(
             format!("seq {}", last.seq + 1),
-            format!("missing: spor.head says the log reached seq {}, it ends at seq {}", h.seq, last.seq),
+            format!(
+                "missing: spor.head says the log reached seq {}, it ends at seq {}",
+                h.seq, last.seq
+            ),
         ),
         HeadFileState::At(h) if h.seq > 0 => {
             if noted_hash != Some(h.hash) {
                 find(
                     format!("seq {}", h.seq),
-                    "history rewritten: this record's hash differs from the one noted in spor.head".into(),
+                    "history rewritten: this record's hash differs from the one noted in spor.head"
+                        .into(),
                 );
             }
         }
         HeadFileState::At(_) => {}
     }
 }
-

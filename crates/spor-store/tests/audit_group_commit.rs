@@ -62,8 +62,12 @@ impl Disk for Shared {
         let n = this.syncs.fetch_add(1, Ordering::SeqCst) + 1;
         if let Some(gate) = this.gate.as_ref().filter(|g| g.sync == n) {
             let written = this.written.lock().unwrap();
-            let (_written, _timed_out) =
-                this.wrote.wait_timeout_while(written, Duration::from_secs(10), |w| *w < gate.writes_before).unwrap();
+            let (_written, _timed_out) = this
+                .wrote
+                .wait_timeout_while(written, Duration::from_secs(10), |w| {
+                    *w < gate.writes_before
+                })
+                .unwrap();
             if gate.fail {
                 return Err(io::Error::other("injected fdatasync failure"));
             }
@@ -107,7 +111,12 @@ fn file_records(dir: &Path) -> Vec<(u64, Uuid, u64, u64)> {
         let rec = record::decode(&buf).unwrap();
         let v: serde_json::Value = serde_json::from_str(rec.payload).unwrap();
         let id = Uuid::parse_str(v["id"].as_str().unwrap()).unwrap();
-        out.push((rec.seq, id, v["part"].as_u64().unwrap(), v["parts"].as_u64().unwrap()));
+        out.push((
+            rec.seq,
+            id,
+            v["part"].as_u64().unwrap(),
+            v["parts"].as_u64().unwrap(),
+        ));
         at += u64::try_from(buf.len()).unwrap();
     }
     out
@@ -135,16 +144,26 @@ fn all_entries(log: &AuditLog) -> Vec<AuditEntry> {
 
 /// Runs `threads` threads, each recording `per_thread` entries numbered
 /// `thread * per_thread + i`, and returns every result with its number.
-fn record_concurrently(log: &Arc<AuditLog>, threads: u128, per_thread: u128) -> Vec<(u128, Result<(), StoreError>)> {
+fn record_concurrently(
+    log: &Arc<AuditLog>,
+    threads: u128,
+    per_thread: u128,
+) -> Vec<(u128, Result<(), StoreError>)> {
     let handles: Vec<_> = (0..threads)
         .map(|t| {
             let log = Arc::clone(log);
             std::thread::spawn(move || {
-                (0..per_thread).map(|i| t * per_thread + i).map(|n| (n, log.record(&entry(n)))).collect::<Vec<_>>()
+                (0..per_thread)
+                    .map(|i| t * per_thread + i)
+                    .map(|n| (n, log.record(&entry(n))))
+                    .collect::<Vec<_>>()
             })
         })
         .collect();
-    handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect()
 }
 
 #[test]
@@ -153,13 +172,20 @@ fn sixteen_threads_recording_at_once_leave_each_entry_once_in_one_dense_verified
     let disk = Arc::new(Counting::default());
     let log = Arc::new(open(tmp.path(), &disk));
     let results = record_concurrently(&log, 16, 200);
-    assert!(results.iter().all(|(_, r)| r.is_ok()), "every record succeeded");
+    assert!(
+        results.iter().all(|(_, r)| r.is_ok()),
+        "every record succeeded"
+    );
 
     let expected: HashMap<Uuid, AuditEntry> = (0..3200).map(entry).map(|e| (e.id, e)).collect();
     let expected_records: u64 = expected.values().map(records_of).sum();
     let in_file = file_records(tmp.path());
     let seqs: Vec<u64> = in_file.iter().map(|r| r.0).collect();
-    assert_eq!(seqs, (1..=expected_records).collect::<Vec<_>>(), "sequence numbers are dense, from 1");
+    assert_eq!(
+        seqs,
+        (1..=expected_records).collect::<Vec<_>>(),
+        "sequence numbers are dense, from 1"
+    );
     // The parts of one entry are adjacent and in order; each entry once.
     let mut seen: HashMap<Uuid, u64> = HashMap::new();
     let mut i = 0;
@@ -168,42 +194,73 @@ fn sixteen_threads_recording_at_once_leave_each_entry_once_in_one_dense_verified
         assert_eq!(part, 0, "an entry begins with its part 0");
         assert_eq!(parts, records_of(&expected[&id]));
         for p in 0..parts {
-            assert_eq!((in_file[i].1, in_file[i].2), (id, p), "the parts of {id} are adjacent");
+            assert_eq!(
+                (in_file[i].1, in_file[i].2),
+                (id, p),
+                "the parts of {id} are adjacent"
+            );
             i += 1;
         }
         *seen.entry(id).or_default() += 1;
     }
     assert_eq!(seen.len(), 3200);
-    assert!(seen.values().all(|&n| n == 1), "every entry is in the file exactly once");
+    assert!(
+        seen.values().all(|&n| n == 1),
+        "every entry is in the file exactly once"
+    );
 
     let read = all_entries(&log);
     assert_eq!(read.len(), 3200);
-    assert!(read.iter().all(|e| expected[&e.id] == *e), "each entry reads back whole");
+    assert!(
+        read.iter().all(|e| expected[&e.id] == *e),
+        "each entry reads back whole"
+    );
 
     let checked = check(tmp.path());
     assert!(checked.findings.is_empty(), "{:?}", checked.findings);
     assert!(checked.torn.is_none());
     assert_eq!(checked.records, expected_records);
-    assert_eq!(head_seq(tmp.path()), expected_records, "the last sync wrote the head");
+    assert_eq!(
+        head_seq(tmp.path()),
+        expected_records,
+        "the last sync wrote the head"
+    );
 
     let syncs = disk.syncs.load(Ordering::SeqCst);
-    assert!(syncs < 3200, "concurrent records shared fdatasyncs: {syncs} for 3200 records");
+    assert!(
+        syncs < 3200,
+        "concurrent records shared fdatasyncs: {syncs} for 3200 records"
+    );
 }
 
 #[test]
 fn records_written_while_a_sync_runs_share_the_next_one() {
     let tmp = tempfile::tempdir().unwrap();
     // The first sync waits until all 16 entries are in the file.
-    let disk = Arc::new(Counting { gate: Some(Gate { sync: 1, writes_before: 16, fail: false }), ..Counting::default() });
+    let disk = Arc::new(Counting {
+        gate: Some(Gate {
+            sync: 1,
+            writes_before: 16,
+            fail: false,
+        }),
+        ..Counting::default()
+    });
     let log = Arc::new(open(tmp.path(), &disk));
     let results = record_concurrently(&log, 16, 1);
     assert!(results.iter().all(|(_, r)| r.is_ok()), "{results:?}");
-    assert_eq!(disk.writes.load(Ordering::SeqCst), 16, "one write per entry");
+    assert_eq!(
+        disk.writes.load(Ordering::SeqCst),
+        16,
+        "one write per entry"
+    );
     // The first sync covers what was written before it began (at least one
     // entry); the second covers the rest.
     let syncs = disk.syncs.load(Ordering::SeqCst);
     assert!((1..=2).contains(&syncs), "16 records, {syncs} fdatasyncs");
-    assert_eq!(check(tmp.path()).records, (0..16).map(|n| records_of(&entry(n))).sum::<u64>());
+    assert_eq!(
+        check(tmp.path()).records,
+        (0..16).map(|n| records_of(&entry(n))).sum::<u64>()
+    );
 }
 
 #[test]
@@ -211,7 +268,14 @@ fn a_failed_fdatasync_fails_every_entry_it_covered_and_stops_the_trail() {
     let tmp = tempfile::tempdir().unwrap();
     // Three entries are made durable one by one; the fourth sync waits until
     // the next eight entries are written, then fails.
-    let disk = Arc::new(Counting { gate: Some(Gate { sync: 4, writes_before: 11, fail: true }), ..Counting::default() });
+    let disk = Arc::new(Counting {
+        gate: Some(Gate {
+            sync: 4,
+            writes_before: 11,
+            fail: true,
+        }),
+        ..Counting::default()
+    });
     let log = Arc::new(open(tmp.path(), &disk));
     for n in 100..103 {
         log.record(&entry(n)).unwrap();
@@ -221,28 +285,46 @@ fn a_failed_fdatasync_fails_every_entry_it_covered_and_stops_the_trail() {
 
     let results = record_concurrently(&log, 8, 1);
     for (n, r) in &results {
-        assert!(matches!(r, Err(StoreError::Stopped(_))), "entry {n} was not durable, yet: {r:?}");
+        assert!(
+            matches!(r, Err(StoreError::Stopped(_))),
+            "entry {n} was not durable, yet: {r:?}"
+        );
     }
     let later = log.record(&entry(1000));
     assert!(matches!(later, Err(StoreError::Stopped(_))), "{later:?}");
-    assert_eq!(disk.syncs.load(Ordering::SeqCst), 4, "a failed fdatasync is never retried");
+    assert_eq!(
+        disk.syncs.load(Ordering::SeqCst),
+        4,
+        "a failed fdatasync is never retried"
+    );
 
     // Only what was acknowledged is read back, and the head names it.
     let read: Vec<Uuid> = all_entries(&log).iter().map(|e| e.id).collect();
     assert_eq!(read, (100..103).map(|n| entry(n).id).collect::<Vec<_>>());
-    assert_eq!(head_seq(tmp.path()), durable, "the head never names a record whose sync failed");
+    assert_eq!(
+        head_seq(tmp.path()),
+        durable,
+        "the head never names a record whose sync failed"
+    );
 }
 
 #[test]
 fn a_failed_write_fails_its_entry_and_stops_the_trail() {
     let tmp = tempfile::tempdir().unwrap();
-    let disk = Arc::new(Counting { fail_write: Some(3), ..Counting::default() });
+    let disk = Arc::new(Counting {
+        fail_write: Some(3),
+        ..Counting::default()
+    });
     let log = open(tmp.path(), &disk);
     log.record(&entry(1)).unwrap();
     log.record(&entry(2)).unwrap();
     assert!(matches!(log.record(&entry(3)), Err(StoreError::Stopped(_))));
     assert!(matches!(log.record(&entry(4)), Err(StoreError::Stopped(_))));
-    assert_eq!(disk.writes.load(Ordering::SeqCst), 3, "nothing is written after a failed write");
+    assert_eq!(
+        disk.writes.load(Ordering::SeqCst),
+        3,
+        "nothing is written after a failed write"
+    );
     assert_eq!(all_entries(&log).len(), 2);
     drop(log);
     let checked = check(tmp.path());
@@ -300,7 +382,11 @@ fn check_compares_the_head_with_the_record_it_names() {
     write_head(tmp.path(), 4, [7; 32]);
     let checked = check(tmp.path());
     assert_eq!(checked.findings.len(), 1, "{:?}", checked.findings);
-    assert!(checked.findings[0].position.ends_with("record 4"), "{:?}", checked.findings);
+    assert!(
+        checked.findings[0].position.ends_with("record 4"),
+        "{:?}",
+        checked.findings
+    );
     assert!(checked.findings[0].problem.contains("rewritten"));
     assert!(AuditLog::open(tmp.path(), Box::new(RealDisk)).is_err());
 
@@ -308,6 +394,10 @@ fn check_compares_the_head_with_the_record_it_names() {
     write_head(tmp.path(), 12, [7; 32]);
     let checked = check(tmp.path());
     assert_eq!(checked.findings.len(), 1, "{:?}", checked.findings);
-    assert!(checked.findings[0].problem.contains("record 12"), "{:?}", checked.findings);
+    assert!(
+        checked.findings[0].problem.contains("record 12"),
+        "{:?}",
+        checked.findings
+    );
     assert!(AuditLog::open(tmp.path(), Box::new(RealDisk)).is_err());
 }

@@ -40,12 +40,21 @@ fn main() {
     }
     let mut passed = 0;
     let mut failed = 0;
-    for (name, test) in [("d1_kill_9_loses_no_acknowledged_append", d1 as fn() -> Result<(), String>), ("d3_no_ack_before_fdatasync", d3)] {
+    for (name, test) in [
+        (
+            "d1_kill_9_loses_no_acknowledged_append",
+            d1 as fn() -> Result<(), String>,
+        ),
+        ("d3_no_ack_before_fdatasync", d3),
+    ] {
         let started = Instant::now();
         match test() {
             Ok(()) => {
                 passed += 1;
-                println!("test {name} ... ok ({:.1} s)", started.elapsed().as_secs_f64());
+                println!(
+                    "test {name} ... ok ({:.1} s)",
+                    started.elapsed().as_secs_f64()
+                );
             }
             Err(why) => {
                 failed += 1;
@@ -61,8 +70,20 @@ fn main() {
 
 /// The child: appends until killed (or for `SPOR_CRASH_SECONDS`).
 fn child(dir: &Path) {
-    let store = Arc::new(SledStore::open(dir, OpenOptions { create: true, ..OpenOptions::default() }).expect("open"));
-    let seconds: u64 = std::env::var("SPOR_CRASH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3600);
+    let store = Arc::new(
+        SledStore::open(
+            dir,
+            OpenOptions {
+                create: true,
+                ..OpenOptions::default()
+            },
+        )
+        .expect("open"),
+    );
+    let seconds: u64 = std::env::var("SPOR_CRASH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3600);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let out = Arc::new(Mutex::new(std::io::stdout()));
     // Continue numbering after whatever an earlier child stored.
@@ -72,7 +93,8 @@ fn child(dir: &Path) {
             let store = Arc::clone(&store);
             let out = Arc::clone(&out);
             std::thread::spawn(move || {
-                let mut rng = rand::rngs::StdRng::seed_from_u64(u64::try_from(base + w).unwrap_or(0));
+                let mut rng =
+                    rand::rngs::StdRng::seed_from_u64(u64::try_from(base + w).unwrap_or(0));
                 let mut n = base * 10 + w * 100_000_000;
                 let mut versions: HashMap<u128, u32> = HashMap::new();
                 while Instant::now() < deadline {
@@ -98,7 +120,9 @@ fn child(dir: &Path) {
                         *v += 1;
                     }
                     let done = store.append(&appends).expect("append");
-                    let mut o = out.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let mut o = out
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
                     let mut text = String::new();
                     for (_, id) in done.stored {
                         text.push_str(&format!("ack {}\n", id.0));
@@ -119,13 +143,24 @@ fn spawn_child(dir: &Path, seconds: Option<u64>, strace: Option<&Path>) -> std::
     let mut cmd = match strace {
         Some(trace) => {
             let mut c = Command::new("strace");
-            c.args(["-f", "-y", "-ttt", "-s", "4194304", "-e", "trace=openat,pwrite64,write,pwritev,fsync,fdatasync,sync_file_range", "-o"]);
+            c.args([
+                "-f",
+                "-y",
+                "-ttt",
+                "-s",
+                "4194304",
+                "-e",
+                "trace=openat,pwrite64,write,pwritev,fsync,fdatasync,sync_file_range",
+                "-o",
+            ]);
             c.arg(trace).arg(&exe);
             c
         }
         None => Command::new(&exe),
     };
-    cmd.env("SPOR_CRASH_CHILD", dir).stdout(Stdio::piped()).stderr(Stdio::inherit());
+    cmd.env("SPOR_CRASH_CHILD", dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
     if let Some(s) = seconds {
         cmd.env("SPOR_CRASH_SECONDS", s.to_string());
     }
@@ -137,12 +172,19 @@ fn read_acks(child: &mut std::process::Child) -> Vec<EventId> {
     BufReader::new(stdout)
         .lines()
         .map_while(Result::ok)
-        .filter_map(|l| l.strip_prefix("ack ").and_then(|u| uuid::Uuid::parse_str(u).ok()).map(EventId))
+        .filter_map(|l| {
+            l.strip_prefix("ack ")
+                .and_then(|u| uuid::Uuid::parse_str(u).ok())
+                .map(EventId)
+        })
         .collect()
 }
 
 fn d1() -> Result<(), String> {
-    let cycles: usize = std::env::var("SPOR_CRASH_CYCLES").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
+    let cycles: usize = std::env::var("SPOR_CRASH_CYCLES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
     let dir = tmp.path().join("data");
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x5907);
@@ -184,7 +226,10 @@ fn d1() -> Result<(), String> {
             }
         }
     }
-    println!("    {cycles} kills ({during_open} while opening), {} acknowledged events, 0 lost", acked.len());
+    println!(
+        "    {cycles} kills ({during_open} while opening), {} acknowledged events, 0 lost",
+        acked.len()
+    );
     if acked.is_empty() {
         return Err("no append was acknowledged in any cycle: the test proved nothing".into());
     }
@@ -207,24 +252,48 @@ fn parse_strace(path: &Path) -> Result<Vec<Call>, String> {
     let mut calls = Vec::new();
     for line in text.lines() {
         // strace pads the pid column ("1529  1795…" but "24222 1795…").
-        let Some((pid, rest)) = line.trim_start().split_once(' ') else { continue };
-        let Some((ts, rest)) = rest.trim_start().split_once(' ') else { continue };
-        let (Ok(pid), Ok(ts)) = (pid.parse::<u32>(), ts.parse::<f64>()) else { continue };
+        let Some((pid, rest)) = line.trim_start().split_once(' ') else {
+            continue;
+        };
+        let Some((ts, rest)) = rest.trim_start().split_once(' ') else {
+            continue;
+        };
+        let (Ok(pid), Ok(ts)) = (pid.parse::<u32>(), ts.parse::<f64>()) else {
+            continue;
+        };
         if let Some(head) = rest.strip_suffix(" <unfinished ...>") {
             let (name, args) = head.split_once('(').unwrap_or((head, ""));
             open.insert(pid, (ts, name.to_owned(), args.to_owned()));
             continue;
         }
         if let Some(resumed) = rest.strip_prefix("<... ") {
-            let Some((start, name, args)) = open.remove(&pid) else { continue };
+            let Some((start, name, args)) = open.remove(&pid) else {
+                continue;
+            };
             let (tail, ret) = resumed.rsplit_once(" = ").unwrap_or((resumed, ""));
             let tail = tail.split_once("resumed>").map_or("", |(_, t)| t);
-            calls.push(Call { pid, start, end: ts, name, args: args + tail, ret: ret.to_owned() });
+            calls.push(Call {
+                pid,
+                start,
+                end: ts,
+                name,
+                args: args + tail,
+                ret: ret.to_owned(),
+            });
             continue;
         }
-        let Some((name, after)) = rest.split_once('(') else { continue };
+        let Some((name, after)) = rest.split_once('(') else {
+            continue;
+        };
         let (args, ret) = after.rsplit_once(" = ").unwrap_or((after, ""));
-        calls.push(Call { pid, start: ts, end: ts, name: name.to_owned(), args: args.to_owned(), ret: ret.to_owned() });
+        calls.push(Call {
+            pid,
+            start: ts,
+            end: ts,
+            name: name.to_owned(),
+            args: args.to_owned(),
+            ret: ret.to_owned(),
+        });
     }
     calls.sort_by(|a, b| a.start.total_cmp(&b.start));
     Ok(calls)
@@ -249,18 +318,35 @@ fn d3() -> Result<(), String> {
     let calls = parse_strace(&trace)?;
     // With -y, strace names each descriptor's file: `4</tmp/…/spor.log>`.
     let log_path = format!("<{}>", dir.join("spor.log").display());
-    let on_db = |c: &Call| c.args.split([',', ')']).next().is_some_and(|fd| fd.trim().ends_with(&log_path));
-    let writes: Vec<&Call> = calls.iter().filter(|c| (c.name == "pwrite64" || c.name == "pwritev") && on_db(c)).collect();
-    let syncs: Vec<&Call> = calls.iter().filter(|c| (c.name == "fdatasync" || c.name == "fsync") && on_db(c) && c.ret.trim() == "0").collect();
-    let ack_writes: Vec<&Call> =
-        calls.iter().filter(|c| c.name == "write" && c.args.starts_with("1<") && c.args.contains("ack ")).collect();
+    let on_db = |c: &Call| {
+        c.args
+            .split([',', ')'])
+            .next()
+            .is_some_and(|fd| fd.trim().ends_with(&log_path))
+    };
+    let writes: Vec<&Call> = calls
+        .iter()
+        .filter(|c| (c.name == "pwrite64" || c.name == "pwritev") && on_db(c))
+        .collect();
+    let syncs: Vec<&Call> = calls
+        .iter()
+        .filter(|c| (c.name == "fdatasync" || c.name == "fsync") && on_db(c) && c.ret.trim() == "0")
+        .collect();
+    let ack_writes: Vec<&Call> = calls
+        .iter()
+        .filter(|c| c.name == "write" && c.args.starts_with("1<") && c.args.contains("ack "))
+        .collect();
     if writes.is_empty() || syncs.is_empty() {
-        return Err(format!("no write or no fdatasync of {log_path} in the trace"));
+        return Err(format!(
+            "no write or no fdatasync of {log_path} in the trace"
+        ));
     }
     // Index the event ids each write carried and each acknowledgement named:
     // one pass over the trace, not one search per event.
     let ids_in = |text: &str| -> Vec<String> {
-        text.match_indices("e0000000-").filter_map(|(i, _)| text.get(i..i + 36).map(str::to_owned)).collect()
+        text.match_indices("e0000000-")
+            .filter_map(|(i, _)| text.get(i..i + 36).map(str::to_owned))
+            .collect()
     };
     let mut first_write: HashMap<String, &Call> = HashMap::new();
     for w in &writes {
@@ -281,9 +367,14 @@ fn d3() -> Result<(), String> {
             return Err(format!("no ack write for {text} in the trace"));
         };
         let Some(write) = first_write.get(&text) else {
-            return Err(format!("{text} was acknowledged at {} but never written to spor's log file before", ack.start));
+            return Err(format!(
+                "{text} was acknowledged at {} but never written to spor's log file before",
+                ack.start
+            ));
         };
-        let covered = syncs.iter().any(|s| s.start >= write.end && s.end <= ack.start);
+        let covered = syncs
+            .iter()
+            .any(|s| s.start >= write.end && s.end <= ack.start);
         if !covered {
             return Err(format!(
                 "{text}: written at {:.6} by thread {}, acknowledged at {:.6} by thread {}, with no fdatasync of the log file in between",

@@ -11,12 +11,23 @@ use spor_store::record;
 use spor_store::{EventStore, OpenOptions, SledStore, StreamAppend};
 
 fn filled(dir: &std::path::Path, n: u32) {
-    let store = SledStore::open(dir, OpenOptions { create: true, ..OpenOptions::default() }).unwrap();
+    let store = SledStore::open(
+        dir,
+        OpenOptions {
+            create: true,
+            ..OpenOptions::default()
+        },
+    )
+    .unwrap();
     for i in 0..n {
         let p = participant(u128::from(i % 5));
         let version = i / 5;
         store
-            .append(&[StreamAppend { participant: p, expected_version: version, events: vec![event(p, u128::from(i))] }])
+            .append(&[StreamAppend {
+                participant: p,
+                expected_version: version,
+                events: vec![event(p, u128::from(i))],
+            }])
             .unwrap();
     }
 }
@@ -49,7 +60,10 @@ fn rewrite(dir: &std::path::Path, seq: u64, from: &str, to: &str) {
     let rec = record::decode(&all[i].1).unwrap();
     assert!(rec.payload.contains(from));
     let forged = record::encode(rec.seq, &rec.prev_hash, &rec.payload.replace(from, to));
-    assert!(record::decode(&forged).is_ok(), "the forged record has a valid checksum");
+    assert!(
+        record::decode(&forged).is_ok(),
+        "the forged record has a valid checksum"
+    );
     all[i].1 = forged;
     write_records(dir, &all);
 }
@@ -63,7 +77,12 @@ fn tamper_index(dir: &std::path::Path, f: impl FnOnce(&sled::Db)) {
 
 fn report(dir: &std::path::Path) -> Vec<(String, String)> {
     let store = SledStore::open(dir, OpenOptions::default()).unwrap();
-    store.verify().findings.into_iter().map(|f| (f.position, f.problem)).collect()
+    store
+        .verify()
+        .findings
+        .into_iter()
+        .map(|f| (f.position, f.problem))
+        .collect()
 }
 
 #[test]
@@ -95,15 +114,23 @@ fn removed_or_swapped_records_are_refused_at_open_with_their_position() {
     filled(tmp.path(), 30);
     let all = records(tmp.path());
     write_records(tmp.path(), &all[..27]);
-    let err = SledStore::open(tmp.path(), OpenOptions::default()).err().expect("open must refuse");
-    assert!(err.to_string().contains("the log ends at seq 27, but spor.head says seq 30 was made durable"), "{err}");
+    let err = SledStore::open(tmp.path(), OpenOptions::default())
+        .err()
+        .expect("open must refuse");
+    assert!(
+        err.to_string()
+            .contains("the log ends at seq 27, but spor.head says seq 30 was made durable"),
+        "{err}"
+    );
 
     let tmp = tempfile::tempdir().unwrap();
     filled(tmp.path(), 30);
     let mut all = records(tmp.path());
     all.swap(4, 5);
     write_records(tmp.path(), &all);
-    let err = SledStore::open(tmp.path(), OpenOptions::default()).err().expect("open must refuse");
+    let err = SledStore::open(tmp.path(), OpenOptions::default())
+        .err()
+        .expect("open must refuse");
     assert!(err.to_string().contains("says seq 6, expected 5"), "{err}");
 }
 
@@ -119,7 +146,8 @@ fn a_damaged_index_entry_is_reported() {
     });
     let findings = report(tmp.path());
     assert!(
-        findings.iter().any(|(pos, p)| pos.starts_with("id index") && p.contains("points at seq 9, the event is at seq 4")),
+        findings.iter().any(|(pos, p)| pos.starts_with("id index")
+            && p.contains("points at seq 9, the event is at seq 4")),
         "{findings:?}"
     );
 }
@@ -134,10 +162,28 @@ fn a_damaged_index_is_rebuilt_from_the_log_and_the_accounts_are_kept() {
     let dir = tmp.path().join("data");
     let p = common::participant(1);
     {
-        let store = SledStore::open(&dir, OpenOptions { create: true, ..OpenOptions::default() }).unwrap();
+        let store = SledStore::open(
+            &dir,
+            OpenOptions {
+                create: true,
+                ..OpenOptions::default()
+            },
+        )
+        .unwrap();
         let events: Vec<_> = (1..=20).map(|n| common::event(p, n)).collect();
-        store.append(&[StreamAppend { participant: p, expected_version: 0, events }]).unwrap();
-        store.sled().open_tree("accounts").unwrap().insert(b"someone", b"kept").unwrap();
+        store
+            .append(&[StreamAppend {
+                participant: p,
+                expected_version: 0,
+                events,
+            }])
+            .unwrap();
+        store
+            .sled()
+            .open_tree("accounts")
+            .unwrap()
+            .insert(b"someone", b"kept")
+            .unwrap();
         store.sled().flush().unwrap();
     }
     // Every file of the index overwritten with garbage.
@@ -146,17 +192,44 @@ fn a_damaged_index_is_rebuilt_from_the_log_and_the_accounts_are_kept() {
         std::fs::write(&entry, vec![0xA5u8; usize::try_from(len.max(64)).unwrap()]).unwrap();
     }
     let store = SledStore::open(&dir, OpenOptions::default()).unwrap();
-    assert_eq!(store.lookup(common::event(p, 7).id).unwrap().map(|(seq, _)| seq), Some(7), "the index was rebuilt");
+    assert_eq!(
+        store
+            .lookup(common::event(p, 7).id)
+            .unwrap()
+            .map(|(seq, _)| seq),
+        Some(7),
+        "the index was rebuilt"
+    );
     assert!(store.verify().is_clean(), "{:?}", store.verify().findings);
-    assert_eq!(store.sled().open_tree("accounts").unwrap().get(b"someone").unwrap().as_deref(), Some(&b"kept"[..]));
-    assert!(std::fs::read_dir(&dir).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().starts_with("sled.damaged-")), "the damaged files are kept aside");
+    assert_eq!(
+        store
+            .sled()
+            .open_tree("accounts")
+            .unwrap()
+            .get(b"someone")
+            .unwrap()
+            .as_deref(),
+        Some(&b"kept"[..])
+    );
+    assert!(
+        std::fs::read_dir(&dir).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("sled.damaged-")),
+        "the damaged files are kept aside"
+    );
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
         let path = e.unwrap().path();
-        if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
+        if path.is_dir() {
+            out.extend(walk(&path))
+        } else {
+            out.push(path)
+        }
     }
     out
 }

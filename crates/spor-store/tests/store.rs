@@ -16,7 +16,15 @@ use spor_domain::{EventBody, Policy, Timeline};
 use spor_store::{Disk, EventStore, OpenOptions, RealDisk, SledStore, StoreError, StreamAppend};
 
 fn open(dir: &std::path::Path, disk: Box<dyn Disk>) -> SledStore {
-    SledStore::open(dir, OpenOptions { create: true, disk, ..OpenOptions::default() }).unwrap()
+    SledStore::open(
+        dir,
+        OpenOptions {
+            create: true,
+            disk,
+            ..OpenOptions::default()
+        },
+    )
+    .unwrap()
 }
 
 /// Counts the durability calls and fails the Nth one, as a dying disk would.
@@ -44,7 +52,11 @@ impl Disk for FailingDisk {
 }
 
 fn one(p: u128, n: u128, version: u32) -> Vec<StreamAppend> {
-    vec![StreamAppend { participant: participant(p), expected_version: version, events: vec![event(participant(p), n)] }]
+    vec![StreamAppend {
+        participant: participant(p),
+        expected_version: version,
+        events: vec![event(participant(p), n)],
+    }]
 }
 
 #[test]
@@ -58,7 +70,10 @@ fn the_same_id_with_the_same_content_is_a_noop_and_with_other_content_an_error()
     assert_eq!(again.already, first.stored);
     let mut other = one(1, 1, 1);
     other[0].events[0].by = Some("someone else".into());
-    assert!(matches!(store.append(&other), Err(StoreError::IdConflict { .. })));
+    assert!(matches!(
+        store.append(&other),
+        Err(StoreError::IdConflict { .. })
+    ));
     assert_eq!(store.head().seq, 1);
 }
 
@@ -75,7 +90,9 @@ fn an_id_conflict_is_found_after_a_restart_and_100_000_other_events() {
                     StreamAppend {
                         participant: p,
                         expected_version: 0,
-                        events: (0..100u128).map(|i| event(p, 10_000 + chunk * 10_000 + s * 100 + i)).collect(),
+                        events: (0..100u128)
+                            .map(|i| event(p, 10_000 + chunk * 10_000 + s * 100 + i))
+                            .collect(),
                     }
                 })
                 .collect();
@@ -86,7 +103,10 @@ fn an_id_conflict_is_found_after_a_restart_and_100_000_other_events() {
     let store = open(tmp.path(), Box::new(RealDisk));
     let mut other = one(1, 1, 1);
     other[0].events[0].by = Some("someone else".into());
-    assert!(matches!(store.append(&other), Err(StoreError::IdConflict { .. })));
+    assert!(matches!(
+        store.append(&other),
+        Err(StoreError::IdConflict { .. })
+    ));
     assert!(store.append(&one(1, 1, 0)).unwrap().stored.is_empty());
     assert!(store.verify().is_clean());
 }
@@ -97,7 +117,11 @@ fn a_stale_expected_version_is_a_conflict() {
     let store = open(tmp.path(), Box::new(RealDisk));
     store.append(&one(1, 1, 0)).unwrap();
     match store.append(&one(1, 2, 0)) {
-        Err(StoreError::Conflict { expected: 0, actual: 1, .. }) => {}
+        Err(StoreError::Conflict {
+            expected: 0,
+            actual: 1,
+            ..
+        }) => {}
         other => panic!("expected a conflict, got {other:?}"),
     }
     store.append(&one(1, 2, 1)).unwrap();
@@ -114,7 +138,13 @@ fn sixty_four_writers_on_one_participant_lose_nothing_and_exit_once() {
     let store = Arc::new(open(tmp.path(), Box::new(RealDisk)));
     let p = participant(1);
     let start = spor_fixture_start(p);
-    store.append(&[StreamAppend { participant: p, expected_version: 0, events: start }]).unwrap();
+    store
+        .append(&[StreamAppend {
+            participant: p,
+            expected_version: 0,
+            events: start,
+        }])
+        .unwrap();
     let conflicts = Arc::new(AtomicUsize::new(0));
     let gate = Arc::new(std::sync::Barrier::new(64));
     let threads: Vec<_> = (0..64u128)
@@ -125,12 +155,20 @@ fn sixty_four_writers_on_one_participant_lose_nothing_and_exit_once() {
             std::thread::spawn(move || {
                 let mut e = event(p, 1000 + w);
                 e.date = chrono::NaiveDate::from_ymd_opt(2006, 6, 1).unwrap();
-                e.recorded_at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2006, 6, 2, 8, 0, 0).unwrap();
+                e.recorded_at =
+                    chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2006, 6, 2, 8, 0, 0).unwrap();
                 // Every fourth writer tries to end the programme; the others log an absence.
                 e.body = if w % 4 == 0 {
-                    EventBody::Completed(Completed { reason: CompletedReason::WorkFullTime, main_activity: None, support: vec![] })
+                    EventBody::Completed(Completed {
+                        reason: CompletedReason::WorkFullTime,
+                        main_activity: None,
+                        support: vec![],
+                    })
                 } else {
-                    EventBody::Absence(Absence { hours: serde_json::from_str("2").unwrap(), approved: true })
+                    EventBody::Absence(Absence {
+                        hours: serde_json::from_str("2").unwrap(),
+                        approved: true,
+                    })
                 };
                 gate.wait();
                 loop {
@@ -141,7 +179,11 @@ fn sixty_four_writers_on_one_participant_lose_nothing_and_exit_once() {
                     // Widen the window between reading and writing, as a
                     // slow adviser's browser would.
                     std::thread::sleep(std::time::Duration::from_millis(1));
-                    let append = [StreamAppend { participant: p, expected_version: timeline.version(), events: vec![e.clone()] }];
+                    let append = [StreamAppend {
+                        participant: p,
+                        expected_version: timeline.version(),
+                        events: vec![e.clone()],
+                    }];
                     match store.append(&append) {
                         Ok(_) => return true,
                         Err(StoreError::Conflict { .. }) => {
@@ -155,11 +197,22 @@ fn sixty_four_writers_on_one_participant_lose_nothing_and_exit_once() {
         .collect();
     let accepted: Vec<bool> = threads.into_iter().map(|t| t.join().unwrap()).collect();
     let timeline = Timeline::from_entries(store.stream(p).unwrap());
-    let exits = timeline.entries().iter().filter(|e| e.event.body.kind().is_exit()).count();
+    let exits = timeline
+        .entries()
+        .iter()
+        .filter(|e| e.event.body.kind().is_exit())
+        .count();
     assert_eq!(exits, 1, "exactly one exit");
     let stored = timeline.entries().len() - 4;
-    assert_eq!(stored, accepted.iter().filter(|a| **a).count(), "every accepted append is stored");
-    assert!(conflicts.load(Ordering::Relaxed) > 0, "the race produced conflicts");
+    assert_eq!(
+        stored,
+        accepted.iter().filter(|a| **a).count(),
+        "every accepted append is stored"
+    );
+    assert!(
+        conflicts.load(Ordering::Relaxed) > 0,
+        "the race produced conflicts"
+    );
     assert!(store.verify().is_clean());
 }
 
@@ -168,9 +221,18 @@ fn spor_fixture_start(p: spor_domain::ParticipantId) -> Vec<spor_domain::Event> 
     use spor_domain::event::*;
     use spor_domain::person::{PersonNumber, make_fodselsnummer};
     let birth = chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap();
-    let person = PersonNumber::parse(&(0..1000).find_map(|i| make_fodselsnummer(birth, i, 0)).unwrap()).unwrap();
+    let person = PersonNumber::parse(
+        &(0..1000)
+            .find_map(|i| make_fodselsnummer(birth, i, 0))
+            .unwrap(),
+    )
+    .unwrap();
     let bodies = [
-        EventBody::Registered(Registered { person, birth_date: None, basis: Basis::Asylum }),
+        EventBody::Registered(Registered {
+            person,
+            birth_date: None,
+            basis: Basis::Asylum,
+        }),
         EventBody::Claimed,
         EventBody::Granted(Granted { months: 24 }),
         EventBody::Started,
@@ -190,7 +252,12 @@ fn spor_fixture_start(p: spor_domain::ParticipantId) -> Vec<spor_domain::Event> 
 fn concurrent_appends_share_fsyncs() {
     let tmp = tempfile::tempdir().unwrap();
     let calls = Arc::new(AtomicUsize::new(0));
-    let disk = FailingDisk { calls: Arc::clone(&calls), fail_at: usize::MAX, error: io::ErrorKind::Other, in_write: false };
+    let disk = FailingDisk {
+        calls: Arc::clone(&calls),
+        fail_at: usize::MAX,
+        error: io::ErrorKind::Other,
+        in_write: false,
+    };
     let store = Arc::new(open(tmp.path(), Box::new(disk)));
     let threads: Vec<_> = (0..16u128)
         .map(|t| {
@@ -207,7 +274,10 @@ fn concurrent_appends_share_fsyncs() {
     }
     assert_eq!(store.head().seq, 800);
     let syncs = calls.load(Ordering::SeqCst);
-    assert!(syncs < 800, "{syncs} fsyncs for 800 appends: no group commit");
+    assert!(
+        syncs < 800,
+        "{syncs} fsyncs for 800 appends: no group commit"
+    );
 }
 
 /// D5: a failed fsync (EIO) or write (ENOSPC) stops the store: the failing
@@ -215,11 +285,19 @@ fn concurrent_appends_share_fsyncs() {
 /// call is never retried, and everything acknowledged before survives.
 #[test]
 fn a_failed_fsync_or_write_stops_all_writes_and_is_never_retried() {
-    for (error, in_write) in [(io::ErrorKind::Other, false), (io::ErrorKind::StorageFull, true)] {
+    for (error, in_write) in [
+        (io::ErrorKind::Other, false),
+        (io::ErrorKind::StorageFull, true),
+    ] {
         let tmp = tempfile::tempdir().unwrap();
         let calls = Arc::new(AtomicUsize::new(0));
         {
-            let disk = FailingDisk { calls: Arc::clone(&calls), fail_at: 4, error, in_write };
+            let disk = FailingDisk {
+                calls: Arc::clone(&calls),
+                fail_at: 4,
+                error,
+                in_write,
+            };
             let store = open(tmp.path(), Box::new(disk));
             for i in 0..3u32 {
                 store.append(&one(1, u128::from(i), i)).unwrap();
@@ -231,11 +309,18 @@ fn a_failed_fsync_or_write_stops_all_writes_and_is_never_retried() {
                 let later = store.append(&one(2, u128::from(i), i - 4)).unwrap_err();
                 assert!(later.to_string().contains("writes are stopped"), "{later}");
             }
-            assert_eq!(calls.load(Ordering::SeqCst), calls_after_failure, "the failed call was retried");
+            assert_eq!(
+                calls.load(Ordering::SeqCst),
+                calls_after_failure,
+                "the failed call was retried"
+            );
         }
         let store = open(tmp.path(), Box::new(RealDisk));
         for i in 0..3u128 {
-            assert!(store.lookup(event(participant(1), i).id).unwrap().is_some(), "acknowledged event {i} lost");
+            assert!(
+                store.lookup(event(participant(1), i).id).unwrap().is_some(),
+                "acknowledged event {i} lost"
+            );
         }
         assert!(store.lookup(event(participant(2), 4).id).unwrap().is_none());
         assert!(store.verify().is_clean());
@@ -252,12 +337,25 @@ fn a_reopened_store_reads_streams_back_in_recording_order() {
             store.append(&one(1, u128::from(i), i)).unwrap();
         }
         let mut e = event(participant(1), 99);
-        e.body = EventBody::Completed(Completed { reason: CompletedReason::Other, main_activity: None, support: vec![] });
-        store.append(&[StreamAppend { participant: participant(1), expected_version: 5, events: vec![e] }]).unwrap();
+        e.body = EventBody::Completed(Completed {
+            reason: CompletedReason::Other,
+            main_activity: None,
+            support: vec![],
+        });
+        store
+            .append(&[StreamAppend {
+                participant: participant(1),
+                expected_version: 5,
+                events: vec![e],
+            }])
+            .unwrap();
     }
     let store = open(tmp.path(), Box::new(RealDisk));
     let stream = store.stream(participant(1)).unwrap();
-    assert_eq!(stream.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(
+        stream.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5, 6]
+    );
     assert_eq!(store.head().seq, 6);
 }
 
@@ -287,9 +385,20 @@ fn an_import_that_did_not_end_is_rolled_back_when_the_store_opens_and_one_that_e
         assert_eq!(store.head().seq, 5);
     }
     let store = open(tmp.path(), Box::new(RealDisk));
-    assert_eq!(store.head(), head_after_first, "the head is the one before the import");
-    assert!(store.lookup(event(participant(4), 4).id).unwrap().is_none(), "its ids are gone from the index");
-    assert_eq!(store.stream(participant(1)).unwrap().len(), 1, "its events are gone from their streams");
+    assert_eq!(
+        store.head(),
+        head_after_first,
+        "the head is the one before the import"
+    );
+    assert!(
+        store.lookup(event(participant(4), 4).id).unwrap().is_none(),
+        "its ids are gone from the index"
+    );
+    assert_eq!(
+        store.stream(participant(1)).unwrap().len(),
+        1,
+        "its events are gone from their streams"
+    );
     assert_eq!(store.stream(participant(4)).unwrap().len(), 0);
     assert!(!tmp.path().join("spor.import").exists());
     // The same events can be written again, at the same place in the log.
@@ -317,11 +426,25 @@ fn a_marker_that_does_not_match_the_log_is_damage_and_nothing_is_cut() {
     let text = std::fs::read_to_string(&marker).unwrap();
     let (start, rest) = text.split_once('\n').unwrap();
     let fields: Vec<&str> = rest.trim().split(' ').collect();
-    std::fs::write(&marker, format!("{start}\n{} {} {}\n", fields[0], fields[1], "ab".repeat(32))).unwrap();
-    let log_len = std::fs::metadata(tmp.path().join("spor.log")).unwrap().len();
-    let err = SledStore::open(tmp.path(), OpenOptions::default()).err().unwrap();
+    std::fs::write(
+        &marker,
+        format!("{start}\n{} {} {}\n", fields[0], fields[1], "ab".repeat(32)),
+    )
+    .unwrap();
+    let log_len = std::fs::metadata(tmp.path().join("spor.log"))
+        .unwrap()
+        .len();
+    let err = SledStore::open(tmp.path(), OpenOptions::default())
+        .err()
+        .unwrap();
     assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
-    assert_eq!(std::fs::metadata(tmp.path().join("spor.log")).unwrap().len(), log_len, "nothing was cut");
+    assert_eq!(
+        std::fs::metadata(tmp.path().join("spor.log"))
+            .unwrap()
+            .len(),
+        log_len,
+        "nothing was cut"
+    );
 }
 
 #[test]
@@ -349,7 +472,10 @@ fn a_format_1_directory_is_moved_to_format_2_when_opened() {
     std::fs::write(tmp.path().join("spor.format"), "spor store format 1\n").unwrap();
     let store = open(tmp.path(), Box::new(RealDisk));
     assert_eq!(store.head().seq, 1);
-    assert_eq!(std::fs::read_to_string(tmp.path().join("spor.format")).unwrap(), "spor store format 2\n");
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("spor.format")).unwrap(),
+        "spor store format 2\n"
+    );
 }
 
 /// A disk whose first fdatasync waits, then fails.
@@ -372,7 +498,12 @@ impl Disk for SlowFailingSync {
 fn a_retry_is_not_told_already_stored_before_the_first_write_is_durable() {
     let tmp = tempfile::tempdir().unwrap();
     let started = Arc::new(std::sync::Barrier::new(2));
-    let store = Arc::new(open(tmp.path(), Box::new(SlowFailingSync { started: Arc::clone(&started) })));
+    let store = Arc::new(open(
+        tmp.path(),
+        Box::new(SlowFailingSync {
+            started: Arc::clone(&started),
+        }),
+    ));
     let first = {
         let store = Arc::clone(&store);
         std::thread::spawn(move || store.append(&one(1, 1, 0)))
@@ -381,7 +512,16 @@ fn a_retry_is_not_told_already_stored_before_the_first_write_is_durable() {
     started.wait();
     let retry = store.append(&one(1, 1, 0));
     let looked_up = store.lookup(event(participant(1), 1).id);
-    assert!(first.join().unwrap().is_err(), "the first write's sync failed");
-    assert!(retry.is_err(), "the retry waited for the sync and learned it failed: {retry:?}");
-    assert!(looked_up.is_err(), "a lookup does not find an event that was never durable: {looked_up:?}");
+    assert!(
+        first.join().unwrap().is_err(),
+        "the first write's sync failed"
+    );
+    assert!(
+        retry.is_err(),
+        "the retry waited for the sync and learned it failed: {retry:?}"
+    );
+    assert!(
+        looked_up.is_err(),
+        "a lookup does not find an event that was never durable: {looked_up:?}"
+    );
 }

@@ -77,10 +77,16 @@ pub fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
 
 fn store_hint(e: &StoreError) -> Option<&'static str> {
     match e {
-        StoreError::NotFound(_) => Some("run `spor import` or `spor demo` to create one, or point --data at an existing one"),
-        StoreError::InUse(_) => Some("stop the other spor process first, or point --data elsewhere"),
+        StoreError::NotFound(_) => Some(
+            "run `spor import` or `spor demo` to create one, or point --data at an existing one",
+        ),
+        StoreError::InUse(_) => {
+            Some("stop the other spor process first, or point --data elsewhere")
+        }
         StoreError::NewerFormat { .. } => Some("use a newer spor"),
-        StoreError::Corrupt { .. } => Some("run `spor verify`, then restore from a backup or an export (docs/store.md)"),
+        StoreError::Corrupt { .. } => {
+            Some("run `spor verify`, then restore from a backup or an export (docs/store.md)")
+        }
         StoreError::Stopped(_) => Some("check the disk, then restart spor"),
         _ => None,
     }
@@ -88,14 +94,20 @@ fn store_hint(e: &StoreError) -> Option<&'static str> {
 
 fn account_hint(e: &AccountError) -> Option<&'static str> {
     match e {
-        AccountError::UnitsRequired { .. } => Some("give the account's units with --unit U (one or more)"),
-        AccountError::UnitsRefused { .. } => Some("leave out --unit: analyst and admin accounts see no unit's participants"),
+        AccountError::UnitsRequired { .. } => {
+            Some("give the account's units with --unit U (one or more)")
+        }
+        AccountError::UnitsRefused { .. } => {
+            Some("leave out --unit: analyst and admin accounts see no unit's participants")
+        }
         AccountError::NoSuchAccount { .. } => Some("`spor user list` shows the accounts"),
         AccountError::NoSuchToken { .. } => Some("`spor token list` shows the token ids"),
-        AccountError::AccountExists { .. } => {
-            Some("to give the existing account a new one-time password, use `spor user set-password NAME`")
+        AccountError::AccountExists { .. } => Some(
+            "to give the existing account a new one-time password, use `spor user set-password NAME`",
+        ),
+        AccountError::AccountDisabled { .. } => {
+            Some("a disabled account gets no new tokens; make a new account instead")
         }
-        AccountError::AccountDisabled { .. } => Some("a disabled account gets no new tokens; make a new account instead"),
         _ => None,
     }
 }
@@ -143,7 +155,9 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
                 StoreError::InUse(_) => Exit::Locked,
                 StoreError::NewerFormat { .. } => Exit::NewerFormat,
                 StoreError::Corrupt { .. } => Exit::Corrupt,
-                StoreError::Conflict { .. } | StoreError::IdConflict { .. } | StoreError::WrongStream { .. } => Exit::Data,
+                StoreError::Conflict { .. }
+                | StoreError::IdConflict { .. }
+                | StoreError::WrongStream { .. } => Exit::Data,
                 StoreError::Stopped(_) | StoreError::Io(_) => Exit::Io,
             };
         }
@@ -192,6 +206,7 @@ pub fn conclude(result: anyhow::Result<()>, err: &mut dyn std::io::Write) -> Exi
 /// A closed pipe (`spor export | head`) is the reader's choice, not a failure.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }

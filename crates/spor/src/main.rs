@@ -7,8 +7,8 @@
 mod commands;
 mod exit;
 mod operator_audit;
-mod progress;
 mod output;
+mod progress;
 mod relay;
 mod settings;
 mod workspace;
@@ -51,11 +51,16 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { Exit::Usage.into() } else { Exit::Ok.into() };
+            return if e.use_stderr() {
+                Exit::Usage.into()
+            } else {
+                Exit::Ok.into()
+            };
         }
     };
     init_logging();
-    let code = run(cli).unwrap_or_else(|err| exit::conclude(Err(err), &mut std::io::stderr()) as u8);
+    let code =
+        run(cli).unwrap_or_else(|err| exit::conclude(Err(err), &mut std::io::stderr()) as u8);
     ExitCode::from(code)
 }
 
@@ -63,7 +68,10 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     let env: Vec<(String, String)> = std::env::vars().collect();
     let settings = Settings::load(cli.config.as_deref(), &env)?;
-    let data = cli.data.clone().unwrap_or_else(|| settings.data_dir.clone());
+    let data = cli
+        .data
+        .clone()
+        .unwrap_or_else(|| settings.data_dir.clone());
     // While a server holds DIR, the command runs inside it.
     if !matches!(cli.command, Command::Serve(_))
         && let Some(code) = relay::forward(&cli.command, &data, &settings)?
@@ -82,5 +90,9 @@ fn init_logging() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
     // Colours only on a terminal: a log file or journal gets plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

@@ -34,7 +34,10 @@ impl OperatorAudit {
     /// this process. Inside a server that is the server's user, which the
     /// command socket lets in only as the caller's own.
     pub fn new(log: Arc<dyn AuditTrail>) -> anyhow::Result<Self> {
-        Ok(Self { log, who: operating_system_user()? })
+        Ok(Self {
+            log,
+            who: operating_system_user()?,
+        })
     }
 
     /// The trail itself, for `spor audit` to read.
@@ -45,7 +48,11 @@ impl OperatorAudit {
     /// Records that this run of `action` (`spor show`, …) printed or wrote
     /// the data of `participants` (duplicates dropped). Durable when it
     /// returns; call it before printing any of the data.
-    pub fn record(&self, action: &str, participants: impl IntoIterator<Item = ParticipantId>) -> anyhow::Result<()> {
+    pub fn record(
+        &self,
+        action: &str,
+        participants: impl IntoIterator<Item = ParticipantId>,
+    ) -> anyhow::Result<()> {
         let participants: BTreeSet<ParticipantId> = participants.into_iter().collect();
         let entry = AuditEntry {
             id: Uuid::new_v4(),

@@ -29,7 +29,8 @@ pub enum ListFormat {
 
 /// Parses `YYYY-MM-DD` for clap, naming the expected form on error.
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date of the form YYYY-MM-DD"))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date of the form YYYY-MM-DD"))
 }
 
 /// A date as Norwegian users read it: dd.mm.åååå.
@@ -39,13 +40,22 @@ pub fn norwegian_date(d: NaiveDate) -> String {
 
 /// Writes through a temporary file in the same directory, fsyncs it, renames
 /// it into place and fsyncs the directory: a failure leaves no half file.
-pub fn write_file_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+pub fn write_file_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => std::path::PathBuf::from("."),
     };
-    let name = path.file_name().ok_or_else(|| io::Error::other("output path names no file"))?;
-    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::other("output path names no file"))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let result = (|| {
         let file = File::create(&tmp)?;
         let mut out = io::BufWriter::new(file);

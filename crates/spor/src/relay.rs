@@ -27,7 +27,9 @@ use crate::workspace::{Held, Workspace};
 /// answers (no socket, or one a killed server left): nothing was sent and
 /// nothing of standard input read, so the caller opens DIR itself.
 pub fn forward(command: &Command, data: &Path, settings: &Settings) -> anyhow::Result<Option<u8>> {
-    let Ok(address) = Address::of(data) else { return Ok(None) };
+    let Ok(address) = Address::of(data) else {
+        return Ok(None);
+    };
     // A connection of its own, so that a failure to reach the server is
     // told apart from one after the command went out: only the first may
     // fall back to opening DIR here, or a command could run twice.
@@ -39,8 +41,11 @@ pub fn forward(command: &Command, data: &Path, settings: &Settings) -> anyhow::R
         version: socket::VERSION.to_owned(),
         args: std::env::args_os().collect(),
         data: data.as_os_str().to_owned(),
-        cwd: std::env::current_dir().context("finding the working directory")?.into_os_string(),
-        settings: serde_json::to_value(settings).context("writing the settings down for the server")?,
+        cwd: std::env::current_dir()
+            .context("finding the working directory")?
+            .into_os_string(),
+        settings: serde_json::to_value(settings)
+            .context("writing the settings down for the server")?,
         stdin: command.reads_stdin(),
     };
     let head = io::Cursor::new(invocation.encode()?);
@@ -67,7 +72,10 @@ pub fn forward(command: &Command, data: &Path, settings: &Settings) -> anyhow::R
     let (mut out, mut err) = (io::stdout().lock(), io::stderr().lock());
     loop {
         let frame = socket::read_frame(&mut answer).with_context(|| {
-            ServerFailed(format!("reading the answer of {}; the command may or may not have taken effect", held_by()))
+            ServerFailed(format!(
+                "reading the answer of {}; the command may or may not have taken effect",
+                held_by()
+            ))
         })?;
         match frame {
             Some(Frame::Stdout(bytes)) => match out.write_all(&bytes) {
@@ -133,7 +141,10 @@ fn run_here(held: &Arc<Held>, invocation: Invocation, mut io: CommandIo) -> Exit
     let settings: Settings = match serde_json::from_value(invocation.settings) {
         Ok(s) => s,
         Err(e) => {
-            let _ = writeln!(io.stderr, "spor: the server could not read this spor's settings ({e}); use the same spor as the server");
+            let _ = writeln!(
+                io.stderr,
+                "spor: the server could not read this spor's settings ({e}); use the same spor as the server"
+            );
             return Exit::Usage;
         }
     };
@@ -143,11 +154,18 @@ fn run_here(held: &Arc<Held>, invocation: Invocation, mut io: CommandIo) -> Exit
         Ok(cli) => cli,
         Err(e) => {
             let _ = write!(io.stderr, "{}", e.render());
-            return if e.use_stderr() { Exit::Usage } else { Exit::Ok };
+            return if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Ok
+            };
         }
     };
     if matches!(cli.command, Command::Serve(_)) {
-        let _ = writeln!(io.stderr, "spor: `spor serve` already runs on this data directory");
+        let _ = writeln!(
+            io.stderr,
+            "spor: `spor serve` already runs on this data directory"
+        );
         return Exit::Locked;
     }
     let data = PathBuf::from(invocation.data);
@@ -171,7 +189,10 @@ mod tests {
     fn only_commands_that_read_standard_input_take_it_along() {
         let reads = |words: &[&str]| {
             let args: Vec<OsString> = words.iter().map(OsString::from).collect();
-            crate::Cli::try_parse_from(args).unwrap().command.reads_stdin()
+            crate::Cli::try_parse_from(args)
+                .unwrap()
+                .command
+                .reads_stdin()
         };
         assert!(reads(&["spor", "import", "-"]));
         assert!(reads(&["spor", "log", "--json", "-"]));

@@ -95,7 +95,10 @@ pub struct Lint {
 
 impl Lint {
     pub fn limits(&self) -> spor_projections::lint::LintLimits {
-        spor_projections::lint::LintLimits { stale_days: self.stale_days, late_exit_days: self.late_exit_days }
+        spor_projections::lint::LintLimits {
+            stale_days: self.stale_days,
+            late_exit_days: self.late_exit_days,
+        }
     }
 }
 
@@ -139,7 +142,9 @@ impl Settings {
             .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
         if let Some(path) = file {
             if !path.exists() {
-                return Err(ConfigError(format!("config file {} does not exist", path.display())).into());
+                return Err(
+                    ConfigError(format!("config file {} does not exist", path.display())).into(),
+                );
             }
             builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
         }
@@ -163,22 +168,34 @@ impl Settings {
         );
         // No separator scheme maps this documented name onto ids.allow_synthetic.
         if let Some((_, v)) = env.iter().find(|(k, _)| k == "SPOR_ALLOW_SYNTHETIC_IDS") {
-            let on = matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on");
-            builder = builder.set_override("ids.allow_synthetic", on).context("SPOR_ALLOW_SYNTHETIC_IDS")?;
+            let on = matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "1" | "true" | "yes" | "on"
+            );
+            builder = builder
+                .set_override("ids.allow_synthetic", on)
+                .context("SPOR_ALLOW_SYNTHETIC_IDS")?;
         }
         let settings: Settings = builder
             .build()
             .and_then(config::Config::try_deserialize)
             .map_err(|e| ConfigError(format!("configuration: {e}")))?;
         if settings.import.batch_events == 0 {
-            return Err(ConfigError("configuration: import.batch_events must be at least 1".into()).into());
+            return Err(ConfigError(
+                "configuration: import.batch_events must be at least 1".into(),
+            )
+            .into());
         }
         Ok(settings)
     }
 
     pub fn policy(&self) -> Policy {
         Policy {
-            synthetic_ids: if self.ids.allow_synthetic { SyntheticIds::Allowed } else { SyntheticIds::Refused },
+            synthetic_ids: if self.ids.allow_synthetic {
+                SyntheticIds::Allowed
+            } else {
+                SyntheticIds::Refused
+            },
         }
     }
 }
@@ -213,6 +230,9 @@ impl Login {
     }
 
     pub fn password_policy(&self) -> spor_accounts::PasswordPolicy {
-        spor_accounts::PasswordPolicy { min_chars: self.password_min_chars, ..spor_accounts::PasswordPolicy::default() }
+        spor_accounts::PasswordPolicy {
+            min_chars: self.password_min_chars,
+            ..spor_accounts::PasswordPolicy::default()
+        }
     }
 }

@@ -33,7 +33,10 @@ pub struct Held {
 
 enum Place {
     /// This process opens DIR, once, when a command first asks.
-    Own { store: OnceCell<Arc<SledStore>>, audit: OnceCell<Arc<AuditLog>> },
+    Own {
+        store: OnceCell<Arc<SledStore>>,
+        audit: OnceCell<Arc<AuditLog>>,
+    },
     /// A server holds DIR; the command came from a client in `cwd`.
     Server { held: Arc<Held>, cwd: PathBuf },
 }
@@ -77,7 +80,10 @@ impl Workspace {
         Self {
             data,
             settings,
-            place: Place::Own { store: OnceCell::new(), audit: OnceCell::new() },
+            place: Place::Own {
+                store: OnceCell::new(),
+                audit: OnceCell::new(),
+            },
             out: Box::new(io::stdout()),
             err: Box::new(io::stderr()),
             stdin: Some(Box::new(io::stdin())),
@@ -85,7 +91,13 @@ impl Workspace {
     }
 
     /// A command a server runs for a client in `cwd`, on what it holds.
-    pub fn in_server(held: Arc<Held>, data: PathBuf, settings: Settings, cwd: PathBuf, io: spor_server::socket::CommandIo) -> Self {
+    pub fn in_server(
+        held: Arc<Held>,
+        data: PathBuf,
+        settings: Settings,
+        cwd: PathBuf,
+        io: spor_server::socket::CommandIo,
+    ) -> Self {
         Self {
             data,
             settings,
@@ -133,8 +145,10 @@ impl Workspace {
                 Some(log) => Arc::clone(log),
                 None => {
                     let store = self.store(Access::Existing)?;
-                    let opened = AuditLog::open(store.dir(), Box::new(RealDisk))
-                        .with_context(|| format!("opening the audit trail in {}", store.dir().display()))?;
+                    let opened =
+                        AuditLog::open(store.dir(), Box::new(RealDisk)).with_context(|| {
+                            format!("opening the audit trail in {}", store.dir().display())
+                        })?;
                     Arc::clone(audit.get_or_init(|| Arc::new(opened)))
                 }
             },
@@ -169,7 +183,9 @@ impl Workspace {
     /// Passes the server's write gate (see [`Gate`]); hold what it returns
     /// while writing.
     pub fn gate(&self, gate: Gate) -> Passage<'_> {
-        let Place::Server { held, .. } = &self.place else { return Passage::Free };
+        let Place::Server { held, .. } = &self.place else {
+            return Passage::Free;
+        };
         let lock = held.app.write_gate();
         match gate {
             Gate::Shared => Passage::Shared(lock.read().unwrap_or_else(PoisonError::into_inner)),

@@ -42,8 +42,20 @@ impl Person {
             events: Vec::new(),
         };
         let birth = d("1980-05-05");
-        let person = PersonNumber::parse(&(0..1000).find_map(|i| make_fodselsnummer(birth, i, 0)).unwrap()).unwrap();
-        p.at("2005-01-03", EventBody::Registered(Registered { person, birth_date: None, basis: Basis::Asylum }));
+        let person = PersonNumber::parse(
+            &(0..1000)
+                .find_map(|i| make_fodselsnummer(birth, i, 0))
+                .unwrap(),
+        )
+        .unwrap();
+        p.at(
+            "2005-01-03",
+            EventBody::Registered(Registered {
+                person,
+                birth_date: None,
+                basis: Basis::Asylum,
+            }),
+        );
         p.at("2005-01-04", EventBody::Claimed);
         p
     }
@@ -60,7 +72,9 @@ impl Person {
             participant: self.id,
             unit: self.unit,
             date: d(date),
-            recorded_at: DateTime::parse_from_rfc3339(recorded).unwrap().with_timezone(&Utc),
+            recorded_at: DateTime::parse_from_rfc3339(recorded)
+                .unwrap()
+                .with_timezone(&Utc),
             by: Some("adviser-1".into()),
             body,
         });
@@ -68,19 +82,36 @@ impl Person {
     }
 
     pub fn completed(&mut self, date: &str, reason: CompletedReason) -> EventId {
-        self.at(date, EventBody::Completed(Completed { reason, main_activity: None, support: vec![] }))
+        self.at(
+            date,
+            EventBody::Completed(Completed {
+                reason,
+                main_activity: None,
+                support: vec![],
+            }),
+        )
     }
 
     /// The survey of `year` for this one participant, checked against the
     /// rules first so that every case is a valid timeline.
     pub fn survey(&self, year: i32, known_at: Option<&str>) -> Answers {
         let mut p = self.projections();
-        let known_at = known_at.map(|t| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc));
-        let request = SurveyRequest { year, by: Grouping::National, known_at, as_of: d("2030-01-01") };
+        let known_at =
+            known_at.map(|t| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc));
+        let request = SurveyRequest {
+            year,
+            by: Grouping::National,
+            known_at,
+            as_of: d("2030-01-01"),
+        };
         let walked = survey(&p, &request);
         // Settled, the survey is read from the kept sums: the same answers.
         p.settle(1);
-        assert_eq!(walked, survey(&p, &request), "the survey of {year}, walked and settled");
+        assert_eq!(
+            walked,
+            survey(&p, &request),
+            "the survey of {year}, walked and settled"
+        );
         walked.total.answers
     }
 
@@ -88,7 +119,9 @@ impl Person {
     pub fn projections_events(&self) -> Vec<Event> {
         let mut timeline = spor_domain::Timeline::new();
         for (i, e) in self.events.iter().enumerate() {
-            timeline.admit(e, &spor_domain::Policy::default()).unwrap_or_else(|r| panic!("case is not a valid timeline: {r}"));
+            timeline
+                .admit(e, &spor_domain::Policy::default())
+                .unwrap_or_else(|r| panic!("case is not a valid timeline: {r}"));
             timeline.push(u64::try_from(i).unwrap() + 1, e.clone());
         }
         self.events.clone()
@@ -111,10 +144,16 @@ pub fn fold(events: &[Event]) -> Projections {
 
 /// The demo log of `people` participants from `seed`, folded.
 pub fn demo(people: usize, seed: u64) -> Projections {
-    fold(&spor_demo::generate(&spor_demo::DemoSpec { participants: people, seed }))
+    fold(&spor_demo::generate(&spor_demo::DemoSpec {
+        participants: people,
+        seed,
+    }))
 }
 
 pub fn leave(from: &str, to: &str) -> EventBody {
-    EventBody::LeaveGranted(LeaveGranted { from: d(from), to: d(to), reason: LeaveReason::Parental })
+    EventBody::LeaveGranted(LeaveGranted {
+        from: d(from),
+        to: d(to),
+        reason: LeaveReason::Parental,
+    })
 }
-

@@ -39,7 +39,11 @@ use crate::error::{ApiError, without_long_numbers};
         (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
     ),
     security(("bearer" = [])))]
-pub async fn append(State(app): State<Arc<App>>, caller: Caller, body: Bytes) -> Result<(StatusCode, Json<Stored>), ApiError> {
+pub async fn append(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Stored>), ApiError> {
     caller.require(&[Role::Adviser, Role::Leader])?;
     let (draft, expected) = read_body(&body, &caller.name)?;
     if !caller.may_see(draft.unit) {
@@ -51,15 +55,25 @@ pub async fn append(State(app): State<Arc<App>>, caller: Caller, body: Bytes) ->
         .map_err(|_| ApiError::internal())?
 }
 
-fn write(app: &App, caller: &Caller, draft: Draft, expected: Expected) -> Result<(StatusCode, Json<Stored>), ApiError> {
+fn write(
+    app: &App,
+    caller: &Caller,
+    draft: Draft,
+    expected: Expected,
+) -> Result<(StatusCode, Json<Stored>), ApiError> {
     let store = app.stores.events.as_ref();
     match owner(app, draft.participant)? {
         Some(unit) if !caller.may_see(unit) => return Err(ApiError::no_participant()),
-        None if draft.body.kind() != EventKind::Registered => return Err(ApiError::no_participant()),
+        None if draft.body.kind() != EventKind::Registered => {
+            return Err(ApiError::no_participant());
+        }
         _ => {}
     }
     app.audit(caller, "POST /api/v1/events", vec![draft.participant])?;
-    let _shared = app.writing.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _shared = app
+        .writing
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let now = app.clock.now();
     let done = append_one(store, draft, expected, &app.settings.policy, now, &same_content).map_err(|e| match e {
         AppendError::Conflict { current, .. } => ApiError::conflict(current),
@@ -85,8 +99,19 @@ fn write(app: &App, caller: &Caller, draft: Draft, expected: Expected) -> Result
             kind: done.event.body.kind(),
         });
     }
-    let status = if done.fresh { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(Stored { seq: done.seq, version: done.version, event: event_json(&done.event) })))
+    let status = if done.fresh {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(Stored {
+            seq: done.seq,
+            version: done.version,
+            event: event_json(&done.event),
+        }),
+    ))
 }
 
 /// The unit that owns the participant's stream (its first event's), if it
@@ -94,11 +119,23 @@ fn write(app: &App, caller: &Caller, draft: Draft, expected: Expected) -> Result
 /// they know the participant; a participant they do not know yet (appended
 /// a moment ago by another writer, or the projections still being built)
 /// is looked up in the log.
-fn owner(app: &App, participant: spor_domain::ParticipantId) -> Result<Option<spor_domain::UnitCode>, ApiError> {
-    let known = app.projector().ok().and_then(|p| p.read().timeline(participant).and_then(spor_domain::Timeline::unit));
+fn owner(
+    app: &App,
+    participant: spor_domain::ParticipantId,
+) -> Result<Option<spor_domain::UnitCode>, ApiError> {
+    let known = app.projector().ok().and_then(|p| {
+        p.read()
+            .timeline(participant)
+            .and_then(spor_domain::Timeline::unit)
+    });
     match known {
         Some(unit) => Ok(Some(unit)),
-        None => Ok(app.stores.events.stream(participant)?.first().map(|(_, e)| e.unit)),
+        None => Ok(app
+            .stores
+            .events
+            .stream(participant)?
+            .first()
+            .map(|(_, e)| e.unit)),
     }
 }
 
@@ -130,16 +167,30 @@ fn same_content(draft: &Draft, stored: &Event) -> bool {
 fn read_body(body: &[u8], by: &str) -> Result<(Draft, Expected), ApiError> {
     let mut object: Map<String, Value> = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(o)) => o,
-        Ok(_) => return Err(ApiError::bad_request("bad_event", "Innholdet må være ett JSON-objekt: én hendelse.")),
-        Err(e) => return Err(ApiError::bad_request("bad_event", without_long_numbers(&format!("Innholdet er ikke gyldig JSON: {e}")))),
+        Ok(_) => {
+            return Err(ApiError::bad_request(
+                "bad_event",
+                "Innholdet må være ett JSON-objekt: én hendelse.",
+            ));
+        }
+        Err(e) => {
+            return Err(ApiError::bad_request(
+                "bad_event",
+                without_long_numbers(&format!("Innholdet er ikke gyldig JSON: {e}")),
+            ));
+        }
     };
     let expected = match object.remove("expected_version") {
         None | Some(Value::Null) => Expected::Any,
-        Some(v) => Expected::Version(
-            v.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(|| {
-                ApiError::bad_request("bad_event", "«expected_version» må være et heltall fra 0 og oppover.").with_field("expected_version")
-            })?,
-        ),
+        Some(v) => Expected::Version(v.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(
+            || {
+                ApiError::bad_request(
+                    "bad_event",
+                    "«expected_version» må være et heltall fra 0 og oppover.",
+                )
+                .with_field("expected_version")
+            },
+        )?),
     };
     if !object.contains_key("id") {
         object.insert("id".into(), Value::String(Uuid::new_v4().to_string()));
@@ -156,14 +207,18 @@ fn read_body(body: &[u8], by: &str) -> Result<(Draft, Expected), ApiError> {
             without_long_numbers(&format!("Verdien i «{field}» er ikke tillatt: {message}")),
         )
         .with_field(field),
-        other => ApiError::bad_request("bad_event", without_long_numbers(&format!("Ikke en gyldig hendelse: {other}"))),
+        other => ApiError::bad_request(
+            "bad_event",
+            without_long_numbers(&format!("Ikke en gyldig hendelse: {other}")),
+        ),
     })?;
     Ok((draft, expected))
 }
 
 /// An event as its §1 interchange object, its fields in the canonical order.
 pub fn event_json(event: &Event) -> Box<RawValue> {
-    RawValue::from_string(wire::to_line(event)).unwrap_or_else(|_| unreachable!("a canonical line is one JSON object"))
+    RawValue::from_string(wire::to_line(event))
+        .unwrap_or_else(|_| unreachable!("a canonical line is one JSON object"))
 }
 
 /// The field a refusal is about, for a form to put its message beside.
@@ -171,7 +226,9 @@ fn field_of(refusal: &spor_domain::Refusal) -> String {
     use spor_domain::Refusal as F;
     use spor_domain::Rule as R;
     match refusal {
-        F::TextMissing { field, .. } | F::TextTooLong { field, .. } | F::HoursOutOfRange { field, .. } => return format!("data.{field}"),
+        F::TextMissing { field, .. }
+        | F::TextTooLong { field, .. }
+        | F::HoursOutOfRange { field, .. } => return format!("data.{field}"),
         F::RetractionBreaksTimeline { .. } => return "data.event".into(),
         _ => {}
     }

@@ -55,7 +55,11 @@ pub struct ExplainDoc {
         (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
     ),
     security(("bearer" = [])))]
-pub async fn survey_explain(State(app): State<Arc<App>>, caller: Caller, params: Params) -> Result<Json<ExplainDoc>, ApiError> {
+pub async fn survey_explain(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    params: Params,
+) -> Result<Json<ExplainDoc>, ApiError> {
     caller.require(&[Role::Leader])?;
     params.only(&["year", "unit", "key", "known_at", "counted"])?;
     let year = required(params.year("year")?, "year", "et årstall")?;
@@ -66,9 +70,22 @@ pub async fn survey_explain(State(app): State<Arc<App>>, caller: Caller, params:
     let key: Question = match params.get("key") {
         Some(k) => k.parse().map_err(|_| {
             let valid: Vec<&str> = Question::ALL.iter().map(|q| q.key()).collect();
-            ApiError::bad_request("bad_query", format!("Parameteren «key» har en ugyldig verdi. Gyldig: {}.", valid.join(", "))).with_field("key")
+            ApiError::bad_request(
+                "bad_query",
+                format!(
+                    "Parameteren «key» har en ugyldig verdi. Gyldig: {}.",
+                    valid.join(", ")
+                ),
+            )
+            .with_field("key")
         })?,
-        None => return Err(ApiError::bad_request("bad_query", "Parameteren «key» mangler: oppgi et spørsmål, for eksempel q1.").with_field("key")),
+        None => {
+            return Err(ApiError::bad_request(
+                "bad_query",
+                "Parameteren «key» mangler: oppgi et spørsmål, for eksempel q1.",
+            )
+            .with_field("key"));
+        }
     };
     let known_at = params.time("known_at")?;
     let counted = params.get("counted").is_none() || params.flag("counted")?;
@@ -77,8 +94,18 @@ pub async fn survey_explain(State(app): State<Arc<App>>, caller: Caller, params:
             let projections = app.projector()?.read();
             explain(&projections, year, unit, key, known_at, counted)
         };
-        app.audit(&caller, "GET /api/v1/survey/explain", participants.iter().map(|p| p.participant).collect())?;
-        Ok(Json(ExplainDoc { year, unit, key, counted, participants }))
+        app.audit(
+            &caller,
+            "GET /api/v1/survey/explain",
+            participants.iter().map(|p| p.participant).collect(),
+        )?;
+        Ok(Json(ExplainDoc {
+            year,
+            unit,
+            key,
+            counted,
+            participants,
+        }))
     })
     .await
     .map_err(|_| ApiError::internal())?
@@ -106,7 +133,11 @@ pub struct LintDoc {
         (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
     ),
     security(("bearer" = [])))]
-pub async fn lint(State(app): State<Arc<App>>, caller: Caller, params: Params) -> Result<Json<LintDoc>, ApiError> {
+pub async fn lint(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    params: Params,
+) -> Result<Json<LintDoc>, ApiError> {
     caller.require(&[Role::Leader])?;
     params.only(&["unit", "on"])?;
     let units = caller.scope(params.unit("unit")?)?;
@@ -114,10 +145,20 @@ pub async fn lint(State(app): State<Arc<App>>, caller: Caller, params: Params) -
     tokio::task::spawn_blocking(move || {
         let found: Vec<Finding> = {
             let projections = app.projector()?.read();
-            units.iter().flat_map(|u| findings(&projections, on, Some(*u), app.settings.lint_limits)).collect()
+            units
+                .iter()
+                .flat_map(|u| findings(&projections, on, Some(*u), app.settings.lint_limits))
+                .collect()
         };
-        app.audit(&caller, "GET /api/v1/lint", found.iter().map(|f| f.participant).collect())?;
-        Ok(Json(LintDoc { on, findings: found }))
+        app.audit(
+            &caller,
+            "GET /api/v1/lint",
+            found.iter().map(|f| f.participant).collect(),
+        )?;
+        Ok(Json(LintDoc {
+            on,
+            findings: found,
+        }))
     })
     .await
     .map_err(|_| ApiError::internal())?
@@ -137,7 +178,11 @@ pub async fn lint(State(app): State<Arc<App>>, caller: Caller, params: Params) -
         (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
     ),
     security(("bearer" = [])))]
-pub async fn report(State(app): State<Arc<App>>, caller: Caller, params: Params) -> Result<Response, ApiError> {
+pub async fn report(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    params: Params,
+) -> Result<Response, ApiError> {
     caller.require(&[Role::Leader, Role::Analyst])?;
     params.only(&["year", "format"])?;
     let year = required(params.year("year")?, "year", "et årstall")?;
@@ -169,5 +214,11 @@ pub async fn report(State(app): State<Arc<App>>, caller: Caller, params: Params)
 }
 
 fn required<T>(value: Option<T>, name: &str, what: &str) -> Result<T, ApiError> {
-    value.ok_or_else(|| ApiError::bad_request("bad_query", format!("Parameteren «{name}» mangler: oppgi {what}.")).with_field(name.to_owned()))
+    value.ok_or_else(|| {
+        ApiError::bad_request(
+            "bad_query",
+            format!("Parameteren «{name}» mangler: oppgi {what}."),
+        )
+        .with_field(name.to_owned())
+    })
 }

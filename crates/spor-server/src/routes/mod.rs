@@ -22,29 +22,33 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use utoipa::OpenApi;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-use utoipa_swagger_ui::SwaggerUi;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::csrf::{CsrfLayer, ProtectionError};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
-use tower_http::sensitive_headers::{SetSensitiveRequestHeadersLayer, SetSensitiveResponseHeadersLayer};
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::sensitive_headers::{
+    SetSensitiveRequestHeadersLayer, SetSensitiveResponseHeadersLayer,
+};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
 
 use axum_login::{AuthManagerLayer, AuthManagerLayerBuilder};
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::app::App;
 use crate::error::ApiError;
-use crate::login::SessionAccounts;
-use crate::session_store::Sessions;
 use crate::headers;
+use crate::login::SessionAccounts;
 use crate::openapi::ApiDoc;
+use crate::session_store::Sessions;
 
 /// One event is small; this bounds a JSON body everywhere but the import.
 const EVENT_BODY_LIMIT: usize = 64 * 1024;
@@ -69,18 +73,30 @@ pub fn router(app: Arc<App>) -> Router {
         .routes(routes!(session::second_factor))
         .routes(routes!(session::confirm_second_factor))
         .layer(DefaultBodyLimit::max(EVENT_BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout));
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            settings.request_timeout,
+        ));
     // Routes whose bodies are long: bounded in size, not in time.
     let import = OpenApiRouter::new()
         .routes(routes!(transfer::import))
         .layer(RequestBodyLimitLayer::new(settings.import_limit_bytes))
         .layer(DefaultBodyLimit::disable());
-    let long = import.routes(routes!(transfer::export)).routes(routes!(stream::events));
+    let long = import
+        .routes(routes!(transfer::export))
+        .routes(routes!(stream::events));
     let api = timed.merge(long).layer(headers::no_store());
-    let open = OpenApiRouter::new().routes(routes!(health::alive)).routes(routes!(health::ready));
-    let (api, document) = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(api).merge(open).split_for_parts();
+    let open = OpenApiRouter::new()
+        .routes(routes!(health::alive))
+        .routes(routes!(health::ready));
+    let (api, document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(api)
+        .merge(open)
+        .split_for_parts();
     // The document, and an interactive page for it that loads nothing from elsewhere.
-    let docs: Router<Arc<App>> = SwaggerUi::new("/api/docs").url("/openapi.json", document).into();
+    let docs: Router<Arc<App>> = SwaggerUi::new("/api/docs")
+        .url("/openapi.json", document)
+        .into();
 
     let mut csrf = CsrfLayer::new();
     for origin in &settings.trusted_origins {
@@ -93,12 +109,20 @@ pub fn router(app: Arc<App>) -> Router {
         };
     }
     let csrf = csrf.with_rejection_response(|_: ProtectionError| {
-        ApiError::new(StatusCode::FORBIDDEN, "csrf", "Forespørselen kom fra et annet nettsted og ble avvist.").into_response()
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "Forespørselen kom fra et annet nettsted og ble avvist.",
+        )
+        .into_response()
     });
 
     let signed_in = browser_sessions(&app);
     let x_request_id = HeaderName::from_static("x-request-id");
-    let router = api.merge(docs).fallback(not_found).with_state(app)
+    let router = api
+        .merge(docs)
+        .fallback(not_found)
+        .with_state(app)
         .layer(signed_in)
         .layer(axum::middleware::map_response(secure_cookie_removal))
         .layer(axum::middleware::map_response(json_errors));
@@ -137,7 +161,9 @@ pub fn router(app: Arc<App>) -> Router {
 /// replace.
 fn browser_sessions(app: &App) -> AuthManagerLayer<SessionAccounts, Sessions> {
     use tower_sessions::cookie::{SameSite, time};
-    let idle = i64::try_from(app.settings.session_idle.as_secs()).unwrap_or(i64::MAX).max(60);
+    let idle = i64::try_from(app.settings.session_idle.as_secs())
+        .unwrap_or(i64::MAX)
+        .max(60);
     let sessions = SessionManagerLayer::new(app.stores.sessions.clone())
         .with_name("__Host-spor")
         .with_secure(true)
@@ -145,7 +171,11 @@ fn browser_sessions(app: &App) -> AuthManagerLayer<SessionAccounts, Sessions> {
         .with_same_site(SameSite::Lax)
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(idle)));
-    AuthManagerLayerBuilder::new(SessionAccounts::new(Arc::clone(&app.stores.accounts)), sessions).build()
+    AuthManagerLayerBuilder::new(
+        SessionAccounts::new(Arc::clone(&app.stores.accounts)),
+        sessions,
+    )
+    .build()
 }
 
 /// tower-sessions takes a cookie back with a bare `__Host-spor=; Max-Age=0`,
@@ -154,8 +184,15 @@ fn browser_sessions(app: &App) -> AuthManagerLayer<SessionAccounts, Sessions> {
 /// either way; this makes the browser forget the cookie too.
 async fn secure_cookie_removal(mut response: Response) -> Response {
     let headers = response.headers_mut();
-    let cookies: Vec<_> = headers.get_all(header::SET_COOKIE).iter().cloned().collect();
-    if !cookies.iter().any(|c| c.as_bytes().starts_with(b"__Host-") && !contains_secure(c.as_bytes())) {
+    let cookies: Vec<_> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .cloned()
+        .collect();
+    if !cookies
+        .iter()
+        .any(|c| c.as_bytes().starts_with(b"__Host-") && !contains_secure(c.as_bytes()))
+    {
         return response;
     }
     headers.remove(header::SET_COOKIE);
@@ -174,23 +211,42 @@ async fn secure_cookie_removal(mut response: Response) -> Response {
 }
 
 fn contains_secure(cookie: &[u8]) -> bool {
-    cookie.split(|b| *b == b';').any(|attribute| attribute.trim_ascii().eq_ignore_ascii_case(b"secure"))
+    cookie
+        .split(|b| *b == b';')
+        .any(|attribute| attribute.trim_ascii().eq_ignore_ascii_case(b"secure"))
 }
 
 /// Answers made by a layer (a body too large, a request that took too long,
 /// a method a route does not have) get the API's error shape too.
 async fn json_errors(response: Response) -> Response {
     let status = response.status();
-    let is_json = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }
     let (code, message) = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "Innholdet er større enn grensen for denne adressen."),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "Denne adressen tar ikke imot denne metoden (se /api/v1/ i docs/api.md)."),
-        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => ("timeout", "Forespørselen tok for lang tid. Prøv igjen."),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "Innholdet må være JSON (application/json)."),
-        StatusCode::NOT_ACCEPTABLE => ("not_acceptable", "Svaret kan ikke gis i formatet som ble bedt om."),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "too_large",
+            "Innholdet er større enn grensen for denne adressen.",
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "Denne adressen tar ikke imot denne metoden (se /api/v1/ i docs/api.md).",
+        ),
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => {
+            ("timeout", "Forespørselen tok for lang tid. Prøv igjen.")
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "Innholdet må være JSON (application/json).",
+        ),
+        StatusCode::NOT_ACCEPTABLE => (
+            "not_acceptable",
+            "Svaret kan ikke gis i formatet som ble bedt om.",
+        ),
         s if s.is_server_error() => ("internal", "Noe gikk galt på tjeneren. Feilen er logget."),
         _ => ("bad_request", "Forespørselen kan ikke leses."),
     };
@@ -212,5 +268,10 @@ async fn drop_client_request_id(mut req: Request) -> Request {
 }
 
 async fn not_found() -> Response {
-    ApiError::new(StatusCode::NOT_FOUND, "no_route", "Denne adressen finnes ikke. API-et ligger under /api/v1/.").into_response()
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no_route",
+        "Denne adressen finnes ikke. API-et ligger under /api/v1/.",
+    )
+    .into_response()
 }

@@ -8,10 +8,10 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde::Serialize;
 use serde_json::value::RawValue;
-use spor_domain::{EventId, ParticipantId, UnitCode};
-use spor_projections::status::Status;
 use spor_accounts::Role;
 use spor_domain::Timeline;
+use spor_domain::{EventId, ParticipantId, UnitCode};
+use spor_projections::status::Status;
 use spor_projections::status::status_of;
 
 use super::events::event_json;
@@ -57,7 +57,11 @@ pub struct Entry {
         (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
     ),
     security(("bearer" = [])))]
-pub async fn get(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<String>) -> Result<Json<Participant>, ApiError> {
+pub async fn get(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Participant>, ApiError> {
     caller.require(&[Role::Adviser, Role::Leader])?;
     let participant = strict_participant(&id)?;
     tokio::task::spawn_blocking(move || {
@@ -69,10 +73,23 @@ pub async fn get(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<Str
         let version = stream.len();
         let timeline = Timeline::from_entries(stream);
         let status = status_of(participant, &timeline, app.today());
-        let events: Vec<Entry> =
-            timeline.entries().iter().map(|e| Entry { seq: e.seq, event: event_json(&e.event), retracted_by: e.retracted_by }).collect();
+        let events: Vec<Entry> = timeline
+            .entries()
+            .iter()
+            .map(|e| Entry {
+                seq: e.seq,
+                event: event_json(&e.event),
+                retracted_by: e.retracted_by,
+            })
+            .collect();
         app.audit(&caller, "GET /api/v1/participants/{id}", vec![participant])?;
-        Ok(Json(Participant { participant, unit, version, status, events }))
+        Ok(Json(Participant {
+            participant,
+            unit,
+            version,
+            status,
+            events,
+        }))
     })
     .await
     .map_err(|_| ApiError::internal())?

@@ -35,7 +35,10 @@ impl Params {
         match self.0.keys().find(|k| !known.contains(&k.as_str())) {
             Some(k) => Err(ApiError::bad_request(
                 "bad_query",
-                format!("Ukjent parameter «{k}». Gyldige parametre her: {}.", known.join(", ")),
+                format!(
+                    "Ukjent parameter «{k}». Gyldige parametre her: {}.",
+                    known.join(", ")
+                ),
             )
             .with_field(k.clone())),
             None => Ok(()),
@@ -47,26 +50,50 @@ impl Params {
     }
 
     pub fn date(&self, name: &str) -> Result<Option<NaiveDate>, ApiError> {
-        self.get(name).map(|s| strict_date(s).ok_or_else(|| bad(name, "en dato på formen ÅÅÅÅ-MM-DD, for eksempel 2008-01-15"))).transpose()
+        self.get(name)
+            .map(|s| {
+                strict_date(s).ok_or_else(|| {
+                    bad(
+                        name,
+                        "en dato på formen ÅÅÅÅ-MM-DD, for eksempel 2008-01-15",
+                    )
+                })
+            })
+            .transpose()
     }
 
     pub fn unit(&self, name: &str) -> Result<Option<UnitCode>, ApiError> {
         self.get(name)
-            .map(|s| UnitCode::parse(s).ok().ok_or_else(|| bad(name, "et kommunenummer (4 sifre) eller et bydelsnummer i Oslo (6 sifre)")))
+            .map(|s| {
+                UnitCode::parse(s).ok().ok_or_else(|| {
+                    bad(
+                        name,
+                        "et kommunenummer (4 sifre) eller et bydelsnummer i Oslo (6 sifre)",
+                    )
+                })
+            })
             .transpose()
     }
 
     pub fn number(&self, name: &str, max: u32) -> Result<Option<u32>, ApiError> {
         self.get(name)
             .map(|s| {
-                s.parse::<u32>().ok().filter(|n| *n <= max).ok_or_else(|| bad(name, &format!("et heltall fra 0 til {max}")))
+                s.parse::<u32>()
+                    .ok()
+                    .filter(|n| *n <= max)
+                    .ok_or_else(|| bad(name, &format!("et heltall fra 0 til {max}")))
             })
             .transpose()
     }
 
     pub fn year(&self, name: &str) -> Result<Option<i32>, ApiError> {
         self.get(name)
-            .map(|s| s.parse::<i32>().ok().filter(|y| (1990..=2100).contains(y)).ok_or_else(|| bad(name, "et årstall fra 1990 til 2100")))
+            .map(|s| {
+                s.parse::<i32>()
+                    .ok()
+                    .filter(|y| (1990..=2100).contains(y))
+                    .ok_or_else(|| bad(name, "et årstall fra 1990 til 2100"))
+            })
             .transpose()
     }
 
@@ -94,13 +121,23 @@ impl Params {
 
     pub fn choice<'a>(&self, name: &str, choices: &[&'a str]) -> Result<Option<&'a str>, ApiError> {
         self.get(name)
-            .map(|s| choices.iter().find(|c| **c == s).copied().ok_or_else(|| bad(name, &choices.join(", "))))
+            .map(|s| {
+                choices
+                    .iter()
+                    .find(|c| **c == s)
+                    .copied()
+                    .ok_or_else(|| bad(name, &choices.join(", ")))
+            })
             .transpose()
     }
 }
 
 fn bad(name: &str, valid: &str) -> ApiError {
-    ApiError::bad_request("bad_query", format!("Parameteren «{name}» har en ugyldig verdi. Gyldig: {valid}.")).with_field(name.to_owned())
+    ApiError::bad_request(
+        "bad_query",
+        format!("Parameteren «{name}» har en ugyldig verdi. Gyldig: {valid}."),
+    )
+    .with_field(name.to_owned())
 }
 
 /// `YYYY-MM-DD` exactly, and a real day.
@@ -109,7 +146,9 @@ pub fn strict_date(s: &str) -> Option<NaiveDate> {
     let shape = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     if !shape {
         return None;
     }
@@ -123,7 +162,11 @@ pub fn strict_participant(s: &str) -> Result<ParticipantId, ApiError> {
         .filter(|u| u.hyphenated().to_string() == s.to_ascii_lowercase() && s.len() == 36)
         .map(ParticipantId)
         .ok_or_else(|| {
-            ApiError::bad_request("bad_id", "Id-en er ikke en gyldig UUID (som a3e0c2f4-1b2c-4d5e-8f90-123456789abc).").with_field("id")
+            ApiError::bad_request(
+                "bad_id",
+                "Id-en er ikke en gyldig UUID (som a3e0c2f4-1b2c-4d5e-8f90-123456789abc).",
+            )
+            .with_field("id")
         })
 }
 
@@ -136,11 +179,23 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
     type Rejection = ApiError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|_| {
-            ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "too_large", "Innholdet er større enn grensen for denne adressen.")
-        })?;
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "too_large",
+                    "Innholdet er større enn grensen for denne adressen.",
+                )
+            })?;
         serde_json::from_slice(&bytes).map(Body).map_err(|e| {
-            ApiError::bad_request("bad_body", format!("Innholdet er ikke gyldig JSON for denne adressen: {}", crate::error::without_long_numbers(&e.to_string())))
+            ApiError::bad_request(
+                "bad_body",
+                format!(
+                    "Innholdet er ikke gyldig JSON for denne adressen: {}",
+                    crate::error::without_long_numbers(&e.to_string())
+                ),
+            )
         })
     }
 }

@@ -30,8 +30,8 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use spor_accounts::{
-    Account, AccountError, AccountName, AccountStore, PasswordRefusal, PasswordSetBy, hash_password, verify_login,
-    verify_password,
+    Account, AccountError, AccountName, AccountStore, PasswordRefusal, PasswordSetBy,
+    hash_password, verify_login, verify_password,
 };
 use tower_sessions::Session;
 use utoipa::ToSchema;
@@ -151,18 +151,28 @@ pub async fn login(
 ) -> Result<Json<LoginState>, ApiError> {
     throttle(&app, &request.name, from).await?;
     let accounts = Arc::clone(&app.stores.accounts);
-    let LoginRequest { name, password, code } = request;
-    let account = tokio::task::spawn_blocking(move || password_login(accounts.as_ref(), &name, &password))
-        .await
-        .map_err(|_| ApiError::internal())??
-        .ok_or_else(login_failed)?;
+    let LoginRequest {
+        name,
+        password,
+        code,
+    } = request;
+    let account =
+        tokio::task::spawn_blocking(move || password_login(accounts.as_ref(), &name, &password))
+            .await
+            .map_err(|_| ApiError::internal())??
+            .ok_or_else(login_failed)?;
     // Signed out of anything before, and a new session id from here on:
     // an id planted before the login is worth nothing after it.
     if auth.user.is_some() {
         auth.logout().await.map_err(session_failed)?;
     }
     auth.session.cycle_id().await.map_err(session_failed)?;
-    let mut step = InProgress { name: account.name().to_string(), next: first_step(&account), since: app.clock.now(), wrong_codes: 0 };
+    let mut step = InProgress {
+        name: account.name().to_string(),
+        next: first_step(&account),
+        since: app.clock.now(),
+        wrong_codes: 0,
+    };
     if step.next == Next::Code
         && let Some(code) = code
     {
@@ -170,12 +180,20 @@ pub async fn login(
     }
     step.since = app.clock.now();
     save(&auth.session, &step).await?;
-    Ok(Json(LoginState { next: step.next, account: None, recovery_codes: None }))
+    Ok(Json(LoginState {
+        next: step.next,
+        account: None,
+        recovery_codes: None,
+    }))
 }
 
 /// The account, if the name and password are right and the account may log
 /// in. An unknown name costs the same time as a wrong password.
-fn password_login(accounts: &dyn AccountStore, name: &str, password: &str) -> Result<Option<Account>, ApiError> {
+fn password_login(
+    accounts: &dyn AccountStore,
+    name: &str,
+    password: &str,
+) -> Result<Option<Account>, ApiError> {
     let account = match AccountName::parse(name) {
         Ok(name) => accounts.account(&name).map_err(account_failed)?,
         Err(_) => None,
@@ -207,7 +225,12 @@ pub async fn code(
     take_code(&app, &mut auth, step, request.code).await
 }
 
-async fn take_code(app: &Arc<App>, auth: &mut BrowserSession, mut step: InProgress, code: String) -> Result<Json<LoginState>, ApiError> {
+async fn take_code(
+    app: &Arc<App>,
+    auth: &mut BrowserSession,
+    mut step: InProgress,
+    code: String,
+) -> Result<Json<LoginState>, ApiError> {
     let accounts = Arc::clone(&app.stores.accounts);
     let name = account_name(&step)?;
     let now = app.clock.now();
@@ -228,12 +251,18 @@ async fn take_code(app: &Arc<App>, auth: &mut BrowserSession, mut step: InProgre
             step.next = Next::NewPassword;
             step.since = app.clock.now();
             save(&auth.session, &step).await?;
-            Ok(Json(LoginState { next: step.next, account: None, recovery_codes: None }))
+            Ok(Json(LoginState {
+                next: step.next,
+                account: None,
+                recovery_codes: None,
+            }))
         }
         Ok(account) => sign_in(app, auth, account, None).await,
-        Err(e @ (AccountError::BadCode | AccountError::CodeReused | AccountError::NoSecondFactor { .. })) => {
-            Err(wrong_code(auth, step, &e).await)
-        }
+        Err(
+            e @ (AccountError::BadCode
+            | AccountError::CodeReused
+            | AccountError::NoSecondFactor { .. }),
+        ) => Err(wrong_code(auth, step, &e).await),
         Err(e) => Err(account_failed(e)),
     }
 }
@@ -256,7 +285,9 @@ async fn wrong_code(auth: &BrowserSession, mut step: InProgress, e: &AccountErro
     }
     let message = match e {
         AccountError::CodeReused => "Koden er allerede brukt. Vent på neste kode i appen.",
-        _ => "Koden stemmer ikke. Skriv de 6 sifrene appen viser nå, eller en av gjenopprettingskodene.",
+        _ => {
+            "Koden stemmer ikke. Skriv de 6 sifrene appen viser nå, eller en av gjenopprettingskodene."
+        }
     };
     ApiError::new(StatusCode::UNAUTHORIZED, "bad_code", message).with_field("code")
 }
@@ -295,24 +326,36 @@ pub async fn password(
             Some(current)
         }
         (Some(_), None) => {
-            return Err(ApiError::bad_request("bad_body", "Skriv inn passordet du har nå.").with_field("current_password"));
+            return Err(
+                ApiError::bad_request("bad_body", "Skriv inn passordet du har nå.")
+                    .with_field("current_password"),
+            );
         }
         (None, _) => None,
     };
     let policy = app.settings.password_policy;
-    policy.check(&name, &request.new_password).map_err(|r| password_refused(&r))?;
+    policy
+        .check(&name, &request.new_password)
+        .map_err(|r| password_refused(&r))?;
     let accounts = Arc::clone(&app.stores.accounts);
     let new = request.new_password;
     let changed = tokio::task::spawn_blocking(move || -> Result<Account, ApiError> {
-        let account = accounts.account(&name).map_err(account_failed)?.ok_or_else(login_failed)?;
+        let account = accounts
+            .account(&name)
+            .map_err(account_failed)?
+            .ok_or_else(login_failed)?;
         if let Some(current) = current
             && !verify_password(account.password_hash(), &current)
         {
             return Err(login_failed());
         }
         if verify_password(account.password_hash(), &new) {
-            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "password_unchanged", "Velg et annet passord enn det du har nå.")
-                .with_field("new_password"));
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "password_unchanged",
+                "Velg et annet passord enn det du har nå.",
+            )
+            .with_field("new_password"));
         }
         let hash = hash_password(&new);
         accounts
@@ -333,7 +376,11 @@ pub async fn password(
             step.next = Next::SecondFactorSetup;
             step.since = app.clock.now();
             save(&auth.session, &step).await?;
-            Ok(Json(LoginState { next: step.next, account: None, recovery_codes: None }))
+            Ok(Json(LoginState {
+                next: step.next,
+                account: None,
+                recovery_codes: None,
+            }))
         }
     }
 }
@@ -347,7 +394,10 @@ pub async fn password(
         (status = 409, description = "The login waits for another step (`wrong_step`)", body = crate::openapi::ErrorDoc),
         (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
     ))]
-pub async fn second_factor(State(app): State<Arc<App>>, auth: BrowserSession) -> Result<Json<SecondFactorSetup>, ApiError> {
+pub async fn second_factor(
+    State(app): State<Arc<App>>,
+    auth: BrowserSession,
+) -> Result<Json<SecondFactorSetup>, ApiError> {
     let step = in_progress(&app, &auth.session, Next::SecondFactorSetup).await?;
     let name = account_name(&step)?;
     let accounts = Arc::clone(&app.stores.accounts);
@@ -401,7 +451,15 @@ pub async fn confirm_second_factor(
             codes = account.confirm_enrolment(request.code.trim(), now, &mut rng)?;
             Ok(())
         });
-        Ok::<_, ApiError>(account.map(|a| (a, codes.iter().map(|c| c.expose().to_owned()).collect::<Vec<_>>())))
+        Ok::<_, ApiError>(account.map(|a| {
+            (
+                a,
+                codes
+                    .iter()
+                    .map(|c| c.expose().to_owned())
+                    .collect::<Vec<_>>(),
+            )
+        }))
     })
     .await
     .map_err(|_| ApiError::internal())??;
@@ -423,7 +481,10 @@ pub async fn confirm_second_factor(
         (status = 200, description = "Signed in (`next` is `done`, with the account), or the step a login waits for", body = LoginState),
         (status = 401, description = "Neither signed in nor logging in", body = crate::openapi::ErrorDoc)
     ))]
-pub async fn current(State(app): State<Arc<App>>, auth: BrowserSession) -> Result<Json<LoginState>, ApiError> {
+pub async fn current(
+    State(app): State<Arc<App>>,
+    auth: BrowserSession,
+) -> Result<Json<LoginState>, ApiError> {
     if let Some(user) = &auth.user {
         let me = Me {
             name: user.name.to_string(),
@@ -432,10 +493,18 @@ pub async fn current(State(app): State<Arc<App>>, auth: BrowserSession) -> Resul
             units: user.units.iter().map(ToString::to_string).collect(),
             today: app.today(),
         };
-        return Ok(Json(LoginState { next: Next::Done, account: Some(me), recovery_codes: None }));
+        return Ok(Json(LoginState {
+            next: Next::Done,
+            account: Some(me),
+            recovery_codes: None,
+        }));
     }
     match load(&app, &auth.session).await? {
-        Some(step) => Ok(Json(LoginState { next: step.next, account: None, recovery_codes: None })),
+        Some(step) => Ok(Json(LoginState {
+            next: step.next,
+            account: None,
+            recovery_codes: None,
+        })),
         None => Err(ApiError::unauthorized()),
     }
 }
@@ -462,10 +531,23 @@ fn first_step(account: &Account) -> Next {
     }
 }
 
-async fn sign_in(app: &App, auth: &mut BrowserSession, account: Account, recovery_codes: Option<Vec<String>>) -> Result<Json<LoginState>, ApiError> {
-    let user = auth.authenticate(Verified(account)).await.map_err(session_failed)?.ok_or_else(login_failed)?;
+async fn sign_in(
+    app: &App,
+    auth: &mut BrowserSession,
+    account: Account,
+    recovery_codes: Option<Vec<String>>,
+) -> Result<Json<LoginState>, ApiError> {
+    let user = auth
+        .authenticate(Verified(account))
+        .await
+        .map_err(session_failed)?
+        .ok_or_else(login_failed)?;
     auth.login(&user).await.map_err(session_failed)?;
-    let _ = auth.session.remove::<InProgress>(IN_PROGRESS).await.map_err(session_failed)?;
+    let _ = auth
+        .session
+        .remove::<InProgress>(IN_PROGRESS)
+        .await
+        .map_err(session_failed)?;
     tracing::info!("a browser signed in");
     let me = Me {
         name: user.name.to_string(),
@@ -474,7 +556,11 @@ async fn sign_in(app: &App, auth: &mut BrowserSession, account: Account, recover
         units: user.units.iter().map(ToString::to_string).collect(),
         today: app.today(),
     };
-    Ok(Json(LoginState { next: Next::Done, account: Some(me), recovery_codes }))
+    Ok(Json(LoginState {
+        next: Next::Done,
+        account: Some(me),
+        recovery_codes,
+    }))
 }
 
 async fn load(app: &App, session: &Session) -> Result<Option<InProgress>, ApiError> {
@@ -493,7 +579,12 @@ async fn in_progress(app: &App, session: &Session, expected: Next) -> Result<InP
         )
     })?;
     if step.next != expected {
-        return Err(ApiError::new(StatusCode::CONFLICT, "wrong_step", "Innloggingen venter på et annet steg.").with_field(step_name(step.next)));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "wrong_step",
+            "Innloggingen venter på et annet steg.",
+        )
+        .with_field(step_name(step.next)));
     }
     Ok(step)
 }
@@ -508,7 +599,10 @@ fn step_name(next: Next) -> &'static str {
 }
 
 async fn save(session: &Session, step: &InProgress) -> Result<(), ApiError> {
-    session.insert(IN_PROGRESS, step).await.map_err(session_failed)
+    session
+        .insert(IN_PROGRESS, step)
+        .await
+        .map_err(session_failed)
 }
 
 fn account_name(step: &InProgress) -> Result<AccountName, ApiError> {
@@ -525,14 +619,22 @@ async fn throttle(app: &App, name: &str, from: IpAddr) -> Result<(), ApiError> {
         }
         Attempt::Refused { retry_after } => {
             tracing::warn!("login attempts throttled");
-            Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "throttled", "For mange innloggingsforsøk. Vent litt og prøv igjen.")
-                .with_retry_after(retry_after.as_secs().max(1)))
+            Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "throttled",
+                "For mange innloggingsforsøk. Vent litt og prøv igjen.",
+            )
+            .with_retry_after(retry_after.as_secs().max(1)))
         }
     }
 }
 
 fn login_failed() -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "login_failed", "Feil brukernavn eller passord.")
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "login_failed",
+        "Feil brukernavn eller passord.",
+    )
 }
 
 fn password_refused(refusal: &PasswordRefusal) -> ApiError {
@@ -544,7 +646,8 @@ fn password_refused(refusal: &PasswordRefusal) -> ApiError {
         PasswordRefusal::ContainsName => "Passordet inneholder brukernavnet. Velg et som ikke gjør det.".to_owned(),
         PasswordRefusal::TooWeak { .. } => "Passordet er for lett å gjette: det er vanlig, eller bygget av navn, datoer, tastaturrekker eller gjentakelser. Bruk en lengre setning av flere ord som ikke hører sammen.".to_owned(),
     };
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, refusal.code(), message).with_field("new_password")
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, refusal.code(), message)
+        .with_field("new_password")
 }
 
 fn account_failed(e: AccountError) -> ApiError {
@@ -552,7 +655,10 @@ fn account_failed(e: AccountError) -> ApiError {
         AccountError::AccountDisabled { .. } | AccountError::NoSuchAccount { .. } => login_failed(),
         AccountError::Password(r) => password_refused(&r),
         other => {
-            tracing::error!(reason = other.code(), "an account could not be read or changed during a login");
+            tracing::error!(
+                reason = other.code(),
+                "an account could not be read or changed during a login"
+            );
             ApiError::internal()
         }
     }

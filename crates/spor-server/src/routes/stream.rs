@@ -31,7 +31,10 @@ use crate::error::ApiError;
         (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
     ),
     security(("bearer" = [])))]
-pub async fn events(State(app): State<Arc<App>>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
+pub async fn events(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Adviser, Role::Leader])?;
     let receiver = app.appended.subscribe();
     // The stream carries participant ids as they are written: its opening is
@@ -39,19 +42,26 @@ pub async fn events(State(app): State<Arc<App>>, caller: Caller) -> Result<impl 
     // itself recorded when it was written.
     let auditing = Arc::clone(&app);
     let audited = caller.clone();
-    tokio::task::spawn_blocking(move || auditing.audit(&audited, "GET /api/v1/events/stream", Vec::new()))
-        .await
-        .map_err(|_| ApiError::internal())??;
+    tokio::task::spawn_blocking(move || {
+        auditing.audit(&audited, "GET /api/v1/events/stream", Vec::new())
+    })
+    .await
+    .map_err(|_| ApiError::internal())??;
     let units = caller.units.clone();
     let ended = ended(Arc::clone(&app), caller);
     let stream = BroadcastStream::new(receiver)
         .filter_map(move |note| {
             let event = match note {
-                Ok(n) if units.contains(&n.unit) => {
-                    Some(Event::default().event("appended").json_data(&n).unwrap_or_else(|_| Event::default().event("reload")))
-                }
+                Ok(n) if units.contains(&n.unit) => Some(
+                    Event::default()
+                        .event("appended")
+                        .json_data(&n)
+                        .unwrap_or_else(|_| Event::default().event("reload")),
+                ),
                 Ok(_) => None,
-                Err(BroadcastStreamRecvError::Lagged(_)) => Some(Event::default().event("reload").data("behind")),
+                Err(BroadcastStreamRecvError::Lagged(_)) => {
+                    Some(Event::default().event("reload").data("behind"))
+                }
             };
             std::future::ready(event.map(Ok::<Event, Infallible>))
         })
@@ -73,7 +83,8 @@ async fn ended(app: Arc<App>, caller: Caller) {
         let accounts = Arc::clone(&app.stores.accounts);
         let now = app.clock.now();
         let who = caller.clone();
-        let valid = tokio::task::spawn_blocking(move || who.still_valid(accounts.as_ref(), now)).await;
+        let valid =
+            tokio::task::spawn_blocking(move || who.still_valid(accounts.as_ref(), now)).await;
         if !matches!(valid, Ok(Ok(true))) {
             tracing::info!("a live stream ended: its credential no longer holds");
             return;

@@ -43,7 +43,11 @@ use crate::error::{ApiError, LineRefusal, without_long_numbers};
         (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
     ),
     security(("bearer" = [])))]
-pub async fn import(State(app): State<Arc<App>>, caller: Caller, body: Body) -> Result<Json<Value>, ApiError> {
+pub async fn import(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Adviser, Role::Leader])?;
     let reader = StreamReader::new(body.into_data_stream().map_err(std::io::Error::other));
     let handle = tokio::runtime::Handle::current();
@@ -112,14 +116,21 @@ pub async fn import(State(app): State<Arc<App>>, caller: Caller, body: Body) -> 
 
 /// Tells the live streams of each imported event.
 fn announce(app: &App, stored: &[(u64, spor_domain::EventId)]) {
-    let Some(&(first, _)) = stored.first() else { return };
+    let Some(&(first, _)) = stored.first() else {
+        return;
+    };
     if app.appended.receiver_count() == 0 {
         return;
     }
     let wanted: HashSet<u64> = stored.iter().map(|(seq, _)| *seq).collect();
     let _ = app.stores.events.scan(first, &mut |seq, e| {
         if wanted.contains(&seq) {
-            let _ = app.appended.send(AppendedNote { seq, participant: e.participant, unit: e.unit, kind: e.body.kind() });
+            let _ = app.appended.send(AppendedNote {
+                seq,
+                participant: e.participant,
+                unit: e.unit,
+                kind: e.body.kind(),
+            });
         }
         Ok(())
     });
@@ -130,11 +141,18 @@ fn body_error(e: &std::io::Error) -> ApiError {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = source {
         if s.to_string().contains("length limit exceeded") {
-            return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "Filen er større enn grensen for én import. Del den opp.");
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "Filen er større enn grensen for én import. Del den opp.",
+            );
         }
         source = s.source();
     }
-    ApiError::bad_request("bad_body", "Innholdet kunne ikke leses til ende. Ingenting er importert.")
+    ApiError::bad_request(
+        "bad_body",
+        "Innholdet kunne ikke leses til ende. Ingenting er importert.",
+    )
 }
 
 /// Exports the caller's units as JSON Lines (contract §1).
@@ -149,13 +167,20 @@ fn body_error(e: &std::io::Error) -> ApiError {
         (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
     ),
     security(("bearer" = [])))]
-pub async fn export(State(app): State<Arc<App>>, caller: Caller, params: Params) -> Result<Response, ApiError> {
+pub async fn export(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    params: Params,
+) -> Result<Response, ApiError> {
     caller.require(&[Role::Adviser, Role::Leader])?;
     params.only(&["unit"])?;
     let units: HashSet<UnitCode> = caller.scope(params.unit("unit")?)?.into_iter().collect();
     let participants: HashSet<ParticipantId> = {
         let projections = app.projector()?.read();
-        units.iter().flat_map(|u| projections.timelines(Some(*u)).map(|(p, _)| p)).collect()
+        units
+            .iter()
+            .flat_map(|u| projections.timelines(Some(*u)).map(|(p, _)| p))
+            .collect()
     };
     let auditing = Arc::clone(&app);
     let audited = caller.clone();
@@ -177,7 +202,8 @@ pub async fn export(State(app): State<Arc<App>>, caller: Caller, params: Params)
                 let mut bytes = Vec::with_capacity(line.len() + 1);
                 bytes.extend_from_slice(line.as_bytes());
                 bytes.push(b'\n');
-                tx.blocking_send(Ok(Bytes::from(bytes))).map_err(|_| StoreError::Io(std::io::Error::other("client gone")))?;
+                tx.blocking_send(Ok(Bytes::from(bytes)))
+                    .map_err(|_| StoreError::Io(std::io::Error::other("client gone")))?;
             }
             Ok(())
         });
@@ -186,11 +212,17 @@ pub async fn export(State(app): State<Arc<App>>, caller: Caller, params: Params)
             let _ = tx.blocking_send(Err(std::io::Error::other("export ended early")));
         }
     });
-    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], Body::from_stream(ReceiverStream::new(rx))).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        Body::from_stream(ReceiverStream::new(rx)),
+    )
+        .into_response())
 }
 
 /// The participant of a stored canonical line.
 fn line_participant(line: &str) -> Option<ParticipantId> {
     let v: Value = serde_json::from_str(line).ok()?;
-    uuid::Uuid::parse_str(v.get("participant")?.as_str()?).ok().map(ParticipantId)
+    uuid::Uuid::parse_str(v.get("participant")?.as_str()?)
+        .ok()
+        .map(ParticipantId)
 }

@@ -32,13 +32,29 @@ const MAX_WITHIN_DAYS: u32 = 3660;
         (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
     ),
     security(("bearer" = [])))]
-pub async fn status(State(app): State<Arc<App>>, caller: Caller, params: Params) -> Result<Json<StatusDoc>, ApiError> {
+pub async fn status(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    params: Params,
+) -> Result<Json<StatusDoc>, ApiError> {
     caller.require(&[Role::Adviser, Role::Leader])?;
     params.only(&["unit", "on", "state"])?;
     let asked = params.unit("unit")?;
     let units = caller.scope(asked)?;
     let on = params.date("on")?.unwrap_or_else(|| app.today());
-    let state = params.choice("state", &["registered", "claimed", "offered", "granted", "refused", "active", "on_leave", "ended"])?;
+    let state = params.choice(
+        "state",
+        &[
+            "registered",
+            "claimed",
+            "offered",
+            "granted",
+            "refused",
+            "active",
+            "on_leave",
+            "ended",
+        ],
+    )?;
     tokio::task::spawn_blocking(move || {
         let mut doc = {
             let projections = app.projector()?.read();
@@ -47,7 +63,11 @@ pub async fn status(State(app): State<Arc<App>>, caller: Caller, params: Params)
         if let Some(state) = state {
             doc.participants.retain(|s| s.state.as_str() == state);
         }
-        app.audit(&caller, "GET /api/v1/status", doc.participants.iter().map(|s| s.participant).collect())?;
+        app.audit(
+            &caller,
+            "GET /api/v1/status",
+            doc.participants.iter().map(|s| s.participant).collect(),
+        )?;
         Ok(Json(doc))
     })
     .await
@@ -66,16 +86,28 @@ pub async fn status(State(app): State<Arc<App>>, caller: Caller, params: Params)
         (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
     ),
     security(("bearer" = [])))]
-pub async fn followups(State(app): State<Arc<App>>, caller: Caller, params: Params) -> Result<Json<FollowupsDoc>, ApiError> {
+pub async fn followups(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    params: Params,
+) -> Result<Json<FollowupsDoc>, ApiError> {
     caller.require(&[Role::Adviser, Role::Leader])?;
     params.only(&["unit", "on", "within"])?;
     let units = caller.scope(params.unit("unit")?)?;
     let on = params.date("on")?.unwrap_or_else(|| app.today());
-    let within = params.number("within", MAX_WITHIN_DAYS)?.unwrap_or(app.settings.within_days);
+    let within = params
+        .number("within", MAX_WITHIN_DAYS)?
+        .unwrap_or(app.settings.within_days);
     tokio::task::spawn_blocking(move || {
         let reminders = {
             let projections = app.projector()?.read();
-            FollowupsDoc::reminders(&projections, Units::Only(&units), on, within, &app.settings.reminders)
+            FollowupsDoc::reminders(
+                &projections,
+                Units::Only(&units),
+                on,
+                within,
+                &app.settings.reminders,
+            )
         };
         let mut named: Vec<_> = reminders.iter().map(|r| r.participant).collect();
         named.sort_unstable();
@@ -104,12 +136,17 @@ pub async fn followups(State(app): State<Arc<App>>, caller: Caller, params: Para
         (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
     ),
     security(("bearer" = [])))]
-pub async fn survey_view(State(app): State<Arc<App>>, caller: Caller, params: Params) -> Result<Response, ApiError> {
+pub async fn survey_view(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    params: Params,
+) -> Result<Response, ApiError> {
     caller.require(&[Role::Leader, Role::Analyst])?;
     params.only(&["year", "by", "known_at", "publish"])?;
-    let year = params
-        .year("year")?
-        .ok_or_else(|| ApiError::bad_request("bad_query", "Parameteren «year» mangler: oppgi et årstall.").with_field("year"))?;
+    let year = params.year("year")?.ok_or_else(|| {
+        ApiError::bad_request("bad_query", "Parameteren «year» mangler: oppgi et årstall.")
+            .with_field("year")
+    })?;
     let by = match params.choice("by", &["unit", "county", "national"])? {
         None | Some("unit") => Grouping::Unit,
         Some("county") => Grouping::County,
@@ -144,7 +181,12 @@ pub async fn survey_view(State(app): State<Arc<App>>, caller: Caller, params: Pa
     // The one-year indicator's pending contacts are judged on the day the
     // survey is taken as of, as on the command line.
     let as_of = known_at.map_or_else(|| app.today(), |t| t.date_naive());
-    let request = SurveyRequest { year, by, known_at, as_of };
+    let request = SurveyRequest {
+        year,
+        by,
+        known_at,
+        as_of,
+    };
     tokio::task::spawn_blocking(move || {
         let projections = app.projector()?.read();
         // Serialised from the documents themselves, so fields keep the order
@@ -160,4 +202,3 @@ pub async fn survey_view(State(app): State<Arc<App>>, caller: Caller, params: Pa
     .await
     .map_err(|_| ApiError::internal())?
 }
-

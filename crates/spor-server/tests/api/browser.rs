@@ -18,10 +18,19 @@ pub struct Browser<'a> {
 
 impl<'a> Browser<'a> {
     pub fn new(server: &'a Server) -> Self {
-        Self { server, cookie: None, from: None }
+        Self {
+            server,
+            cookie: None,
+            from: None,
+        }
     }
 
-    pub async fn send(&mut self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub async fn send(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut request = self.server.client.request(method, self.server.url(path));
         if let Some(cookie) = &self.cookie {
             request = request.header(COOKIE, cookie);
@@ -55,12 +64,22 @@ impl<'a> Browser<'a> {
 
 /// S2: `__Host-`, Secure, HttpOnly, SameSite, path `/`, no domain.
 fn check_cookie_attributes(set: &str) {
-    let parts: Vec<String> = set.split(';').map(|p| p.trim().to_ascii_lowercase()).collect();
+    let parts: Vec<String> = set
+        .split(';')
+        .map(|p| p.trim().to_ascii_lowercase())
+        .collect();
     assert!(parts[0].starts_with("__host-spor="), "{set}");
     for wanted in ["secure", "httponly", "path=/"] {
-        assert!(parts.iter().any(|p| p == wanted), "{wanted} missing in {set}");
+        assert!(
+            parts.iter().any(|p| p == wanted),
+            "{wanted} missing in {set}"
+        );
     }
-    assert!(parts.iter().any(|p| p == "samesite=lax" || p == "samesite=strict"), "{set}");
+    assert!(
+        parts
+            .iter()
+            .any(|p| p == "samesite=lax" || p == "samesite=strict"),
+        "{set}"
+    );
     assert!(!parts.iter().any(|p| p.starts_with("domain=")), "{set}");
 }
-

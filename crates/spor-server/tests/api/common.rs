@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::{Value, json};
-use spor_accounts::{AccountName, AccountStore, NewAccount, Role, SledAccounts, TokenRequest, issue_token};
+use spor_accounts::{
+    AccountName, AccountStore, NewAccount, Role, SledAccounts, TokenRequest, issue_token,
+};
 use spor_domain::person::{SyntheticIds, make_fodselsnummer};
 use spor_domain::{Policy, UnitCode};
 use spor_projections::reminders::ReminderRules;
@@ -46,10 +48,15 @@ pub struct FailingTrail;
 
 impl AuditTrail for FailingTrail {
     fn record(&self, _: &spor_store::AuditEntry) -> Result<(), spor_store::StoreError> {
-        Err(spor_store::StoreError::Stopped("injected audit failure".into()))
+        Err(spor_store::StoreError::Stopped(
+            "injected audit failure".into(),
+        ))
     }
 
-    fn entries(&self, _: &mut dyn FnMut(spor_store::AuditEntry)) -> Result<(), spor_store::StoreError> {
+    fn entries(
+        &self,
+        _: &mut dyn FnMut(spor_store::AuditEntry),
+    ) -> Result<(), spor_store::StoreError> {
         Ok(())
     }
 }
@@ -63,10 +70,25 @@ pub async fn start_with(lines: &[String], trail: Trail) -> Server {
 }
 
 /// A server whose settings `tweak` has changed from the tests' defaults.
-pub async fn start_configured(lines: &[String], trail: Trail, tweak: impl FnOnce(&mut ServerSettings)) -> Server {
+pub async fn start_configured(
+    lines: &[String],
+    trail: Trail,
+    tweak: impl FnOnce(&mut ServerSettings),
+) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SledStore::open(&dir.path().join("data"), OpenOptions { create: true, ..OpenOptions::default() }).unwrap());
-    let policy = Policy { synthetic_ids: SyntheticIds::Allowed };
+    let store = Arc::new(
+        SledStore::open(
+            &dir.path().join("data"),
+            OpenOptions {
+                create: true,
+                ..OpenOptions::default()
+            },
+        )
+        .unwrap(),
+    );
+    let policy = Policy {
+        synthetic_ids: SyntheticIds::Allowed,
+    };
     let ingest = Ingest {
         store: store.as_ref(),
         policy,
@@ -92,16 +114,27 @@ pub async fn start_configured(lines: &[String], trail: Trail, tweak: impl FnOnce
         ("admin", Role::Admin, vec![]),
     ] {
         let name = AccountName::parse(key).unwrap();
-        let units = units.into_iter().map(|u| UnitCode::parse(u).unwrap()).collect();
-        let account =
-            spor_accounts::Account::new(NewAccount { name: name.clone(), role, units, password: hash.clone(), created_at: now }).unwrap();
+        let units = units
+            .into_iter()
+            .map(|u| UnitCode::parse(u).unwrap())
+            .collect();
+        let account = spor_accounts::Account::new(NewAccount {
+            name: name.clone(),
+            role,
+            units,
+            password: hash.clone(),
+            created_at: now,
+        })
+        .unwrap();
         accounts.create(&account).unwrap();
         let issued = issue_token(TokenRequest::new(name), now, &mut rng).unwrap();
         accounts.insert_token(&issued.record).unwrap();
         tokens.insert(key, issued.token.expose().to_owned());
     }
     let audit: Arc<dyn AuditTrail> = match trail {
-        Trail::Real => Arc::new(AuditLog::open(&dir.path().join("data"), Box::new(RealDisk)).unwrap()),
+        Trail::Real => {
+            Arc::new(AuditLog::open(&dir.path().join("data"), Box::new(RealDisk)).unwrap())
+        }
         Trail::Failing => Arc::new(FailingTrail),
     };
     let mut settings = ServerSettings {
@@ -109,7 +142,10 @@ pub async fn start_configured(lines: &[String], trail: Trail, tweak: impl FnOnce
         reminders: ReminderRules::default(),
         within_days: 14,
         suppress_up_to: 4,
-        lint_limits: spor_projections::lint::LintLimits { stale_days: 90, late_exit_days: 60 },
+        lint_limits: spor_projections::lint::LintLimits {
+            stale_days: 90,
+            late_exit_days: 60,
+        },
         view_day: Some(NaiveDate::from_ymd_opt(2008, 6, 1).unwrap()),
         import_limit_bytes: 1024 * 1024,
         import_batch_events: 1000,
@@ -123,17 +159,44 @@ pub async fn start_configured(lines: &[String], trail: Trail, tweak: impl FnOnce
     };
     tweak(&mut settings);
     let shutdown = CancellationToken::new();
-    let sessions = spor_server::Sessions::new(spor_server::SledSessions::open(store.sled()).unwrap());
-    let stores = Stores { events: Arc::clone(&store) as Arc<dyn EventStore>, accounts: Arc::clone(&accounts) as Arc<dyn AccountStore>, audit: Arc::clone(&audit), sessions };
-    let clock = Arc::new(FixedClock(Utc.with_ymd_and_hms(2009, 1, 2, 8, 0, 0).unwrap()));
+    let sessions =
+        spor_server::Sessions::new(spor_server::SledSessions::open(store.sled()).unwrap());
+    let stores = Stores {
+        events: Arc::clone(&store) as Arc<dyn EventStore>,
+        accounts: Arc::clone(&accounts) as Arc<dyn AccountStore>,
+        audit: Arc::clone(&audit),
+        sessions,
+    };
+    let clock = Arc::new(FixedClock(
+        Utc.with_ymd_and_hms(2009, 1, 2, 8, 0, 0).unwrap(),
+    ));
     let app = Arc::new(App::new(stores, settings, clock, shutdown.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let task = tokio::spawn(spor_server::serve(app, listener, shutdown.clone()));
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
-    let server = Server { base, client, tokens, audit, store, accounts, shutdown, task: Some(task), _dir: dir };
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let server = Server {
+        base,
+        client,
+        tokens,
+        audit,
+        store,
+        accounts,
+        shutdown,
+        task: Some(task),
+        _dir: dir,
+    };
     for _ in 0..200 {
-        if server.client.get(server.url("/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+        if server
+            .client
+            .get(server.url("/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
             return server;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -147,13 +210,26 @@ impl Server {
     }
 
     pub async fn get(&self, who: &str, path: &str) -> (u16, Value) {
-        let r = self.client.get(self.url(path)).bearer_auth(&self.tokens[who]).send().await.unwrap();
+        let r = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(&self.tokens[who])
+            .send()
+            .await
+            .unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn post(&self, who: &str, path: &str, body: &Value) -> (u16, Value) {
-        let r = self.client.post(self.url(path)).bearer_auth(&self.tokens[who]).json(body).send().await.unwrap();
+        let r = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(&self.tokens[who])
+            .json(body)
+            .send()
+            .await
+            .unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
@@ -168,7 +244,11 @@ impl Server {
     pub async fn stop(mut self) {
         self.shutdown.cancel();
         if let Some(task) = self.task.take() {
-            tokio::time::timeout(Duration::from_secs(10), task).await.expect("shutdown within 10 s").unwrap().unwrap();
+            tokio::time::timeout(Duration::from_secs(10), task)
+                .await
+                .expect("shutdown within 10 s")
+                .unwrap()
+                .unwrap();
         }
     }
 }
@@ -184,9 +264,19 @@ impl Person {
     pub fn started(n: u32, unit: &'static str) -> Self {
         let id = Uuid::from_u128(0xA000_0000_0000_0000_0000_0000_0000_0000 + u128::from(n));
         let birth = NaiveDate::from_ymd_opt(1980, 1 + n % 12, 1 + n % 28).unwrap();
-        let person = (0..1000).find_map(|i| make_fodselsnummer(birth, i, 80)).unwrap();
-        let mut p = Self { id, unit, lines: Vec::new() };
-        p.push("registered", "2006-01-02", json!({"person": person, "basis": "resettlement"}));
+        let person = (0..1000)
+            .find_map(|i| make_fodselsnummer(birth, i, 80))
+            .unwrap();
+        let mut p = Self {
+            id,
+            unit,
+            lines: Vec::new(),
+        };
+        p.push(
+            "registered",
+            "2006-01-02",
+            json!({"person": person, "basis": "resettlement"}),
+        );
         p.push("claimed", "2006-01-03", json!({}));
         p.push("granted", "2006-01-10", json!({"months": 24}));
         p.push("started", "2006-02-01", json!({}));

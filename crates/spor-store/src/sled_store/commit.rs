@@ -29,7 +29,10 @@ impl SledStore {
                 return Err(StoreError::Stopped(why.clone()));
             }
             if c.syncing {
-                c = self.synced.wait(c).unwrap_or_else(std::sync::PoisonError::into_inner);
+                c = self
+                    .synced
+                    .wait(c)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 continue;
             }
             c.syncing = true;
@@ -112,7 +115,9 @@ impl SledStore {
     }
 
     pub(super) fn stream_version(w: &Writer, p: ParticipantId) -> u32 {
-        w.streams.get(&p).map_or(0, |s| u32::try_from(s.len()).unwrap_or(u32::MAX))
+        w.streams
+            .get(&p)
+            .map_or(0, |s| u32::try_from(s.len()).unwrap_or(u32::MAX))
     }
 
     pub(super) fn commit(&self, appends: &[StreamAppend]) -> Result<Appended, StoreError> {
@@ -126,7 +131,10 @@ impl SledStore {
             if let Some(why) = &w.stopped {
                 return Err(StoreError::Stopped(why.clone()));
             }
-            if self.unfinished_import.load(std::sync::atomic::Ordering::SeqCst) {
+            if self
+                .unfinished_import
+                .load(std::sync::atomic::Ordering::SeqCst)
+            {
                 return Err(StoreError::Stopped(
                     "an import did not end and is taken back when the store is next opened; nothing more is written until then".into(),
                 ));
@@ -142,7 +150,11 @@ impl SledStore {
                 let mut fresh = Vec::with_capacity(a.events.len());
                 for e in &a.events {
                     if e.participant != a.participant {
-                        return Err(StoreError::WrongStream { id: e.id, participant: a.participant, stream: e.participant });
+                        return Err(StoreError::WrongStream {
+                            id: e.id,
+                            participant: a.participant,
+                            stream: e.participant,
+                        });
                     }
                     if let Some(seq) = self.seq_of(&w, e.id)? {
                         if self.read_event_locked(&w, seq)? == *e {
@@ -165,14 +177,21 @@ impl SledStore {
                     None => Self::stream_version(&w, a.participant),
                 };
                 if actual != a.expected_version {
-                    return Err(StoreError::Conflict { participant: a.participant, expected: a.expected_version, actual });
+                    return Err(StoreError::Conflict {
+                        participant: a.participant,
+                        expected: a.expected_version,
+                        actual,
+                    });
                 }
                 let mut version = actual;
                 for e in fresh {
                     let seq = head.seq + 1;
                     version += 1;
                     let bytes = record::encode(seq, &head.hash, &wire::to_line(e));
-                    head = Head { seq, hash: record::hash(&bytes) };
+                    head = Head {
+                        seq,
+                        hash: record::hash(&bytes),
+                    };
                     offsets.push(w.end + u64::try_from(buffer.len()).unwrap_or(u64::MAX));
                     buffer.extend_from_slice(&bytes);
                     new_pending.push(Pending { seq, id: e.id });

@@ -23,7 +23,12 @@ pub(super) struct ImportMark {
 
 impl ImportMark {
     fn text(&self) -> String {
-        format!("spor import in progress\n{} {} {}\n", self.start, self.offset, hex::encode(self.hash))
+        format!(
+            "spor import in progress\n{} {} {}\n",
+            self.start,
+            self.offset,
+            hex::encode(self.hash)
+        )
     }
 
     fn parse(text: &str) -> Option<Self> {
@@ -33,7 +38,11 @@ impl ImportMark {
         let start = fields.next()?.parse().ok().filter(|s| *s >= 1)?;
         let offset = fields.next()?.parse().ok()?;
         let hash = hex::decode(fields.next()?).ok()?.try_into().ok()?;
-        Some(Self { start, offset, hash })
+        Some(Self {
+            start,
+            offset,
+            hash,
+        })
     }
 }
 
@@ -50,11 +59,20 @@ impl SledStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(StoreError::Io(e)),
         };
-        let mark = ImportMark::parse(&text)
-            .ok_or_else(|| self.corrupt(format!("{} is unreadable; it marks an import that did not end", path.display())))?;
+        let mark = ImportMark::parse(&text).ok_or_else(|| {
+            self.corrupt(format!(
+                "{} is unreadable; it marks an import that did not end",
+                path.display()
+            ))
+        })?;
         let (head, first_offset) = {
             let w = lock(&self.writer);
-            (w.head, w.offsets.get(usize::try_from(mark.start - 1).unwrap_or(usize::MAX)).copied())
+            (
+                w.head,
+                w.offsets
+                    .get(usize::try_from(mark.start - 1).unwrap_or(usize::MAX))
+                    .copied(),
+            )
         };
         // The marker must describe this log: the import's first record where
         // it says, chained to the head it says (or, if nothing of the import
@@ -65,7 +83,11 @@ impl SledStore {
                 self.log.read_exact_at(&mut header, offset)?;
                 offset == mark.offset && header[10..42] == mark.hash
             }
-            None => mark.start == head.seq + 1 && mark.offset == lock(&self.writer).end && mark.hash == head.hash,
+            None => {
+                mark.start == head.seq + 1
+                    && mark.offset == lock(&self.writer).end
+                    && mark.hash == head.hash
+            }
         };
         if !matches {
             return Err(self.corrupt(format!(
@@ -76,7 +98,11 @@ impl SledStore {
             )));
         }
         if mark.start <= head.seq {
-            tracing::warn!(from = mark.start, to = head.seq, "rolling back an import that did not end");
+            tracing::warn!(
+                from = mark.start,
+                to = head.seq,
+                "rolling back an import that did not end"
+            );
             let mut batch = sled::Batch::default();
             self.scan(mark.start, &mut |_, event| {
                 batch.remove(&id_key(event.id)[..]);
@@ -85,7 +111,10 @@ impl SledStore {
             batch.insert(META_APPLIED, &(mark.start - 1).to_be_bytes()[..]);
             self.tree.apply_batch(batch).map_err(|e| self.sled_err(e))?;
             self.tree.flush().map_err(|e| self.sled_err(e))?;
-            let before = Head { seq: mark.start - 1, hash: mark.hash };
+            let before = Head {
+                seq: mark.start - 1,
+                hash: mark.hash,
+            };
             self.head_file.write(before)?;
             self.head_file.sync()?;
             self.log.set_len(mark.offset)?;
@@ -93,7 +122,8 @@ impl SledStore {
             let mut w = lock(&self.writer);
             w.head = before;
             w.end = mark.offset;
-            w.offsets.truncate(usize::try_from(mark.start - 1).unwrap_or(usize::MAX));
+            w.offsets
+                .truncate(usize::try_from(mark.start - 1).unwrap_or(usize::MAX));
             w.streams.retain(|_, seqs| {
                 seqs.retain(|s| *s < mark.start);
                 !seqs.is_empty()
@@ -115,12 +145,19 @@ impl SledStore {
             // back when the store is next opened, and must stay so.
             return Err(StoreError::Io(std::io::Error::new(
                 std::io::ErrorKind::AlreadyExists,
-                format!("{} marks an import that did not end; reopen the data directory to roll it back", path.display()),
+                format!(
+                    "{} marks an import that did not end; reopen the data directory to roll it back",
+                    path.display()
+                ),
             )));
         }
         let mark = {
             let w = lock(&self.writer);
-            ImportMark { start: w.head.seq + 1, offset: w.end, hash: w.head.hash }
+            ImportMark {
+                start: w.head.seq + 1,
+                offset: w.end,
+                hash: w.head.hash,
+            }
         };
         dir::write_atomically(&path, mark.text().as_bytes())?;
         Ok(())
@@ -140,17 +177,26 @@ impl SledStore {
     ) -> Result<Appended, StoreError> {
         let mut batches = batches.peekable();
         let mut done = Appended::default();
-        let Some(first) = batches.next() else { return Ok(done) };
+        let Some(first) = batches.next() else {
+            return Ok(done);
+        };
         // One event needs no marker: one append is whole by itself.
-        let single = batches.peek().is_none() && first.iter().map(|a| a.events.len()).sum::<usize>() <= 1;
+        let single =
+            batches.peek().is_none() && first.iter().map(|a| a.events.len()).sum::<usize>() <= 1;
         if !single {
             self.begin_import()?;
         }
-        let result = self.append_batches(std::iter::once(first).chain(batches), single, durable, &mut done);
+        let result = self.append_batches(
+            std::iter::once(first).chain(batches),
+            single,
+            durable,
+            &mut done,
+        );
         if result.is_err() && !single && self.dir.join(IMPORT_FILE).exists() {
             // The marker stayed (a failed write, sync or rollback): anything
             // written now would be taken back with the import at the next open.
-            self.unfinished_import.store(true, std::sync::atomic::Ordering::SeqCst);
+            self.unfinished_import
+                .store(true, std::sync::atomic::Ordering::SeqCst);
         }
         result.map(|()| done)
     }

@@ -27,7 +27,11 @@ impl SledStore {
         if applied == head {
             return Ok(());
         }
-        tracing::info!(from = applied + 1, to = head, "bringing the id index up to the log");
+        tracing::info!(
+            from = applied + 1,
+            to = head,
+            "bringing the id index up to the log"
+        );
         let mut batch = sled::Batch::default();
         let mut in_batch = 0usize;
         let mut last = applied;
@@ -37,7 +41,9 @@ impl SledStore {
             last = seq;
             if in_batch >= 50_000 {
                 batch.insert(META_APPLIED, &last.to_be_bytes()[..]);
-                self.tree.apply_batch(std::mem::take(&mut batch)).map_err(|e| self.sled_err(e))?;
+                self.tree
+                    .apply_batch(std::mem::take(&mut batch))
+                    .map_err(|e| self.sled_err(e))?;
                 in_batch = 0;
             }
             Ok(())
@@ -55,7 +61,9 @@ impl SledStore {
         }
         match self.tree.get(id_key(id)).map_err(|e| self.sled_err(e))? {
             None => Ok(None),
-            Some(v) => Ok(Some(seq_value(&v).ok_or_else(|| self.corrupt("malformed id index value"))?)),
+            Some(v) => Ok(Some(
+                seq_value(&v).ok_or_else(|| self.corrupt("malformed id index value"))?,
+            )),
         }
     }
 

@@ -68,7 +68,10 @@ fn open_sled(config: &sled::Config) -> std::thread::Result<sled::Result<sled::Db
     loop {
         let attempt = catch_unwind(AssertUnwindSafe(|| config.open()));
         match &attempt {
-            Ok(Err(sled::Error::Io(e))) if e.to_string().contains("could not acquire lock") && std::time::Instant::now() < deadline => {
+            Ok(Err(sled::Error::Io(e)))
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
                 std::thread::sleep(std::time::Duration::from_millis(10));
             }
             _ => return attempt,
@@ -88,7 +91,11 @@ pub struct OpenOptions {
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        Self { create: false, cache_capacity: 64 * 1024 * 1024, disk: Box::new(RealDisk) }
+        Self {
+            create: false,
+            cache_capacity: 64 * 1024 * 1024,
+            disk: Box::new(RealDisk),
+        }
     }
 }
 
@@ -169,13 +176,21 @@ impl SledStore {
         }
         let lock_file = dir::lock(dir)?;
         dir::check_format(dir)?;
-        let corrupt = |what: String| StoreError::Corrupt { dir: dir.to_owned(), what };
+        let corrupt = |what: String| StoreError::Corrupt {
+            dir: dir.to_owned(),
+            what,
+        };
         let log_path = dir.join(LOG_FILE);
         let new_log = !log_path.exists();
         if new_log && dir::sled_dir(dir).exists() {
             return Err(corrupt(format!("{} is missing", log_path.display())));
         }
-        let log = FsOpenOptions::new().create(true).truncate(false).read(true).write(true).open(&log_path)?;
+        let log = FsOpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&log_path)?;
         if new_log {
             log.sync_all()?;
             File::open(dir)?.sync_all()?;
@@ -186,12 +201,17 @@ impl SledStore {
             ScanError::Corrupt(what) => corrupt(what),
         })?;
         if let Some(torn_at) = scan.torn_at {
-            tracing::warn!(offset = torn_at, "cutting off a torn, unacknowledged record at the end of the log");
+            tracing::warn!(
+                offset = torn_at,
+                "cutting off a torn, unacknowledged record at the end of the log"
+            );
             log.set_len(torn_at)?;
             log.sync_all()?;
         }
-        let index_config =
-            sled::Config::new().path(dir::sled_dir(dir)).cache_capacity(options.cache_capacity).mode(sled::Mode::HighThroughput);
+        let index_config = sled::Config::new()
+            .path(dir::sled_dir(dir))
+            .cache_capacity(options.cache_capacity)
+            .mode(sled::Mode::HighThroughput);
         let tree = match open_sled(&index_config) {
             Ok(Ok(db)) => db,
             Ok(Err(sled::Error::Io(e))) => return Err(StoreError::Io(e)),
@@ -210,20 +230,36 @@ impl SledStore {
                 match open_sled(&index_config) {
                     Ok(Ok(db)) => db,
                     Ok(Err(sled::Error::Io(e))) => return Err(StoreError::Io(e)),
-                    Ok(Err(e)) => return Err(corrupt(format!("a new id index (sled) could not be made: {e}"))),
-                    Err(_) => return Err(corrupt("a new id index (sled) could not be made".into())),
+                    Ok(Err(e)) => {
+                        return Err(corrupt(format!(
+                            "a new id index (sled) could not be made: {e}"
+                        )));
+                    }
+                    Err(_) => {
+                        return Err(corrupt("a new id index (sled) could not be made".into()));
+                    }
                 }
             }
         };
         // Accounts, tokens and sessions: a database of their own, so that
         // rebuilding the index never touches them. They are no copy of
         // anything: damage there is refused, never rebuilt.
-        let others_config = sled::Config::new().path(dir.join(ACCOUNTS_DIR)).cache_capacity(8 * 1024 * 1024);
+        let others_config = sled::Config::new()
+            .path(dir.join(ACCOUNTS_DIR))
+            .cache_capacity(8 * 1024 * 1024);
         let others = match open_sled(&others_config) {
             Ok(Ok(db)) => db,
             Ok(Err(sled::Error::Io(e))) => return Err(StoreError::Io(e)),
-            Ok(Err(e)) => return Err(corrupt(format!("the accounts (sled, {ACCOUNTS_DIR}/) could not be opened: {e}"))),
-            Err(_) => return Err(corrupt(format!("the accounts (sled, {ACCOUNTS_DIR}/) could not be read"))),
+            Ok(Err(e)) => {
+                return Err(corrupt(format!(
+                    "the accounts (sled, {ACCOUNTS_DIR}/) could not be opened: {e}"
+                )));
+            }
+            Err(_) => {
+                return Err(corrupt(format!(
+                    "the accounts (sled, {ACCOUNTS_DIR}/) could not be read"
+                )));
+            }
         };
         let head = scan.head;
         let store = Self {
@@ -243,7 +279,11 @@ impl SledStore {
                 written: 0,
                 stopped: None,
             }),
-            commit: Mutex::new(Commit { durable: 0, syncing: false, failed: None }),
+            commit: Mutex::new(Commit {
+                durable: 0,
+                syncing: false,
+                failed: None,
+            }),
             synced: Condvar::new(),
             indexing: Mutex::new(()),
             _lock: lock_file,
@@ -272,9 +312,11 @@ impl SledStore {
     }
 
     fn corrupt(&self, what: impl Into<String>) -> StoreError {
-        StoreError::Corrupt { dir: self.dir.clone(), what: what.into() }
+        StoreError::Corrupt {
+            dir: self.dir.clone(),
+            what: what.into(),
+        }
     }
-
 }
 
 impl EventStore for SledStore {
@@ -290,14 +332,21 @@ impl EventStore for SledStore {
         self.commit(appends)
     }
 
-    fn scan(&self, from: u64, f: &mut dyn FnMut(u64, Event) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    fn scan(
+        &self,
+        from: u64,
+        f: &mut dyn FnMut(u64, Event) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         self.scan_events(from, f)
     }
 
     fn lookup(&self, id: EventId) -> Result<Option<(u64, Event)>, StoreError> {
         let (seq, covering) = {
             let w = lock(&self.writer);
-            (self.seq_of(&w, id)?, w.pending_ids.contains_key(&id).then_some(w.written))
+            (
+                self.seq_of(&w, id)?,
+                w.pending_ids.contains_key(&id).then_some(w.written),
+            )
         };
         // Written but maybe not yet synced: found only once durable.
         if let Some(generation) = covering {
@@ -310,11 +359,20 @@ impl EventStore for SledStore {
     }
 
     fn stream(&self, participant: ParticipantId) -> Result<Vec<(u64, Event)>, StoreError> {
-        let seqs = lock(&self.writer).streams.get(&participant).cloned().unwrap_or_default();
-        seqs.into_iter().map(|seq| Ok((seq, self.read_event(seq)?))).collect()
+        let seqs = lock(&self.writer)
+            .streams
+            .get(&participant)
+            .cloned()
+            .unwrap_or_default();
+        seqs.into_iter()
+            .map(|seq| Ok((seq, self.read_event(seq)?)))
+            .collect()
     }
 
-    fn scan_lines(&self, f: &mut dyn FnMut(u64, &str) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    fn scan_lines(
+        &self,
+        f: &mut dyn FnMut(u64, &str) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         self.scan_records(1, f)
     }
 

@@ -27,16 +27,23 @@ impl SledStore {
 
     /// Where record `seq` starts in the log file.
     pub(super) fn offset_of(&self, w: &Writer, seq: u64) -> Result<u64, StoreError> {
-        let i = usize::try_from(seq.checked_sub(1).ok_or_else(|| self.corrupt("seq 0 asked for"))?)
-            .unwrap_or(usize::MAX);
-        w.offsets.get(i).copied().ok_or_else(|| self.corrupt(format!("index points at seq {seq}, past the log's end")))
+        let i = usize::try_from(
+            seq.checked_sub(1)
+                .ok_or_else(|| self.corrupt("seq 0 asked for"))?,
+        )
+        .unwrap_or(usize::MAX);
+        w.offsets
+            .get(i)
+            .copied()
+            .ok_or_else(|| self.corrupt(format!("index points at seq {seq}, past the log's end")))
     }
 
     /// The encoded record `seq` at `offset`: its header says how long it is.
     pub(super) fn read_at(&self, seq: u64, offset: u64) -> Result<Vec<u8>, StoreError> {
         let mut header = [0u8; record::HEADER];
         self.log.read_exact_at(&mut header, offset)?;
-        let len = record::payload_len(&header).map_err(|e| self.corrupt(format!("seq {seq}: {e}")))?;
+        let len =
+            record::payload_len(&header).map_err(|e| self.corrupt(format!("seq {seq}: {e}")))?;
         let mut bytes = vec![0u8; record::HEADER + len + record::TRAILER];
         self.log.read_exact_at(&mut bytes, offset)?;
         Ok(bytes)
@@ -62,7 +69,11 @@ impl SledStore {
     }
 
     /// Reads records from `from` on, in order, with a buffered sequential read.
-    pub(super) fn scan_records(&self, from: u64, f: &mut dyn FnMut(u64, &str) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    pub(super) fn scan_records(
+        &self,
+        from: u64,
+        f: &mut dyn FnMut(u64, &str) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let (start, head) = {
             let w = lock(&self.writer);
             let i = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
@@ -80,7 +91,8 @@ impl SledStore {
         while seq <= head {
             let mut header = [0u8; record::HEADER];
             reader.read_exact(&mut header)?;
-            let len = record::payload_len(&header).map_err(|e| self.corrupt(format!("seq {seq}: {e}")))?;
+            let len = record::payload_len(&header)
+                .map_err(|e| self.corrupt(format!("seq {seq}: {e}")))?;
             buf.clear();
             buf.extend_from_slice(&header);
             buf.resize(record::HEADER + len + record::TRAILER, 0);
@@ -95,22 +107,29 @@ impl SledStore {
         Ok(())
     }
 
-    pub(super) fn scan_events(&self, from: u64, f: &mut dyn FnMut(u64, Event) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    pub(super) fn scan_events(
+        &self,
+        from: u64,
+        f: &mut dyn FnMut(u64, Event) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         // Reading, checking and parsing run in a thread of their own, a chunk
         // ahead of `f`, so a rebuild uses both cores. The channel is bounded:
         // at most a few chunks are in memory at once.
         const CHUNK: usize = 2048;
         std::thread::scope(|scope| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<(u64, Event)>, StoreError>>(4);
+            let (tx, rx) =
+                std::sync::mpsc::sync_channel::<Result<Vec<(u64, Event)>, StoreError>>(4);
             let reader = scope.spawn(move || {
                 let mut chunk = Vec::with_capacity(CHUNK);
                 let read = self.scan_records(from, &mut |seq, payload| {
-                    let event = wire::parse_stored(payload).map_err(|e| self.corrupt(format!("seq {seq}: {e}")))?;
+                    let event = wire::parse_stored(payload)
+                        .map_err(|e| self.corrupt(format!("seq {seq}: {e}")))?;
                     chunk.push((seq, event));
                     if chunk.len() == CHUNK {
                         let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
                         // The receiver stopped (its `f` failed): stop reading.
-                        tx.send(Ok(full)).map_err(|_| StoreError::Io(std::io::Error::other("scan stopped")))?;
+                        tx.send(Ok(full))
+                            .map_err(|_| StoreError::Io(std::io::Error::other("scan stopped")))?;
                     }
                     Ok(())
                 });

@@ -9,9 +9,9 @@ use std::os::unix::fs::FileExt;
 
 use spor_domain::{ParticipantId, wire};
 
+use crate::Head;
 use crate::dir::HeadFileState;
 use crate::record;
-use crate::Head;
 /// What opening found in the log file.
 pub(super) struct Scan {
     pub(super) head: Head,
@@ -42,7 +42,10 @@ pub(super) fn scan_log(log: &File, head_file: HeadFileState) -> Result<Scan, Sca
     let mut reader = BufReader::with_capacity(1 << 20, log);
     let mut offsets = Vec::new();
     let mut streams: HashMap<ParticipantId, Vec<u64>> = HashMap::new();
-    let mut head = Head { seq: 0, hash: [0; 32] };
+    let mut head = Head {
+        seq: 0,
+        hash: [0; 32],
+    };
     let mut at = 0u64;
     let mut buf = Vec::new();
     let durable = match head_file {
@@ -59,7 +62,11 @@ pub(super) fn scan_log(log: &File, head_file: HeadFileState) -> Result<Scan, Sca
                     }
                     None => Some(format!("seq {}: not a valid event", rec.seq)),
                 },
-                Ok(rec) => Some(format!("record at offset {at} says seq {}, expected {}", rec.seq, head.seq + 1)),
+                Ok(rec) => Some(format!(
+                    "record at offset {at} says seq {}, expected {}",
+                    rec.seq,
+                    head.seq + 1
+                )),
                 Err(e) => Some(format!("record after seq {} (offset {at}): {e}", head.seq)),
             },
             Err(e) => Some(format!("record after seq {} (offset {at}): {e}", head.seq)),
@@ -75,9 +82,17 @@ pub(super) fn scan_log(log: &File, head_file: HeadFileState) -> Result<Scan, Sca
             let mut tail = vec![0u8; usize::try_from(len - at).unwrap_or(0)];
             log.read_exact_at(&mut tail, at)?;
             if record::find_any(&tail[1..]).is_some() {
-                return Err(ScanError::Corrupt(format!("{problem}; valid records follow it")));
+                return Err(ScanError::Corrupt(format!(
+                    "{problem}; valid records follow it"
+                )));
             }
-            return Ok(Scan { head: finish(log, head, &offsets, at)?, streams, end: at, offsets, torn_at: Some(at) });
+            return Ok(Scan {
+                head: finish(log, head, &offsets, at)?,
+                streams,
+                end: at,
+                offsets,
+                torn_at: Some(at),
+            });
         }
         offsets.push(at);
         // The hash is needed for the last record only; it is taken at the end.
@@ -91,17 +106,29 @@ pub(super) fn scan_log(log: &File, head_file: HeadFileState) -> Result<Scan, Sca
             head.seq
         )));
     }
-    Ok(Scan { head, streams, end: at, offsets, torn_at: None })
+    Ok(Scan {
+        head,
+        streams,
+        end: at,
+        offsets,
+        torn_at: None,
+    })
 }
 
 /// The head: the last record's sequence number and hash.
 pub(super) fn finish(log: &File, head: Head, offsets: &[u64], end: u64) -> Result<Head, ScanError> {
     let Some(&start) = offsets.last() else {
-        return Ok(Head { seq: 0, hash: [0; 32] });
+        return Ok(Head {
+            seq: 0,
+            hash: [0; 32],
+        });
     };
     let mut bytes = vec![0u8; usize::try_from(end - start).unwrap_or(0)];
     log.read_exact_at(&mut bytes, start)?;
-    Ok(Head { seq: head.seq, hash: record::hash(&bytes) })
+    Ok(Head {
+        seq: head.seq,
+        hash: record::hash(&bytes),
+    })
 }
 
 /// The participant of a stored line. Canonical lines (`wire::to_line`) begin
@@ -110,8 +137,11 @@ pub(super) fn finish(log: &File, head: Head, offsets: &[u64], end: u64) -> Resul
 pub(super) fn participant_of(payload: &str) -> Option<ParticipantId> {
     const PREFIX: &str = "\",\"participant\":\"";
     if payload.get(43..60) == Some(PREFIX)
-        && let Some(p) = payload.get(60..96).and_then(|u| uuid::Uuid::parse_str(u).ok()) {
-            return Some(ParticipantId(p));
-        }
+        && let Some(p) = payload
+            .get(60..96)
+            .and_then(|u| uuid::Uuid::parse_str(u).ok())
+    {
+        return Some(ParticipantId(p));
+    }
     wire::parse_stored(payload).ok().map(|e| e.participant)
 }

@@ -55,7 +55,10 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         .context("reading the audit trail")?;
     let named: BTreeSet<ParticipantId> = match wanted {
         Some(p) => BTreeSet::from([p]),
-        None => entries.iter().flat_map(|e| e.participants.iter().copied()).collect(),
+        None => entries
+            .iter()
+            .flat_map(|e| e.participants.iter().copied())
+            .collect(),
     };
     audit.record("spor audit", named)?;
 
@@ -67,7 +70,16 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record(["id", "at", "who", "role", "units", "action", "from", "participants"])?;
+            w.write_record([
+                "id",
+                "at",
+                "who",
+                "role",
+                "units",
+                "action",
+                "from",
+                "participants",
+            ])?;
             for e in &entries {
                 w.write_record([
                     e.id.to_string(),
@@ -85,7 +97,15 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         Format::Table => {
             let mut table = Table::new();
             table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-            table.set_header(["at", "who", "role", "units", "action", "from", "participants"]);
+            table.set_header([
+                "at",
+                "who",
+                "role",
+                "units",
+                "action",
+                "from",
+                "participants",
+            ]);
             for e in &entries {
                 table.add_row([
                     format_time(e.at),
@@ -98,7 +118,12 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
                 ]);
             }
             writeln!(out, "{table}")?;
-            writeln!(out, "{} entr{}", entries.len(), if entries.len() == 1 { "y" } else { "ies" })?;
+            writeln!(
+                out,
+                "{} entr{}",
+                entries.len(),
+                if entries.len() == 1 { "y" } else { "ies" }
+            )?;
         }
     }
     out.flush()?;
@@ -113,7 +138,10 @@ fn ids(participants: &[ParticipantId]) -> Vec<String> {
 fn cell(participants: &[ParticipantId]) -> String {
     let mut shown = ids(&participants[..participants.len().min(IDS_IN_A_CELL)]).join("\n");
     if participants.len() > IDS_IN_A_CELL {
-        shown.push_str(&format!("\n… and {} more", participants.len() - IDS_IN_A_CELL));
+        shown.push_str(&format!(
+            "\n… and {} more",
+            participants.len() - IDS_IN_A_CELL
+        ));
     }
     shown
 }

@@ -31,7 +31,9 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         store: store.as_ref(),
         // The demo writes only synthetic identity numbers (month + 80), so it
         // accepts them for its own events whatever the configuration says.
-        policy: Policy { synthetic_ids: SyntheticIds::Allowed },
+        policy: Policy {
+            synthetic_ids: SyntheticIds::Allowed,
+        },
         now: spor_demo::RECORDED_BEFORE,
         batch_events: ws.settings.import.batch_events,
         input_len: None,
@@ -39,7 +41,10 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         scope: None,
         by: None,
     };
-    let spec = DemoSpec { participants: args.participants, seed: args.seed };
+    let spec = DemoSpec {
+        participants: args.participants,
+        seed: args.seed,
+    };
     // Alone, as an import: written all or nothing.
     let gate = ws.gate(Gate::Alone);
     let result = ingest.drafts(spor_demo::stream(&spec).map(Draft::from));
@@ -60,8 +65,14 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
             Ok(())
         }
         Err(IngestError::Refused(errors)) => {
-            let first = errors.first().map(|e| e.problem.to_string()).unwrap_or_default();
-            Err(Refused(format!("the demo log does not fit this data directory: {first}")).into())
+            let first = errors
+                .first()
+                .map(|e| e.problem.to_string())
+                .unwrap_or_default();
+            Err(Refused(format!(
+                "the demo log does not fit this data directory: {first}"
+            ))
+            .into())
         }
         Err(IngestError::Store(e)) => Err(e).context("writing the demo log"),
         Err(IngestError::Read(e)) => Err(e.into()),

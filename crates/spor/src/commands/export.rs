@@ -30,7 +30,8 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     // before the first line is written: so a first pass finds them. The
     // second writes the log only as far as the first read it (inside a
     // server, events may be appended between the two).
-    let (participants, through) = exported_participants(&store, data, args.unit).context("reading the log")?;
+    let (participants, through) =
+        exported_participants(&store, data, args.unit).context("reading the log")?;
     ws.audit()?.record("spor export", participants)?;
     // A store failure is kept aside so that its kind (damaged data, disk)
     // decides the exit code; the output file is then discarded.
@@ -50,11 +51,13 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
                     return Ok(());
                 }
             }
-            out.write_all(line.as_bytes()).and_then(|()| out.write_all(b"\n")).map_err(|e| {
-                let kind = e.kind();
-                write_failure = Some(e);
-                StoreError::Io(io::Error::from(kind))
-            })
+            out.write_all(line.as_bytes())
+                .and_then(|()| out.write_all(b"\n"))
+                .map_err(|e| {
+                    let kind = e.kind();
+                    write_failure = Some(e);
+                    StoreError::Io(io::Error::from(kind))
+                })
         });
         if let Some(e) = write_failure {
             return Err(e);
@@ -66,7 +69,8 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         out.flush()
     };
     let result = match args.file.filter(|f| f.as_os_str() != "-") {
-        Some(path) => write_file_atomically(&ws.path(&path), write).with_context(|| format!("writing {}", path.display())),
+        Some(path) => write_file_atomically(&ws.path(&path), write)
+            .with_context(|| format!("writing {}", path.display())),
         None => {
             let mut out = io::BufWriter::new(&mut ws.out);
             write(&mut out).context("writing to standard output")
@@ -88,13 +92,19 @@ struct Owner {
 
 /// The participants whose events an export (of `unit`, or of all) writes,
 /// and the last sequence number read.
-fn exported_participants(store: &SledStore, data: &Path, unit: Option<UnitCode>) -> Result<(BTreeSet<ParticipantId>, u64), StoreError> {
+fn exported_participants(
+    store: &SledStore,
+    data: &Path,
+    unit: Option<UnitCode>,
+) -> Result<(BTreeSet<ParticipantId>, u64), StoreError> {
     let mut found = BTreeSet::new();
     let mut through = 0;
     store.scan_lines(&mut |seq, line| {
         through = seq;
-        let owner: Owner = serde_json::from_str(line)
-            .map_err(|e| StoreError::Corrupt { dir: data.to_owned(), what: format!("seq {seq}: {e}") })?;
+        let owner: Owner = serde_json::from_str(line).map_err(|e| StoreError::Corrupt {
+            dir: data.to_owned(),
+            what: format!("seq {seq}: {e}"),
+        })?;
         if unit.is_none_or(|u| u == owner.unit) {
             found.insert(owner.participant);
         }

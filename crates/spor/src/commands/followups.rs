@@ -8,8 +8,8 @@ use spor_domain::UnitCode;
 use spor_projections::reminders::{Kind, Reminder};
 use spor_shell::views::{FollowupsDoc, Units};
 
-use super::status::load;
 use super::Access;
+use super::status::load;
 use crate::output::{norwegian_date, parse_date};
 use crate::settings::ConfigError;
 use crate::workspace::Workspace;
@@ -41,15 +41,24 @@ enum FollowupFormat {
 
 pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     if args.format == FollowupFormat::Ics && args.unit.is_none() {
-        return Err(ConfigError("--format ics writes one unit's calendar: give --unit".into()).into());
+        return Err(
+            ConfigError("--format ics writes one unit's calendar: give --unit".into()).into(),
+        );
     }
     let store = ws.store(Access::Existing)?;
     let projections = load(store.as_ref(), &ws.settings)?;
     let within = args.within.unwrap_or(ws.settings.reminders.within_days);
     let units = args.unit.map(|u| [u]);
     let scope = units.as_ref().map_or(Units::All, |u| Units::Only(u));
-    let items = FollowupsDoc::reminders(&projections, scope, args.on, within, &ws.settings.reminders.rules());
-    ws.audit()?.record("spor followups", items.iter().map(|r| r.participant))?;
+    let items = FollowupsDoc::reminders(
+        &projections,
+        scope,
+        args.on,
+        within,
+        &ws.settings.reminders.rules(),
+    );
+    ws.audit()?
+        .record("spor followups", items.iter().map(|r| r.participant))?;
     let mut out = io::BufWriter::new(&mut ws.out);
     match args.format {
         FollowupFormat::Ics => out.write_all(calendar(&items, args.on).as_bytes())?,
@@ -61,7 +70,13 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
             let mut w = csv::Writer::from_writer(&mut out);
             w.write_record(["participant", "unit", "kind", "due", "overdue"])?;
             for r in &items {
-                w.write_record([r.participant.to_string(), r.unit.to_string(), r.kind.as_str().into(), r.due.to_string(), r.overdue.to_string()])?;
+                w.write_record([
+                    r.participant.to_string(),
+                    r.unit.to_string(),
+                    r.kind.as_str().into(),
+                    r.due.to_string(),
+                    r.overdue.to_string(),
+                ])?;
             }
             w.flush()?;
         }
@@ -71,7 +86,13 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
             sorted.sort_by_key(|r| (!r.overdue, r.due, r.unit, r.participant));
             let mut table = Table::new();
             table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-            table.set_header(["deltaker", "enhet", "oppfølging", "frist", "dager over frist"]);
+            table.set_header([
+                "deltaker",
+                "enhet",
+                "oppfølging",
+                "frist",
+                "dager over frist",
+            ]);
             for r in sorted {
                 let late = (args.on - r.due).num_days();
                 table.add_row([
@@ -79,12 +100,25 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
                     r.unit.to_string(),
                     bokmal(r),
                     norwegian_date(r.due),
-                    if r.overdue { late.to_string() } else { String::new() },
+                    if r.overdue {
+                        late.to_string()
+                    } else {
+                        String::new()
+                    },
                 ]);
             }
-            writeln!(out, "Oppfølging per {} (frist innen {within} dager)", norwegian_date(args.on))?;
+            writeln!(
+                out,
+                "Oppfølging per {} (frist innen {within} dager)",
+                norwegian_date(args.on)
+            )?;
             writeln!(out, "{table}")?;
-            writeln!(out, "{} åpne, {} over frist", items.len(), items.iter().filter(|r| r.overdue).count())?;
+            writeln!(
+                out,
+                "{} åpne, {} over frist",
+                items.len(),
+                items.iter().filter(|r| r.overdue).count()
+            )?;
         }
     }
     out.flush()?;
@@ -97,7 +131,10 @@ fn bokmal(r: &Reminder) -> String {
         Kind::LeaveEnds => "Permisjon slutter".into(),
         Kind::NavHandover => "Overlevering til NAV".into(),
         Kind::PlannedEnd => "Planlagt slutt på programmet".into(),
-        Kind::PostExit => format!("Kontakt {} måneder etter avslutning", r.months_after_exit.unwrap_or(0)),
+        Kind::PostExit => format!(
+            "Kontakt {} måneder etter avslutning",
+            r.months_after_exit.unwrap_or(0)
+        ),
         Kind::Stale => "Ingen registrering på lenge".into(),
     }
 }
@@ -109,7 +146,10 @@ fn bokmal(r: &Reminder) -> String {
 /// names the kind and the name-free participant id.
 fn calendar(items: &[Reminder], on: NaiveDate) -> String {
     use icalendar::{Calendar, Component, Event, EventLike};
-    let stamp = on.and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or_default();
+    let stamp = on
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or_default();
     let mut cal = Calendar::new();
     cal.name("spor: oppfølging");
     for r in items {
@@ -124,7 +164,10 @@ fn calendar(items: &[Reminder], on: NaiveDate) -> String {
             .uid(&format!("{}-{identity}@spor", r.participant))
             .timestamp(stamp)
             .summary(&format!("{} (deltaker {short})", bokmal(r)))
-            .description(&format!("Deltaker-id {} i enhet {}. Åpne spor for detaljer.", r.participant, r.unit))
+            .description(&format!(
+                "Deltaker-id {} i enhet {}. Åpne spor for detaljer.",
+                r.participant, r.unit
+            ))
             .starts(r.due)
             .ends(r.due.succ_opt().unwrap_or(r.due))
             .done();

@@ -29,9 +29,13 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     let stdin = args.reads_stdin();
     // Open the input before the store, so a missing file leaves no new directory.
     let (reader, len): (Box<dyn io::BufRead>, Option<u64>) = if stdin {
-        (Box::new(BufReader::with_capacity(1 << 16, ws.stdin())), None)
+        (
+            Box::new(BufReader::with_capacity(1 << 16, ws.stdin())),
+            None,
+        )
     } else {
-        let f = File::open(ws.path(&args.file)).with_context(|| format!("reading {}", args.file.display()))?;
+        let f = File::open(ws.path(&args.file))
+            .with_context(|| format!("reading {}", args.file.display()))?;
         let len = f.metadata().ok().map(|m| m.len());
         (Box::new(BufReader::with_capacity(1 << 16, f)), len)
     };
@@ -48,7 +52,11 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         scope: None,
         by: None,
     };
-    let name = if stdin { "standard input".to_string() } else { args.file.display().to_string() };
+    let name = if stdin {
+        "standard input".to_string()
+    } else {
+        args.file.display().to_string()
+    };
     // Alone: inside a server, no other write may land between the import's
     // first and last batch.
     let gate = ws.gate(Gate::Alone);
@@ -59,7 +67,12 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
             ws.appended(&done.stored);
             ws.audit()?
                 .record("spor import", done.participants)
-                .with_context(|| format!("the import is complete ({} events stored)", done.stored.len()))?;
+                .with_context(|| {
+                    format!(
+                        "the import is complete ({} events stored)",
+                        done.stored.len()
+                    )
+                })?;
             writeln!(
                 ws.err,
                 "imported {} events from {name} ({} already stored, skipped)",

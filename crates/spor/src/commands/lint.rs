@@ -7,8 +7,8 @@ use comfy_table::Table;
 use spor_domain::UnitCode;
 use spor_projections::lint::{LintRule, findings};
 
-use super::status::load;
 use super::Access;
+use super::status::load;
 use crate::output::{Format, norwegian_date, parse_date};
 use crate::workspace::Workspace;
 
@@ -30,18 +30,27 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     let on = args.on.unwrap_or_else(|| Utc::now().date_naive());
     let limits = ws.settings.lint.limits();
     let found = findings(&projections, on, args.unit, limits);
-    ws.audit()?.record("spor lint", found.iter().map(|f| f.participant))?;
+    ws.audit()?
+        .record("spor lint", found.iter().map(|f| f.participant))?;
     let mut out = io::BufWriter::new(&mut ws.out);
     match args.format {
         Format::Json => {
-            serde_json::to_writer(&mut out, &serde_json::json!({ "on": on, "findings": found }))?;
+            serde_json::to_writer(
+                &mut out,
+                &serde_json::json!({ "on": on, "findings": found }),
+            )?;
             writeln!(out)?;
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
             w.write_record(["participant", "unit", "rule", "detail"])?;
             for f in &found {
-                w.write_record([f.participant.to_string(), f.unit.to_string(), code(&f.rule).into(), bokmal(&f.rule)])?;
+                w.write_record([
+                    f.participant.to_string(),
+                    f.unit.to_string(),
+                    code(&f.rule).into(),
+                    bokmal(&f.rule),
+                ])?;
             }
             w.flush()?;
         }
@@ -50,7 +59,12 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
             table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
             table.set_header(["deltaker", "enhet", "regel", "hva"]);
             for f in &found {
-                table.add_row([f.participant.to_string(), f.unit.to_string(), code(&f.rule).into(), bokmal(&f.rule)]);
+                table.add_row([
+                    f.participant.to_string(),
+                    f.unit.to_string(),
+                    code(&f.rule).into(),
+                    bokmal(&f.rule),
+                ]);
             }
             writeln!(out, "{table}")?;
             writeln!(out, "{} funn per {}", found.len(), norwegian_date(on))?;
@@ -74,12 +88,22 @@ fn code(rule: &LintRule) -> &'static str {
 fn bokmal(rule: &LintRule) -> String {
     match rule {
         LintRule::PastPlannedEnd { planned_end } => {
-            format!("planlagt slutt {} er passert uten avslutning eller forlengelse", norwegian_date(*planned_end))
+            format!(
+                "planlagt slutt {} er passert uten avslutning eller forlengelse",
+                norwegian_date(*planned_end)
+            )
         }
         LintRule::NoEventFor { days, last_event } => {
-            format!("ingen hendelse på {days} dager (siste {})", norwegian_date(*last_event))
+            format!(
+                "ingen hendelse på {days} dager (siste {})",
+                norwegian_date(*last_event)
+            )
         }
-        LintRule::ExitRecordedLate { exit_date, recorded, days } => format!(
+        LintRule::ExitRecordedLate {
+            exit_date,
+            recorded,
+            days,
+        } => format!(
             "avslutning {} registrert {} ({days} dager etter)",
             norwegian_date(*exit_date),
             norwegian_date(*recorded)

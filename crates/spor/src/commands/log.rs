@@ -10,9 +10,9 @@ use uuid::Uuid;
 
 use super::Access;
 use crate::exit::Refused;
-use spor_shell::{AppendError, Expected, append_one};
 use crate::output::parse_date;
 use crate::workspace::{Gate, Workspace};
+use spor_shell::{AppendError, Expected, append_one};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
@@ -57,7 +57,10 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     let line = match &args.json {
         Some(j) if j == "-" => {
             let mut s = String::new();
-            ws.stdin().take(u64::try_from(wire::MAX_LINE_BYTES + 1)?).read_to_string(&mut s).context("reading standard input")?;
+            ws.stdin()
+                .take(u64::try_from(wire::MAX_LINE_BYTES + 1)?)
+                .read_to_string(&mut s)
+                .context("reading standard input")?;
             s.trim().to_owned()
         }
         Some(j) => j.clone(),
@@ -67,7 +70,14 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     let store = ws.store(Access::CreateIfMissing)?;
     let now = Utc::now().trunc_subsecs(3);
     let gate = ws.gate(Gate::Shared);
-    let appended = append_one(store.as_ref(), draft, Expected::Any, &ws.settings.policy(), now, &Draft::same_as);
+    let appended = append_one(
+        store.as_ref(),
+        draft,
+        Expected::Any,
+        &ws.settings.policy(),
+        now,
+        &Draft::same_as,
+    );
     drop(gate);
     match appended {
         // The stored line as it is, so the output shows the canonical form.
@@ -77,8 +87,15 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
             }
             ws.audit()?
                 .record("spor log", [done.event.participant])
-                .with_context(|| format!("event {} was stored as seq {}", done.event.id, done.seq))?;
-            writeln!(ws.out, "{{\"seq\":{},\"event\":{}}}", done.seq, wire::to_line(&done.event))?;
+                .with_context(|| {
+                    format!("event {} was stored as seq {}", done.event.id, done.seq)
+                })?;
+            writeln!(
+                ws.out,
+                "{{\"seq\":{},\"event\":{}}}",
+                done.seq,
+                wire::to_line(&done.event)
+            )?;
             Ok(())
         }
         Err(AppendError::Store(e)) => Err(e.into()),
@@ -91,10 +108,16 @@ fn line_from_flags(args: &Args) -> anyhow::Result<String> {
     let participant = match (args.participant, kind) {
         (Some(p), _) => p,
         (None, EventKind::Registered) => Uuid::new_v4(),
-        (None, _) => return Err(Refused("--participant is required (only `registered` starts a new stream)".into()).into()),
+        (None, _) => {
+            return Err(Refused(
+                "--participant is required (only `registered` starts a new stream)".into(),
+            )
+            .into());
+        }
     };
     let fields: serde_json::Value = match &args.fields {
-        Some(f) => serde_json::from_str(f).map_err(|e| Refused(format!("--fields is not a JSON object: {e}")))?,
+        Some(f) => serde_json::from_str(f)
+            .map_err(|e| Refused(format!("--fields is not a JSON object: {e}")))?,
         None => serde_json::json!({}),
     };
     let mut obj = serde_json::json!({

@@ -139,5 +139,6 @@ pub fn open_store(data: &Path, settings: &Settings, access: Access) -> anyhow::R
         cache_capacity: settings.store.cache_capacity_mb.saturating_mul(1024 * 1024),
         ..OpenOptions::default()
     };
-    SledStore::open(data, options).with_context(|| format!("opening data directory {}", data.display()))
+    SledStore::open(data, options)
+        .with_context(|| format!("opening data directory {}", data.display()))
 }

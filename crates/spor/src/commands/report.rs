@@ -9,8 +9,8 @@ use chrono::{NaiveDate, Utc};
 use spor_report::Gathered;
 use spor_store::EventStore;
 
-use super::status::load;
 use super::Access;
+use super::status::load;
 use crate::output::write_file_atomically;
 use crate::workspace::Workspace;
 
@@ -28,18 +28,33 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     let store = ws.store(Access::Existing)?;
     let projections = load(store.as_ref(), &ws.settings)?;
     NaiveDate::from_ymd_opt(args.year, 12, 31).context("the year is out of range")?;
-    let gathered =
-        Gathered::from(&projections, args.year, Utc::now().date_naive(), ws.settings.survey.suppress_up_to, ws.settings.lint.limits());
+    let gathered = Gathered::from(
+        &projections,
+        args.year,
+        Utc::now().date_naive(),
+        ws.settings.survey.suppress_up_to,
+        ws.settings.lint.limits(),
+    );
     let head = store.head();
     let input = gathered.input((head.seq, head.hash_hex()));
     // Shown as typed; opened from the client's directory inside a server.
     let (html, csv) = (args.out.join("report.html"), args.out.join("report.csv"));
     let out = ws.path(&args.out);
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", args.out.display()))?;
-    write_file_atomically(&out.join("report.html"), |w| w.write_all(spor_report::html(&input).as_bytes()))
-        .with_context(|| format!("writing {}", html.display()))?;
-    write_file_atomically(&out.join("report.csv"), |w| w.write_all(spor_report::csv(&input).as_bytes()))
-        .with_context(|| format!("writing {}", csv.display()))?;
-    writeln!(ws.err, "report for {} written to {} and {}", args.year, html.display(), csv.display())?;
+    write_file_atomically(&out.join("report.html"), |w| {
+        w.write_all(spor_report::html(&input).as_bytes())
+    })
+    .with_context(|| format!("writing {}", html.display()))?;
+    write_file_atomically(&out.join("report.csv"), |w| {
+        w.write_all(spor_report::csv(&input).as_bytes())
+    })
+    .with_context(|| format!("writing {}", csv.display()))?;
+    writeln!(
+        ws.err,
+        "report for {} written to {} and {}",
+        args.year,
+        html.display(),
+        csv.display()
+    )?;
     Ok(())
 }

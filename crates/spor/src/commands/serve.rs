@@ -12,8 +12,8 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::NaiveDate;
 use spor_accounts::{
-    AccountName, AccountStore, IssuedToken, NewAccount, Role, SledAccounts, TokenRequest, hash_password, issue_token,
-    one_time_password,
+    AccountName, AccountStore, IssuedToken, NewAccount, Role, SledAccounts, TokenRequest,
+    hash_password, issue_token, one_time_password,
 };
 use spor_demo::DemoSpec;
 use spor_domain::person::SyntheticIds;
@@ -55,13 +55,19 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     // The TLS files are read and checked before anything is bound or written.
     let tls = match settings.server.tls()? {
         Some(files) => Some(
-            spor_server::TlsConfig::from_pem_files(&files.certificate, &files.key).map_err(|e| ConfigError(e.to_string()))?,
+            spor_server::TlsConfig::from_pem_files(&files.certificate, &files.key)
+                .map_err(|e| ConfigError(e.to_string()))?,
         ),
         None => None,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
     // Bound first: a taken port leaves nothing written behind.
-    let listener = runtime.block_on(tokio::net::TcpListener::bind(listen)).with_context(|| format!("listening on {listen}"))?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(listen))
+        .with_context(|| format!("listening on {listen}"))?;
     let bound = listener.local_addr()?;
     let (listener, scheme): (spor_server::Listen, _) = match tls {
         Some(tls) => (spor_server::TlsListener::new(listener, tls).into(), "https"),
@@ -69,8 +75,10 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     };
     let fresh = args.demo && !data.join("spor.log").exists();
     let store = Arc::new(open_store(data, settings, Access::CreateIfMissing)?);
-    let accounts: Arc<dyn AccountStore> = Arc::new(SledAccounts::open(store.sled()).context("opening the accounts")?);
-    let audit = Arc::new(AuditLog::open(data, Box::new(RealDisk)).context("opening the audit trail")?);
+    let accounts: Arc<dyn AccountStore> =
+        Arc::new(SledAccounts::open(store.sled()).context("opening the accounts")?);
+    let audit =
+        Arc::new(AuditLog::open(data, Box::new(RealDisk)).context("opening the audit trail")?);
     let sessions = SledSessions::open(store.sled()).context("opening the browser sessions")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let server = ServerSettings {
@@ -106,14 +114,33 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let served = runtime.block_on(async {
         spor_server::cancel_on_signals(shutdown.clone())?;
-        tokio::spawn(spor_server::remove_expired_sessions(sessions.clone(), shutdown.clone()));
+        tokio::spawn(spor_server::remove_expired_sessions(
+            sessions.clone(),
+            shutdown.clone(),
+        ));
         // Lent to the commands other `spor` processes send (relay.rs).
-        let lent = (Arc::clone(&store), Arc::clone(&accounts), Arc::clone(&audit));
-        let stores = Stores { events: store, accounts, audit, sessions: Sessions::new(sessions) };
+        let lent = (
+            Arc::clone(&store),
+            Arc::clone(&accounts),
+            Arc::clone(&audit),
+        );
+        let stores = Stores {
+            events: store,
+            accounts,
+            audit,
+            sessions: Sessions::new(sessions),
+        };
         let app = Arc::new(App::new(stores, server, clock, shutdown.clone()));
-        let held = Held { store: lent.0, accounts: lent.1, audit: lent.2, app: Arc::clone(&app) };
+        let held = Held {
+            store: lent.0,
+            accounts: lent.1,
+            audit: lent.2,
+            app: Arc::clone(&app),
+        };
         let relayed = tokio::spawn(crate::relay::serve(commands, held, shutdown.clone()));
-        let served = spor_server::serve(app, listener, shutdown.clone()).await.context("serving");
+        let served = spor_server::serve(app, listener, shutdown.clone())
+            .await
+            .context("serving");
         // Commands under way finish; then the socket is removed.
         shutdown.cancel();
         let _ = relayed.await;
@@ -125,11 +152,18 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
 }
 
 /// The demo log and one account per role; returns the lines to print.
-fn write_demo(store: &dyn EventStore, accounts: &dyn AccountStore, clock: &dyn Clock, settings: &Settings) -> anyhow::Result<Vec<String>> {
+fn write_demo(
+    store: &dyn EventStore,
+    accounts: &dyn AccountStore,
+    clock: &dyn Clock,
+    settings: &Settings,
+) -> anyhow::Result<Vec<String>> {
     let ingest = Ingest {
         store,
         // The demo writes only synthetic identity numbers (month + 80).
-        policy: Policy { synthetic_ids: SyntheticIds::Allowed },
+        policy: Policy {
+            synthetic_ids: SyntheticIds::Allowed,
+        },
         now: spor_demo::RECORDED_BEFORE,
         batch_events: settings.import.batch_events,
         input_len: None,
@@ -137,17 +171,27 @@ fn write_demo(store: &dyn EventStore, accounts: &dyn AccountStore, clock: &dyn C
         scope: None,
         by: None,
     };
-    let spec = DemoSpec { participants: 500, seed: 2007 };
+    let spec = DemoSpec {
+        participants: 500,
+        seed: 2007,
+    };
     match ingest.drafts(spor_demo::stream(&spec).map(Draft::from)) {
         Ok(_) => {}
-        Err(IngestError::Refused(errors)) => anyhow::bail!("the demo log was refused: {:?}", errors.first().map(|e| e.problem.to_string())),
+        Err(IngestError::Refused(errors)) => anyhow::bail!(
+            "the demo log was refused: {:?}",
+            errors.first().map(|e| e.problem.to_string())
+        ),
         Err(IngestError::Store(e)) => return Err(e).context("writing the demo log"),
         Err(IngestError::Read(e)) => return Err(e.into()),
     }
     let unit = |s: &str| UnitCode::parse(s).context("a demo unit");
     let people = [
         (Role::Adviser, "veileder", vec![unit("030101")?]),
-        (Role::Leader, "leder", vec![unit("030101")?, unit("030102")?]),
+        (
+            Role::Leader,
+            "leder",
+            vec![unit("030101")?, unit("030102")?],
+        ),
         (Role::Analyst, "analytiker", vec![]),
         (Role::Admin, "admin", vec![]),
     ];
@@ -165,11 +209,25 @@ fn write_demo(store: &dyn EventStore, accounts: &dyn AccountStore, clock: &dyn C
             created_at: clock.now(),
         })?;
         accounts.create(&account)?;
-        let IssuedToken { token, record } = issue_token(TokenRequest::new(name.clone()), clock.now(), &mut rng)?;
+        let IssuedToken { token, record } =
+            issue_token(TokenRequest::new(name.clone()), clock.now(), &mut rng)?;
         accounts.insert_token(&record)?;
         let units: Vec<String> = units.iter().map(ToString::to_string).collect();
-        lines.push(format!("demo login: {} {name} {} {}", role.as_str(), password.expose(), units.join(",")).trim_end().to_owned());
-        tokens.push(format!("demo token: {} {name} {}", role.as_str(), token.expose()));
+        lines.push(
+            format!(
+                "demo login: {} {name} {} {}",
+                role.as_str(),
+                password.expose(),
+                units.join(",")
+            )
+            .trim_end()
+            .to_owned(),
+        );
+        tokens.push(format!(
+            "demo token: {} {name} {}",
+            role.as_str(),
+            token.expose()
+        ));
     }
     lines.extend(tokens);
     Ok(lines)

@@ -31,7 +31,11 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     let timeline = Timeline::from_entries(store.stream(participant)?);
     let on = args.on.unwrap_or_else(|| Utc::now().date_naive());
     let Some(status) = status_of(participant, &timeline, on) else {
-        return Err(NotFound(format!("no participant {participant} in {}", ws.data().display())).into());
+        return Err(NotFound(format!(
+            "no participant {participant} in {}",
+            ws.data().display()
+        ))
+        .into());
     };
     ws.audit()?.record("spor show", [participant])?;
     let out = &mut ws.out;
@@ -43,9 +47,21 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
             // One row per event, in the order above; `data` as its JSON,
             // identity numbers masked.
             let mut w = csv::Writer::from_writer(&mut *out);
-            w.write_record(["participant", "unit", "seq", "event", "type", "date", "recorded_at", "by", "retracted_by", "data"])?;
+            w.write_record([
+                "participant",
+                "unit",
+                "seq",
+                "event",
+                "type",
+                "date",
+                "recorded_at",
+                "by",
+                "retracted_by",
+                "data",
+            ])?;
             for e in &entries {
-                let mut v: serde_json::Value = serde_json::from_str(&wire::to_line(&e.event)).unwrap_or_default();
+                let mut v: serde_json::Value =
+                    serde_json::from_str(&wire::to_line(&e.event)).unwrap_or_default();
                 mask_person(&mut v);
                 w.write_record([
                     participant.to_string(),
@@ -72,7 +88,11 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
                     serde_json::json!({ "seq": e.seq, "event": v, "retracted_by": e.retracted_by.map(|r| r.0) })
                 })
                 .collect();
-            writeln!(out, "{}", serde_json::json!({ "status": status, "timeline": events }))?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({ "status": status, "timeline": events })
+            )?;
         }
         Format::Table => {
             let unit_name = status.unit.name_on(on).unwrap_or("(not in the code table)");
@@ -80,7 +100,12 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
             writeln!(out, "unit        {} {unit_name}", status.unit)?;
             // "on" is the day asked about, not when the state began: for an
             // exit, its own line below gives the last day.
-            writeln!(out, "status on   {}: {}", norwegian_date(on), status.state.as_str())?;
+            writeln!(
+                out,
+                "status on   {}: {}",
+                norwegian_date(on),
+                status.state.as_str()
+            )?;
             if let Some(start) = status.started {
                 writeln!(out, "started     {}", norwegian_date(start))?;
             }
@@ -94,11 +119,19 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
                     status.leave_days
                 )?;
             }
-            if let (Some(kind), Some(reason), Some(date)) = (status.exit_kind, status.exit_reason, status.exit_date) {
-                writeln!(out, "exit        {kind} ({reason}), last day {}", norwegian_date(date))?;
+            if let (Some(kind), Some(reason), Some(date)) =
+                (status.exit_kind, status.exit_reason, status.exit_date)
+            {
+                writeln!(
+                    out,
+                    "exit        {kind} ({reason}), last day {}",
+                    norwegian_date(date)
+                )?;
             }
             let mut table = Table::new();
-            table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED).set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+            table
+                .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+                .set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
             table.set_header(["date", "event", "details", "recorded", "by", "seq", "note"]);
             for e in entries {
                 let mut data: serde_json::Value =
@@ -108,7 +141,9 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
                 let note = match (&e.retracted_by, &e.event.body) {
                     (Some(by), _) => {
                         let why = timeline.get(*by).and_then(|r| match &r.event.body {
-                            EventBody::Retracted(x) => Some((x.why.clone(), r.event.by.clone(), r.event.date)),
+                            EventBody::Retracted(x) => {
+                                Some((x.why.clone(), r.event.by.clone(), r.event.date))
+                            }
                             _ => None,
                         });
                         match why {
@@ -142,7 +177,8 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
 /// Identity numbers are shown masked in listings.
 fn mask_person(v: &mut serde_json::Value) {
     if let Some(person) = v.pointer_mut("/data/person")
-        && let Some(s) = person.as_str() {
-            *person = serde_json::Value::String(format!("{}*****", &s[..6.min(s.len())]));
-        }
+        && let Some(s) = person.as_str()
+    {
+        *person = serde_json::Value::String(format!("{}*****", &s[..6.min(s.len())]));
+    }
 }

@@ -41,7 +41,8 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     let scope = units.as_ref().map_or(Units::All, |u| Units::Only(u));
     let doc = StatusDoc::new(&projections, scope, args.unit, on);
     let rows = &doc.participants;
-    ws.audit()?.record("spor status", rows.iter().map(|s| s.participant))?;
+    ws.audit()?
+        .record("spor status", rows.iter().map(|s| s.participant))?;
     let mut out = io::BufWriter::new(&mut ws.out);
     match args.format {
         Format::Json => {
@@ -50,7 +51,20 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record(["participant", "unit", "state", "exit_kind", "exit_reason", "exit_date", "started", "months", "extensions", "leave_days", "planned_end", "last_event"])?;
+            w.write_record([
+                "participant",
+                "unit",
+                "state",
+                "exit_kind",
+                "exit_reason",
+                "exit_date",
+                "started",
+                "months",
+                "extensions",
+                "leave_days",
+                "planned_end",
+                "last_event",
+            ])?;
             for s in rows {
                 w.write_record(csv_row(s))?;
             }
@@ -58,8 +72,18 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         }
         Format::Table => {
             let mut table = Table::new();
-            table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED).set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
-            table.set_header(["participant", "unit", "status", "started", "planned end", "leave days", "last event"]);
+            table
+                .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+                .set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+            table.set_header([
+                "participant",
+                "unit",
+                "status",
+                "started",
+                "planned end",
+                "leave days",
+                "last event",
+            ]);
             for s in rows {
                 let state = match (s.exit_kind, s.exit_reason) {
                     (Some(k), Some(r)) => format!("{} ({k}: {r})", s.state.as_str()),
@@ -76,7 +100,12 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
                 ]);
             }
             writeln!(out, "{table}")?;
-            writeln!(out, "{} participant(s) on {}", rows.len(), norwegian_date(on))?;
+            writeln!(
+                out,
+                "{} participant(s) on {}",
+                rows.len(),
+                norwegian_date(on)
+            )?;
         }
     }
     out.flush()?;

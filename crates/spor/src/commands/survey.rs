@@ -3,22 +3,22 @@
 
 use std::io::{self, Write};
 
+use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use comfy_table::Table;
-use anyhow::Context;
 use spor_domain::UnitCode;
 use spor_domain::wire::format_time;
 use spor_projections::survey::{
-    Answers, Grouping, Indicators, OneYear, Question, Row, SurveyRequest, TARGET_ONE_YEAR, TARGET_WORK_OR_EDUCATION, WhyNot,
-    explain, survey,
+    Answers, Grouping, Indicators, OneYear, Question, Row, SurveyRequest, TARGET_ONE_YEAR,
+    TARGET_WORK_OR_EDUCATION, WhyNot, explain, survey,
 };
 
 use spor_projections::publish::{Cell, Derived, Published, PublishedRow, publish};
 
 use crate::output::norwegian_date;
 
-use super::status::load;
 use super::Access;
+use super::status::load;
 use crate::output::Format;
 use crate::workspace::Workspace;
 
@@ -90,7 +90,11 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
         .ok()
         .and_then(|d| d.and_hms_opt(23, 59, 59))
         .map(|t| t.and_utc())
-        .ok_or_else(|| format!("`{s}` is neither an RFC 3339 time (2008-02-15T12:00:00Z) nor a date (2008-02-15)"))
+        .ok_or_else(|| {
+            format!(
+                "`{s}` is neither an RFC 3339 time (2008-02-15T12:00:00Z) nor a date (2008-02-15)"
+            )
+        })
 }
 
 pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
@@ -107,14 +111,29 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     };
     // The one-year indicator's pending contacts are judged on the day the
     // survey is taken as of: the known-at time, or today.
-    let as_of = args.known_at.map_or_else(|| Utc::now().date_naive(), |t| t.date_naive());
-    let request = SurveyRequest { year, by, known_at: args.known_at, as_of };
+    let as_of = args
+        .known_at
+        .map_or_else(|| Utc::now().date_naive(), |t| t.date_naive());
+    let request = SurveyRequest {
+        year,
+        by,
+        known_at: args.known_at,
+        as_of,
+    };
     if args.publish {
-        return print_published(&publish(&projections, &request, ws.settings.survey.suppress_up_to), args.format, &mut ws.out);
+        return print_published(
+            &publish(&projections, &request, ws.settings.survey.suppress_up_to),
+            args.format,
+            &mut ws.out,
+        );
     }
     let result = survey(&projections, &request);
     for u in &result.unknown_units {
-        writeln!(ws.err, "spor: unit {u} is not in Statistics Norway's table for {year}; counted under county {}", &u[..2])?;
+        writeln!(
+            ws.err,
+            "spor: unit {u} is not in Statistics Norway's table for {year}; counted under county {}",
+            &u[..2]
+        )?;
     }
     let mut out = io::BufWriter::new(&mut ws.out);
     match args.format {
@@ -131,17 +150,33 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
             header.extend(INDICATOR_HEADERS.iter().map(|s| (*s).to_owned()));
             w.write_record(&header)?;
             for row in &result.rows {
-                w.write_record(csv_row(&row.code, row.name.as_deref(), &row.answers, &row.indicators, &row.one_year))?;
+                w.write_record(csv_row(
+                    &row.code,
+                    row.name.as_deref(),
+                    &row.answers,
+                    &row.indicators,
+                    &row.one_year,
+                ))?;
             }
-            w.write_record(csv_row("total", Some("Totalt"), &result.total.answers, &result.total.indicators, &result.total.one_year))?;
+            w.write_record(csv_row(
+                "total",
+                Some("Totalt"),
+                &result.total.answers,
+                &result.total.indicators,
+                &result.total.one_year,
+            ))?;
             w.flush()?;
         }
         Format::Table => {
-            writeln!(out, "Resultatrapportering {year} ({})", match by {
-                Grouping::Unit => "per enhet",
-                Grouping::County => "per fylke",
-                Grouping::National => "hele landet",
-            })?;
+            writeln!(
+                out,
+                "Resultatrapportering {year} ({})",
+                match by {
+                    Grouping::Unit => "per enhet",
+                    Grouping::County => "per fylke",
+                    Grouping::National => "hele landet",
+                }
+            )?;
             if result.rows.len() <= 1 {
                 let row = result.rows.first();
                 let mut table = Table::new();
@@ -155,7 +190,16 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
             } else {
                 let mut table = Table::new();
                 table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-                table.set_header(["kode", "navn", "deltakere (q1)", "ved årets slutt (q2)", "avsluttet (q4)", "arbeid/utdanning", "andel", "størrelse"]);
+                table.set_header([
+                    "kode",
+                    "navn",
+                    "deltakere (q1)",
+                    "ved årets slutt (q2)",
+                    "avsluttet (q4)",
+                    "arbeid/utdanning",
+                    "andel",
+                    "størrelse",
+                ]);
                 for row in &result.rows {
                     table.add_row(summary(row));
                 }
@@ -169,14 +213,19 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
                 table.add_row(summary(&total));
                 writeln!(out, "{table}")?;
             }
-            writeln!(out, "Målet for andel i arbeid eller utdanning ved avslutning er {} %.", percent(TARGET_WORK_OR_EDUCATION))?;
+            writeln!(
+                out,
+                "Målet for andel i arbeid eller utdanning ved avslutning er {} %.",
+                percent(TARGET_WORK_OR_EDUCATION)
+            )?;
             let o = &result.total.one_year;
             writeln!(
                 out,
                 "Ettårsresultat for dem som avsluttet i {year} som arbeidssøkere: {} av {} i arbeid eller utdanning etter ett år ({}; målet er {} %), {} nådd, {} ikke nådd, {} venter på kontakt.",
                 o.work_or_education,
                 o.jobseekers,
-                o.share().map_or_else(|| "–".to_owned(), |s| format!("{} %", percent(s))),
+                o.share()
+                    .map_or_else(|| "–".to_owned(), |s| format!("{} %", percent(s))),
                 percent(TARGET_ONE_YEAR),
                 o.reached,
                 o.not_reached,
@@ -212,26 +261,43 @@ fn heading(q: Question) -> String {
     format!("{} {}", q.key(), q.text())
 }
 
-fn csv_row(code: &str, name: Option<&str>, answers: &Answers, i: &Indicators, o: &OneYear) -> Vec<String> {
+fn csv_row(
+    code: &str,
+    name: Option<&str>,
+    answers: &Answers,
+    i: &Indicators,
+    o: &OneYear,
+) -> Vec<String> {
     let mut r = vec![code.to_owned(), name.unwrap_or("").to_owned()];
     r.extend(answers.values().iter().map(|(_, n)| n.to_string()));
     r.extend([
         i.work.to_string(),
         i.education.to_string(),
         i.work_or_education.to_string(),
-        i.work_or_education_share.map(|s| format!("{:.1}", s * 100.0)).unwrap_or_default(),
+        i.work_or_education_share
+            .map(|s| format!("{:.1}", s * 100.0))
+            .unwrap_or_default(),
         i.under_two_years.to_string(),
         i.two_years.to_string(),
         i.over_two_years.to_string(),
         i.any_support.to_string(),
         i.no_support.to_string(),
-        i.size_class.map(|s| serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()).unwrap_or_default(),
+        i.size_class
+            .map(|s| {
+                serde_json::to_value(s)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default(),
         o.jobseekers.to_string(),
         o.reached.to_string(),
         o.work_or_education.to_string(),
         o.not_reached.to_string(),
         o.pending.to_string(),
-        o.share().map(|s| format!("{:.1}", s * 100.0)).unwrap_or_default(),
+        o.share()
+            .map(|s| format!("{:.1}", s * 100.0))
+            .unwrap_or_default(),
     ]);
     r
 }
@@ -250,16 +316,28 @@ fn summary(row: &Row) -> Vec<String> {
         row.answers.q2.to_string(),
         row.answers.q4.to_string(),
         i.work_or_education.to_string(),
-        i.work_or_education_share.map(|s| format!("{} %", percent(s))).unwrap_or_else(|| "–".into()),
-        i.size_class.map(|s| format!("{s:?}").to_lowercase()).unwrap_or_default(),
+        i.work_or_education_share
+            .map(|s| format!("{} %", percent(s)))
+            .unwrap_or_else(|| "–".into()),
+        i.size_class
+            .map(|s| format!("{s:?}").to_lowercase())
+            .unwrap_or_default(),
     ]
 }
 
 fn explain_run(args: ExplainArgs, ws: &mut Workspace) -> anyhow::Result<()> {
     let store = ws.store(Access::Existing)?;
     let projections = load(store.as_ref(), &ws.settings)?;
-    let found = explain(&projections, args.year, args.unit, args.key, args.known_at, !args.not);
-    ws.audit()?.record("spor survey explain", found.iter().map(|p| p.participant))?;
+    let found = explain(
+        &projections,
+        args.year,
+        args.unit,
+        args.key,
+        args.known_at,
+        !args.not,
+    );
+    ws.audit()?
+        .record("spor survey explain", found.iter().map(|p| p.participant))?;
     let mut out = io::BufWriter::new(&mut ws.out);
     match args.format {
         Format::Json => {
@@ -271,7 +349,16 @@ fn explain_run(args: ExplainArgs, ws: &mut Workspace) -> anyhow::Result<()> {
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record(["participant", "unit", "event", "type", "date", "recorded_at", "by", "why_not"])?;
+            w.write_record([
+                "participant",
+                "unit",
+                "event",
+                "type",
+                "date",
+                "recorded_at",
+                "by",
+                "why_not",
+            ])?;
             for p in &found {
                 for e in &p.events {
                     w.write_record([
@@ -295,23 +382,44 @@ fn explain_run(args: ExplainArgs, ws: &mut Workspace) -> anyhow::Result<()> {
                 "{} {} ({text}), {} {}: {} {}",
                 args.unit,
                 args.key,
-                args.unit.name_on(NaiveDate::from_ymd_opt(args.year, 12, 31).unwrap_or(NaiveDate::MAX)).unwrap_or("(ukjent enhet)"),
+                args.unit
+                    .name_on(NaiveDate::from_ymd_opt(args.year, 12, 31).unwrap_or(NaiveDate::MAX))
+                    .unwrap_or("(ukjent enhet)"),
                 args.year,
                 found.len(),
-                if args.not { "nær, men ikke talt med" } else { "talt med" }
+                if args.not {
+                    "nær, men ikke talt med"
+                } else {
+                    "talt med"
+                }
             )?;
             let mut table = Table::new();
             table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-            table.set_header(["deltaker", "hendelse", "dato", "registrert", "av", "hvorfor ikke"]);
+            table.set_header([
+                "deltaker",
+                "hendelse",
+                "dato",
+                "registrert",
+                "av",
+                "hvorfor ikke",
+            ]);
             for p in &found {
                 for (i, e) in p.events.iter().enumerate() {
                     table.add_row([
-                        if i == 0 { p.participant.to_string() } else { String::new() },
+                        if i == 0 {
+                            p.participant.to_string()
+                        } else {
+                            String::new()
+                        },
                         e.kind.to_string(),
                         norwegian_date(e.date),
                         format_time(e.recorded_at),
                         e.by.clone().unwrap_or_default(),
-                        if i == 0 { p.why_not.map(bokmal).unwrap_or_default() } else { String::new() },
+                        if i == 0 {
+                            p.why_not.map(bokmal).unwrap_or_default()
+                        } else {
+                            String::new()
+                        },
                     ]);
                 }
             }
@@ -325,9 +433,15 @@ fn explain_run(args: ExplainArgs, ws: &mut Workspace) -> anyhow::Result<()> {
 /// Why someone was not counted, as an adviser reads it.
 fn bokmal(why: WhyNot) -> String {
     match why {
-        WhyNot::StartedAfterTheYear { date } => format!("startet {}, etter året", norwegian_date(date)),
-        WhyNot::EndedBeforeTheYear { date } => format!("avsluttet {}, før året", norwegian_date(date)),
-        WhyNot::EndedAfterTheYear { date } => format!("avsluttet {}, året etter", norwegian_date(date)),
+        WhyNot::StartedAfterTheYear { date } => {
+            format!("startet {}, etter året", norwegian_date(date))
+        }
+        WhyNot::EndedBeforeTheYear { date } => {
+            format!("avsluttet {}, før året", norwegian_date(date))
+        }
+        WhyNot::EndedAfterTheYear { date } => {
+            format!("avsluttet {}, året etter", norwegian_date(date))
+        }
         WhyNot::LeaveEndedBefore31December { date } => {
             format!("permisjon til {}, ikke 31. desember", norwegian_date(date))
         }
@@ -373,10 +487,21 @@ fn print_published(p: &Published, format: Format, out: &mut dyn Write) -> anyhow
             w.flush()?;
         }
         Format::Table => {
-            writeln!(out, "Resultatrapportering {} for publisering (tall fra 1 til {} er skjult, vist som :)", p.year, p.suppressed_up_to)?;
+            writeln!(
+                out,
+                "Resultatrapportering {} for publisering (tall fra 1 til {} er skjult, vist som :)",
+                p.year, p.suppressed_up_to
+            )?;
             let mut table = Table::new();
             table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-            table.set_header(["kode", "navn", Question::Q1.key(), Question::Q2.key(), Question::Q4.key(), "arbeid/utdanning"]);
+            table.set_header([
+                "kode",
+                "navn",
+                Question::Q1.key(),
+                Question::Q2.key(),
+                Question::Q4.key(),
+                "arbeid/utdanning",
+            ]);
             for r in p.rows.iter().chain([&p.total]) {
                 table.add_row([
                     r.code.clone(),

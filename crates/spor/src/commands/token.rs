@@ -11,8 +11,8 @@ use chrono::{DateTime, SubsecRound, Utc};
 use comfy_table::Table;
 use serde::Serialize;
 use spor_accounts::{
-    AccountError, AccountName, DEFAULT_TOKEN_LIFETIME_DAYS, TokenId, TokenRecord,
-    TokenRequest, issue_token,
+    AccountError, AccountName, DEFAULT_TOKEN_LIFETIME_DAYS, TokenId, TokenRecord, TokenRequest,
+    issue_token,
 };
 use spor_domain::wire::format_time;
 
@@ -80,10 +80,20 @@ fn create(args: CreateArgs, ws: &mut Workspace) -> anyhow::Result<()> {
     let accounts = ws.accounts(Access::Existing)?;
     let account = accounts
         .account(&args.name)?
-        .ok_or_else(|| AccountError::NoSuchAccount { name: args.name.clone() })?;
+        .ok_or_else(|| AccountError::NoSuchAccount {
+            name: args.name.clone(),
+        })?;
     account.ensure_enabled()?;
-    let request = TokenRequest { account: args.name, label: args.label, lifetime_days: args.expires };
-    let issued = issue_token(request, Utc::now().trunc_subsecs(0), &mut super::os_seeded_rng()?)?;
+    let request = TokenRequest {
+        account: args.name,
+        label: args.label,
+        lifetime_days: args.expires,
+    };
+    let issued = issue_token(
+        request,
+        Utc::now().trunc_subsecs(0),
+        &mut super::os_seeded_rng()?,
+    )?;
     accounts.insert_token(&issued.record)?;
     print_secret(&issued.token, &mut ws.out)?;
     writeln!(
@@ -160,7 +170,11 @@ fn list(args: &ListArgs, ws: &mut Workspace) -> anyhow::Result<()> {
 
 /// The expiry time, marked when it has passed.
 fn expiry(at: DateTime<Utc>, now: DateTime<Utc>, shown: &str) -> String {
-    if at <= now { format!("{shown} (expired)") } else { shown.to_owned() }
+    if at <= now {
+        format!("{shown} (expired)")
+    } else {
+        shown.to_owned()
+    }
 }
 
 fn revoke(args: &RevokeArgs, ws: &mut Workspace) -> anyhow::Result<()> {
@@ -168,10 +182,17 @@ fn revoke(args: &RevokeArgs, ws: &mut Workspace) -> anyhow::Result<()> {
     let id = TokenId::from_id_or_token(args.token_or_id.trim())?;
     let accounts = ws.accounts(Access::Existing)?;
     // The store's lock keeps other writers out between this look and the revoke.
-    let before = accounts.token(&id)?.ok_or(AccountError::NoSuchToken { id })?;
+    let before = accounts
+        .token(&id)?
+        .ok_or(AccountError::NoSuchToken { id })?;
     let record = accounts.revoke_token(&id, Utc::now().trunc_subsecs(0))?;
     match before.revoked_at {
-        Some(at) => writeln!(ws.err, "token {id} of `{}` was already revoked at {}", record.account, format_time(at))?,
+        Some(at) => writeln!(
+            ws.err,
+            "token {id} of `{}` was already revoked at {}",
+            record.account,
+            format_time(at)
+        )?,
         None => writeln!(ws.err, "revoked token {id} of `{}`", record.account)?,
     }
     Ok(())

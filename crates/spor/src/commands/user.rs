@@ -11,8 +11,8 @@ use chrono::{SubsecRound, Utc};
 use comfy_table::Table;
 use serde::Serialize;
 use spor_accounts::{
-    Account, AccountName, NewAccount, PasswordSetBy, Role, SecondFactor, ShownOnce,
-    hash_password, one_time_password,
+    Account, AccountName, NewAccount, PasswordSetBy, Role, SecondFactor, ShownOnce, hash_password,
+    one_time_password,
 };
 use spor_domain::UnitCode;
 
@@ -84,13 +84,21 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         UserCommand::List(a) => list(&a, ws),
         UserCommand::Disable(a) => {
             change(&a.name, ws, &mut |account| account.disable())?;
-            writeln!(ws.err, "disabled account `{}`: no login and none of its tokens is accepted any more", a.name)?;
+            writeln!(
+                ws.err,
+                "disabled account `{}`: no login and none of its tokens is accepted any more",
+                a.name
+            )?;
             Ok(())
         }
         UserCommand::SetPassword(a) => set_password(&a.name, ws),
         UserCommand::ResetMfa(a) => {
             change(&a.name, ws, &mut |account| account.reset_second_factor())?;
-            writeln!(ws.err, "removed the second factor of `{}`: it sets up a new one at its next login", a.name)?;
+            writeln!(
+                ws.err,
+                "removed the second factor of `{}`: it sets up a new one at its next login",
+                a.name
+            )?;
             Ok(())
         }
     }
@@ -161,7 +169,15 @@ fn list(args: &ListArgs, ws: &mut Workspace) -> anyhow::Result<()> {
         ListFormat::Table => {
             let mut table = Table::new();
             table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-            table.set_header(["name", "role", "units", "disabled", "second factor", "must change password", "created"]);
+            table.set_header([
+                "name",
+                "role",
+                "units",
+                "disabled",
+                "second factor",
+                "must change password",
+                "created",
+            ]);
             for a in &listed {
                 let units: Vec<String> = a.units.iter().map(ToString::to_string).collect();
                 table.add_row([
@@ -195,16 +211,24 @@ fn set_password(name: &AccountName, ws: &mut Workspace) -> anyhow::Result<()> {
         Ok(())
     })?;
     print_secret(&password, &mut ws.out)?;
-    writeln!(ws.err, "`{name}` has a new one-time password (above); it must be changed at the next login")?;
+    writeln!(
+        ws.err,
+        "`{name}` has a new one-time password (above); it must be changed at the next login"
+    )?;
     Ok(())
 }
 
 /// Applies `change` to the account `name` and stores it.
-fn change(name: &AccountName, ws: &mut Workspace, edit: &mut dyn FnMut(&mut Account)) -> anyhow::Result<()> {
-    ws.accounts(Access::Existing)?.update(name, &mut |account| {
-        edit(account);
-        Ok(())
-    })?;
+fn change(
+    name: &AccountName,
+    ws: &mut Workspace,
+    edit: &mut dyn FnMut(&mut Account),
+) -> anyhow::Result<()> {
+    ws.accounts(Access::Existing)?
+        .update(name, &mut |account| {
+            edit(account);
+            Ok(())
+        })?;
     Ok(())
 }
 

@@ -25,7 +25,12 @@ pub fn run(_args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         writeln!(out, "{}: {}", f.position, f.problem)?;
     }
     writeln!(out, "records {}", report.records)?;
-    writeln!(out, "head seq {} hash {}", report.head.seq, report.head.hash_hex())?;
+    writeln!(
+        out,
+        "head seq {} hash {}",
+        report.head.seq,
+        report.head.hash_hex()
+    )?;
     writeln!(out, "audit records {}", audit.records)?;
     if let Some(torn) = &audit.torn {
         writeln!(out, "note: {torn}")?;
@@ -35,6 +40,10 @@ pub fn run(_args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         writeln!(out, "ok: no problems found")?;
         Ok(())
     } else {
-        Err(Findings(format!("{problems} problem(s) found in {}", ws.data().display())).into())
+        Err(Findings(format!(
+            "{problems} problem(s) found in {}",
+            ws.data().display()
+        ))
+        .into())
     }
 }
