@@ -204,3 +204,57 @@ fn publish_hides_small_counts_in_every_format() {
         "suppressed cells are shown as :"
     );
 }
+
+/// The national figures a directorate needs are published unless they are
+/// small or needed to protect another; each withheld one is named with its
+/// reason, in JSON and under the table.
+#[test]
+fn publish_names_each_withheld_national_figure_and_why() {
+    let (_tmp, data) = demo();
+    let v = json(&data, &["--year", "2007", "--by", "national", "--publish"]);
+    let national = &v["rows"][0];
+    assert!(
+        national["answers"]["q1"].as_u64().is_some_and(|n| n > 4),
+        "{national}"
+    );
+    let mut nulls: Vec<String> = national["answers"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, n)| n.is_null())
+        .map(|(k, _)| k.clone())
+        .collect();
+    let listed: Vec<String> = v["withheld_totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["figure"].as_str().unwrap().to_owned())
+        .collect();
+    nulls.retain(|k| !listed.contains(k));
+    assert!(nulls.is_empty(), "withheld but not listed: {nulls:?}");
+    for w in v["withheld_totals"].as_array().unwrap() {
+        assert!(
+            ["small", "every_exit", "protects"].contains(&w["why"].as_str().unwrap()),
+            "{w}"
+        );
+    }
+    let out = spor(&data)
+        .args([
+            "survey",
+            "--year",
+            "2007",
+            "--by",
+            "national",
+            "--publish",
+            "--format",
+            "table",
+        ])
+        .output()
+        .unwrap();
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        table.matches("Skjult for hele landet: ").count(),
+        listed.len(),
+        "{table}"
+    );
+}

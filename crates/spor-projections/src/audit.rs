@@ -49,7 +49,25 @@ fn spans_two(low: f64, high: f64) -> bool {
 /// Every exposed suppressed cell of a pattern. `values` are the true counts,
 /// `hidden` marks the suppressed ones.
 pub fn exposures(values: &[u64], hidden: &[bool], relations: &[Vec<usize>]) -> Vec<Exposure> {
+    find(values, hidden, relations, false)
+}
+
+/// Whether nothing in the pattern is exposed: [`exposures`], stopping at
+/// the first found.
+pub fn passes(values: &[u64], hidden: &[bool], relations: &[Vec<usize>]) -> bool {
+    find(values, hidden, relations, true).is_empty()
+}
+
+fn find(
+    values: &[u64],
+    hidden: &[bool],
+    relations: &[Vec<usize>],
+    first_only: bool,
+) -> Vec<Exposure> {
     let mut out = singleton_pairs(values, hidden, relations);
+    if first_only && !out.is_empty() {
+        return out;
+    }
     // Group the suppressed cells that share a relation (union-find).
     let mut parent: Vec<usize> = (0..values.len()).collect();
     fn root(parent: &mut [usize], mut i: usize) -> usize {
@@ -85,7 +103,10 @@ pub fn exposures(values: &[u64], hidden: &[bool], relations: &[Vec<usize>]) -> V
     }
     for (g, cells) in groups {
         let rels = by_group.remove(&g).unwrap_or_default();
-        out.extend(group_exposures(values, hidden, &cells, &rels));
+        out.extend(group_exposures(values, hidden, &cells, &rels, first_only));
+        if first_only && !out.is_empty() {
+            return out;
+        }
     }
     out.sort_by_key(Exposure::cell);
     out
@@ -118,7 +139,8 @@ fn singleton_pairs(values: &[u64], hidden: &[bool], relations: &[Vec<usize>]) ->
     out
 }
 
-/// The least or greatest value of `target` over the group's feasible tables:
+/// The least or greatest value of an objective (a weight per cell) over the
+/// group's feasible tables:
 /// `Some(solution)` with every cell's value, `None` if unbounded. A solver
 /// failure counts as "nothing learnt" (`Err`), and the caller treats the cell
 /// as exposed, which only ever suppresses more.
@@ -127,7 +149,7 @@ fn extreme(
     hidden: &[bool],
     cells: &[usize],
     relations: &[&Vec<usize>],
-    target: usize,
+    objective: &dyn Fn(usize) -> f64,
     direction: OptimizationDirection,
 ) -> Result<Option<Vec<f64>>, ()> {
     // No count exceeds the largest (the nation's participants; a reader who
@@ -137,7 +159,7 @@ fn extreme(
     let mut problem = Problem::new(direction);
     let vars: Vec<microlp::Variable> = cells
         .iter()
-        .map(|c| problem.add_var(if *c == target { 1.0 } else { 0.0 }, (0.0, ceiling)))
+        .map(|c| problem.add_var(objective(*c), (0.0, ceiling)))
         .collect();
     let var_of = |c: usize| cells.binary_search(&c).ok().map(|i| vars[i]);
     for r in relations {
@@ -168,6 +190,7 @@ fn group_exposures(
     hidden: &[bool],
     cells: &[usize],
     relations: &[&Vec<usize>],
+    first_only: bool,
 ) -> Vec<Exposure> {
     // The true table is feasible: every cell has been seen at its value.
     #[allow(clippy::cast_precision_loss)]
@@ -180,6 +203,35 @@ fn group_exposures(
             high[i] = high[i].max(*v);
         }
     };
+    // First push every cell not yet seen at two whole numbers up at once,
+    // then down at once: each solution moves many cells, so most need no
+    // programs of their own. Repeat while that settles more cells.
+    let mut open = cells.len();
+    while open > 1 {
+        for direction in [
+            OptimizationDirection::Maximize,
+            OptimizationDirection::Minimize,
+        ] {
+            let unsettled: Vec<bool> = (0..cells.len())
+                .map(|i| !spans_two(low[i], high[i]))
+                .collect();
+            let weight = |c: usize| {
+                cells
+                    .binary_search(&c)
+                    .map_or(0.0, |i| if unsettled[i] { 1.0 } else { 0.0 })
+            };
+            if let Ok(Some(s)) = extreme(values, hidden, cells, relations, &weight, direction) {
+                seen(&mut low, &mut high, &s);
+            }
+        }
+        let still = (0..cells.len())
+            .filter(|i| !spans_two(low[*i], high[*i]))
+            .count();
+        if still >= open {
+            break;
+        }
+        open = still;
+    }
     for (i, &c) in cells.iter().enumerate() {
         let mut failed = false;
         for direction in [
@@ -189,7 +241,8 @@ fn group_exposures(
             if spans_two(low[i], high[i]) {
                 break;
             }
-            match extreme(values, hidden, cells, relations, c, direction) {
+            let only = |x: usize| if x == c { 1.0 } else { 0.0 };
+            match extreme(values, hidden, cells, relations, &only, direction) {
                 Ok(Some(s)) => seen(&mut low, &mut high, &s),
                 Ok(None) => high[i] = f64::INFINITY,
                 Err(_) => failed = true,
@@ -201,6 +254,9 @@ fn group_exposures(
                 low: low[i],
                 high: high[i],
             });
+            if first_only {
+                break;
+            }
         }
     }
     out

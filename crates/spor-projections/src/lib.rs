@@ -19,6 +19,7 @@
 pub mod audit;
 pub mod lint;
 pub mod outcomes;
+mod pattern;
 pub mod publish;
 pub mod reminders;
 pub mod status;

@@ -1,27 +1,22 @@
 //! Publication of the survey with small counts suppressed (contract §2,
-//! `--publish`), so that no count singles out a person.
+//! `--publish`), so that no count singles out a person, and no total that
+//! singles out nobody is hidden.
 //!
-//! Every count from 1 to the threshold is replaced by `null` (primary
-//! suppression). Then, until nothing changes, every relation that the
-//! published figures obey (a total and its parts) is checked: if exactly one
-//! of its cells is `null`, that cell could be recomputed by subtraction, so
-//! one more cell of the relation is suppressed as well (secondary
-//! suppression), the smallest non-zero one. The relations are those of
-//! contract §2 (q1 = q2 + q4, q4 = q7a + … + q12c, a county = the sum of its
-//! units, the nation = the sum of its counties) and those the indicators add
-//! (work = q10a + q11a, …). The pattern is computed over units, counties,
-//! size classes and the nation together, so tables published at different
-//! levels for the same year agree. An indicator built from a suppressed
-//! count is `null` too.
-//!
-//! Subtraction along one relation is not the only way back to a null: the
-//! relations together can pin one down, and a person counted alone in one
-//! of a relation's two nulls can subtract themselves. So the pattern is then
-//! audited ([`crate::audit`], linear programs over every relation at once),
-//! and each exposed cell gets one more suppressed cell in every relation
-//! around it (or, where those are suppressed whole, further out), until the
-//! audit finds nothing. Units of 0-1 participants form no published size
-//! class: such a class would tell that each member's q1 is 1.
+//! A count from 1 to the threshold is withheld (primary suppression), and
+//! so is a sensitive exit reason (death, health, behaviour) that is every
+//! exit of its row (reliability P3). Then further cells are withheld so
+//! that none of those can be worked out (secondary suppression): no
+//! relation the published figures obey (a total and its parts: q1 = q2 +
+//! q4, q4 = q7a + … + q12c, a county = the sum of its units, the nation =
+//! the sum of its counties, and the indicators' own sums) may have a single
+//! withheld cell, and the audit ([`crate::audit`], linear programs over
+//! every relation at once) may pin none down. Secondary suppression takes
+//! units first, then counties; a national figure is withheld only when it
+//! is small itself or no pattern without it exists, and
+//! [`PublishedTables::withheld_totals`] says which and why ([`publish_all`]
+//! has the steps). The pattern covers units, counties, size classes and the
+//! nation together, so tables published at different levels for the same
+//! year agree. An indicator built from a withheld count is `null` too.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -31,6 +26,7 @@ use serde::ser::SerializeMap;
 use spor_domain::{CountyCode, UnitCode};
 
 use crate::Projections;
+use crate::pattern::{Grid, relations_of_cells};
 use crate::survey::{Contribution, Grouping, Question, SizeClass, SurveyRequest, by_unit};
 
 /// A count a published row holds beside the 22 answers: the counts the
@@ -316,6 +312,8 @@ pub struct Published {
     pub suppressed_up_to: u64,
     pub rows: Vec<PublishedRow>,
     pub total: PublishedRow,
+    /// The national figures withheld, and why.
+    pub withheld_totals: Vec<WithheldTotal>,
 }
 
 /// Every row of every level, suppressed together.
@@ -324,12 +322,16 @@ pub struct PublishedTables {
     pub units: Vec<PublishedRow>,
     pub counties: Vec<PublishedRow>,
     /// The units grouped by size class (code `small`, `medium`, `large`; by
-    /// the unit's q1), for the report's results by size. Units of 0-1
+    /// the unit's q1), for the report's results by size: only the classes
+    /// whose figures ask for no other cell to be withheld. Units of 0-1
     /// participants (`single`) are in none.
     pub size_classes: Vec<PublishedRow>,
     /// Which units (codes) make up each size class, in `size_classes` order.
     pub class_members: Vec<Vec<String>>,
     pub nation: PublishedRow,
+    /// The national figures withheld, and why: a directorate cannot do
+    /// without them, so the output says which and why.
+    pub withheld_totals: Vec<WithheldTotal>,
 }
 
 /// Adds one row's counts into a sum.
@@ -339,34 +341,76 @@ fn add_into(sum: &mut [u64; CELLS], v: &[u64; CELLS]) {
     }
 }
 
-/// Suppresses one more cell of a relation (cells numbered `row * CELLS +
-/// cell`): its smallest non-zero published cell, else its smallest. Returns
-/// whether there was one to suppress.
-fn hide_one(relation: &[usize], values: &[u64], hidden: &mut [bool]) -> bool {
-    let open = relation.iter().copied().filter(|c| !hidden[*c]);
-    let pick = open
-        .clone()
-        .filter(|c| values[*c] > 0)
-        .min_by_key(|c| values[*c])
-        .or_else(|| open.min_by_key(|c| values[*c]));
-    if let Some(c) = pick {
-        hidden[c] = true;
-    }
-    pick.is_some()
+/// Why a figure of the national row is withheld (the only figures a
+/// directorate cannot do without; [`PublishedTables::withheld_totals`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Withheld {
+    /// A count from 1 to the threshold.
+    Small,
+    /// Death, health or behaviour as the reason of every exit (reliability P3).
+    EveryExit,
+    /// No pattern without it protects the other withheld figures of the row.
+    Protects,
 }
 
-/// Secondary suppression by relation: until nothing changes, a relation
-/// with exactly one suppressed cell gets one more ([`hide_one`]).
-fn close_pattern(values: &[u64], relations: &[Vec<usize>], hidden: &mut [bool]) {
+impl Withheld {
+    /// Why, in bokmål, for the report and the survey's table.
+    pub const fn bokmal(self) -> &'static str {
+        match self {
+            Withheld::Small => "tallet er så lite at det kan peke ut enkeltpersoner",
+            Withheld::EveryExit => "alle som avsluttet, gjorde det av en sensitiv grunn",
+            Withheld::Protects => "uten det kunne et annet skjult tall i raden regnes ut",
+        }
+    }
+}
+
+/// A withheld national figure and why it is withheld.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct WithheldTotal {
+    /// The answer or count (`q5`, `work`).
+    #[serde(serialize_with = "cell_key")]
+    pub figure: Cell,
+    pub why: Withheld,
+}
+
+fn cell_key<S: serde::Serializer>(cell: &Cell, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(cell.key())
+}
+
+/// Exit reasons that say something sensitive about a person: death (q7a),
+/// health (q8a) and behaviour (q8b).
+const SENSITIVE: [Question; 3] = [Question::Q7a, Question::Q8a, Question::Q8b];
+
+/// Why a row's cell must be withheld whatever else is: a count from 1 to
+/// `up_to` (primary suppression), or a sensitive exit reason that is every
+/// exit of the row (reliability P3). `None` for a cell that may be shown.
+fn must_withhold(row: &[u64; CELLS], cell: Cell, up_to: u64) -> Option<Withheld> {
+    let v = row[cell.index()];
+    if (1..=up_to).contains(&v) {
+        return Some(Withheld::Small);
+    }
+    let exits = row[Cell::Answer(Question::Q4).index()];
+    let sensitive = matches!(cell, Cell::Answer(q) if SENSITIVE.contains(&q));
+    (up_to > 0 && sensitive && exits > 0 && v == exits).then_some(Withheld::EveryExit)
+}
+
+/// How far up the row's own relations a cell sits: 0 for a part only, one
+/// more than its deepest part for a total (q4 is 1, q1 is 2).
+fn depths() -> [u8; CELLS] {
+    let mut depth = [0u8; CELLS];
+    // The relations are few and shallow: repeat until nothing changes.
     loop {
         let mut changed = false;
-        for r in relations {
-            if r.iter().filter(|c| hidden[**c]).count() == 1 {
-                changed |= hide_one(r, values, hidden);
+        for (total, parts) in row_relations() {
+            let d = parts.iter().map(|p| depth[*p] + 1).max().unwrap_or(0);
+            if d > depth[total] {
+                depth[total] = d;
+                changed = true;
             }
         }
         if !changed {
-            break;
+            return depth;
         }
     }
 }
@@ -407,7 +451,7 @@ fn relations(units: usize, counties: &[Vec<usize>], classes: &[Vec<usize>]) -> V
     for (k, members) in classes.iter().enumerate() {
         sums(units + counties.len() + k, members);
     }
-    if classes.iter().map(Vec::len).sum::<usize>() == units {
+    if !classes.is_empty() && classes.iter().map(Vec::len).sum::<usize>() == units {
         sums(
             nation,
             &(units + counties.len()..nation).collect::<Vec<_>>(),
@@ -416,7 +460,88 @@ fn relations(units: usize, counties: &[Vec<usize>], classes: &[Vec<usize>]) -> V
     out
 }
 
-/// Computes the suppression pattern over units, counties and nation together.
+/// A size class: its code, its name, and the test a unit's q1 passes to be
+/// in it. Units of 0-1 participants form none: every member's q1 would then
+/// be known to be 1, and the class total would count them.
+const SIZE_CLASSES: [(SizeClass, &str, &str); 3] = [
+    (SizeClass::Small, "small", "2-39 deltakere"),
+    (SizeClass::Medium, "medium", "40-99 deltakere"),
+    (SizeClass::Large, "large", "100 deltakere eller flere"),
+];
+
+/// A size class that is published: its place in [`SIZE_CLASSES`], its
+/// counts, its members (unit rows) and its withheld cells.
+struct ClassRow {
+    class: usize,
+    sum: [u64; CELLS],
+    members: Vec<usize>,
+    hidden: Vec<bool>,
+}
+
+/// The rows of one try at a pattern: units, counties, size classes, the
+/// nation; their counts, tiers and relations.
+struct Layout {
+    rows: Vec<[u64; CELLS]>,
+    /// Per row: 0 unit or size class, 1 county, 2 nation.
+    level: Vec<u8>,
+    relations: Vec<Vec<usize>>,
+}
+
+impl Layout {
+    /// The nation's tiers: its figures are withheld only as a last resort.
+    const MARGIN: u8 = 2 * 4;
+
+    fn new(
+        units: &[[u64; CELLS]],
+        counties: &[([u64; CELLS], Vec<usize>)],
+        classes: &[([u64; CELLS], Vec<usize>)],
+        nation: [u64; CELLS],
+    ) -> Self {
+        let mut rows: Vec<[u64; CELLS]> = units.to_vec();
+        let mut level = vec![0u8; units.len()];
+        rows.extend(counties.iter().map(|(v, _)| *v));
+        level.extend(counties.iter().map(|_| 1));
+        rows.extend(classes.iter().map(|(v, _)| *v));
+        level.extend(classes.iter().map(|_| 0));
+        rows.push(nation);
+        level.push(2);
+        let county_members: Vec<Vec<usize>> = counties.iter().map(|(_, m)| m.clone()).collect();
+        let class_members: Vec<Vec<usize>> = classes.iter().map(|(_, m)| m.clone()).collect();
+        Self {
+            rows,
+            level,
+            relations: relations(units.len(), &county_members, &class_members),
+        }
+    }
+
+    fn values(&self) -> Vec<u64> {
+        self.rows.iter().flatten().copied().collect()
+    }
+
+    /// A part before its total, a unit before a county before the nation.
+    fn tiers(&self) -> Vec<u8> {
+        let depth = depths();
+        self.level
+            .iter()
+            .flat_map(|l| depth.iter().map(move |d| l * 4 + d))
+            .collect()
+    }
+}
+
+/// Computes the suppression pattern over units, counties, size classes and
+/// the nation together.
+///
+/// 1. The national row alone: its small counts (and a sensitive exit reason
+///    that is every exit), protected within the row, and then every
+///    withheld figure it can do without published again. Below the nation
+///    every cell may still be withheld, so this is the fewest national
+///    figures any pattern can withhold.
+/// 2. Units, counties and nation together, starting from every row's small
+///    counts and the national pattern: secondary suppression takes the
+///    cheapest cell ([`crate::pattern`]), so a unit before a county and a
+///    county before a national figure, until the audit finds nothing.
+/// 3. Each size class is then published where its figures, withheld where
+///    they must be, ask for no other cell to be withheld.
 pub fn publish_all(
     projections: &Projections,
     request: &SurveyRequest,
@@ -429,152 +554,191 @@ pub fn publish_all(
             .into_iter()
             .map(|(u, c)| (u, values(&c)))
             .collect();
-    let mut counties: BTreeMap<CountyCode, [u64; CELLS]> = BTreeMap::new();
-    for (u, v) in &units {
-        add_into(counties.entry(u.county()).or_insert([0; CELLS]), v);
+    let unit_keys: Vec<UnitCode> = units.keys().copied().collect();
+    let unit_rows: Vec<[u64; CELLS]> = units.values().copied().collect();
+    let mut county_sums: BTreeMap<CountyCode, ([u64; CELLS], Vec<usize>)> = BTreeMap::new();
+    for (i, (u, v)) in units.iter().enumerate() {
+        let (sum, members) = county_sums
+            .entry(u.county())
+            .or_insert(([0; CELLS], Vec::new()));
+        add_into(sum, v);
+        members.push(i);
     }
+    let county_keys: Vec<CountyCode> = county_sums.keys().copied().collect();
+    let counties: Vec<([u64; CELLS], Vec<usize>)> = county_sums.into_values().collect();
     let mut nation = [0u64; CELLS];
-    for v in counties.values() {
+    for (v, _) in &counties {
         add_into(&mut nation, v);
     }
-    // Units by size class: another grouping of the same units.
-    let mut classes: BTreeMap<u8, [u64; CELLS]> = BTreeMap::new();
-    let class_of = |v: &[u64; CELLS]| match SizeClass::of(v[Cell::Answer(Question::Q1).index()]) {
-        SizeClass::Single => 0u8,
-        SizeClass::Small => 1,
-        SizeClass::Medium => 2,
-        SizeClass::Large => 3,
+    let withhold = |row: &[u64; CELLS]| -> Vec<bool> {
+        Cell::all()
+            .map(|c| must_withhold(row, c, up_to).is_some())
+            .collect()
     };
-    // Units of 0-1 participants are not published as a class: every member's
-    // q1 is then known to be 1, and the class total would count them.
-    for v in units.values().filter(|v| class_of(v) != 0) {
-        add_into(classes.entry(class_of(v)).or_insert([0; CELLS]), v);
-    }
-    // All rows in one list: units, counties, size classes, then the nation.
-    let unit_keys: Vec<UnitCode> = units.keys().copied().collect();
-    let county_keys: Vec<CountyCode> = counties.keys().copied().collect();
-    let class_keys: Vec<u8> = classes.keys().copied().collect();
-    let unit_values: Vec<[u64; CELLS]> = units.values().copied().collect();
-    let mut table: Vec<[u64; CELLS]> = unit_values.clone();
-    table.extend(counties.values().copied());
-    table.extend(classes.values().copied());
-    table.push(nation);
-    let nation_row = table.len() - 1;
-    let class_row = |k: u8| {
-        unit_keys.len() + county_keys.len() + class_keys.iter().position(|c| *c == k).unwrap_or(0)
-    };
-    let county_row =
-        |k: CountyCode| unit_keys.len() + county_keys.iter().position(|c| *c == k).unwrap_or(0);
-    let members_of = |keep: &dyn Fn(usize) -> bool| {
-        (0..unit_keys.len())
-            .filter(|i| keep(*i))
-            .collect::<Vec<usize>>()
-    };
-    let county_members: Vec<Vec<usize>> = county_keys
-        .iter()
-        .map(|k| members_of(&|i| unit_keys[i].county() == *k))
+
+    // 1. The national row on its own.
+    let national_relations: Vec<Vec<usize>> = row_relations()
+        .into_iter()
+        .map(|(t, p)| std::iter::once(t).chain(p).collect())
         .collect();
-    let class_members: Vec<Vec<usize>> = class_keys
-        .iter()
-        .map(|k| members_of(&|i| class_of(&unit_values[i]) == *k))
-        .collect();
-    let flat = relations(unit_keys.len(), &county_members, &class_members);
-    let values: Vec<u64> = table.iter().flatten().copied().collect();
-    let mut hidden: Vec<bool> = values.iter().map(|v| (1..=up_to).contains(v)).collect();
-    let mut relations_of_cell: Vec<Vec<usize>> = vec![Vec::new(); values.len()];
-    for (i, r) in flat.iter().enumerate() {
-        for c in r {
-            relations_of_cell[*c].push(i);
-        }
-    }
-    // The pattern, then the audit of it: while the audit finds a suppressed
-    // cell the published tables pin down, suppress one more cell of a
-    // relation it is in, and close the pattern again.
-    loop {
-        close_pattern(&values, &flat, &mut hidden);
-        let exposed = crate::audit::exposures(&values, &hidden, &flat);
-        let mut changed = false;
-        for e in &exposed {
-            let (cell, with) = match *e {
-                crate::audit::Exposure::Interval { cell, .. } => (cell, None),
-                crate::audit::Exposure::SingletonPair { cell, singleton } => {
-                    (cell, Some(singleton))
-                }
-            };
-            // One more suppressed cell in every relation the exposed cell is
-            // in, so that whichever relation pins it has a cell to absorb a
-            // change. Where those relations are suppressed whole, the pin
-            // comes from further out: look at the relations of their cells,
-            // and so on, until some relation has a published cell.
-            let mut frontier = vec![cell];
-            let mut seen_cells: std::collections::HashSet<usize> =
-                frontier.iter().copied().collect();
-            let mut seen_relations: std::collections::HashSet<usize> =
-                std::collections::HashSet::new();
-            while !frontier.is_empty() {
-                let near: Vec<usize> = frontier
-                    .iter()
-                    .flat_map(|c| relations_of_cell[*c].iter().copied())
-                    .filter(|r| seen_relations.insert(*r))
-                    .filter(|r| with.is_none_or(|s| flat[*r].contains(&s)))
-                    .collect();
-                let mut hid = false;
-                for r in &near {
-                    hid |= hide_one(&flat[*r], &values, &mut hidden);
-                }
-                if hid {
-                    changed = true;
-                    break;
-                }
-                frontier = near
-                    .iter()
-                    .flat_map(|r| flat[*r].iter().copied())
-                    .filter(|c| seen_cells.insert(*c))
-                    .collect();
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    let published = |row: usize, code: String, name: Option<String>| PublishedRow {
-        code,
-        name,
-        cells: std::array::from_fn(|c| (!hidden[row * CELLS + c]).then_some(table[row][c])),
+    let national_tiers: Vec<u8> = depths().to_vec();
+    let national_grid = Grid {
+        values: &nation,
+        tier: &national_tiers,
+        margin_tier: u8::MAX,
+        relations: &national_relations,
+        relations_of_cell: &relations_of_cells(CELLS, &national_relations),
     };
+    let mut national = withhold(&nation);
+    let primary_national = national.clone();
+    if national_grid
+        .protect(&mut national, &primary_national)
+        .is_err()
+    {
+        national.fill(true);
+    }
+    let mut secondary: Vec<usize> = (0..CELLS)
+        .filter(|c| national[*c] && !primary_national[*c])
+        .collect();
+    secondary.sort_by_key(|c| std::cmp::Reverse((national_tiers[*c], nation[*c])));
+    national_grid.release(&mut national, secondary);
+
+    // 2. Units, counties and the nation together.
+    let main = Layout::new(&unit_rows, &counties, &[], nation);
+    let values = main.values();
+    let tiers = main.tiers();
+    let relations_of_cell = relations_of_cells(values.len(), &main.relations);
+    let grid = Grid {
+        values: &values,
+        tier: &tiers,
+        margin_tier: Layout::MARGIN,
+        relations: &main.relations,
+        relations_of_cell: &relations_of_cell,
+    };
+    let must: Vec<bool> = main.rows.iter().flat_map(withhold).collect();
+    let mut hidden = must.clone();
+    let nation_start = (main.rows.len() - 1) * CELLS;
+    for (c, h) in national.iter().enumerate() {
+        hidden[nation_start + c] |= *h;
+    }
+    if grid.protect(&mut hidden, &must).is_err() {
+        hidden.fill(true);
+    }
+
+    // 3. Size classes, one at a time, each only where it costs nothing.
+    let class_of = |v: &[u64; CELLS]| SizeClass::of(v[Cell::Answer(Question::Q1).index()]);
+    let mut accepted: Vec<ClassRow> = Vec::new();
+    for (k, (class, _, _)) in SIZE_CLASSES.iter().enumerate() {
+        let members: Vec<usize> = (0..unit_rows.len())
+            .filter(|i| class_of(&unit_rows[*i]) == *class)
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let mut sum = [0u64; CELLS];
+        for i in &members {
+            add_into(&mut sum, &unit_rows[*i]);
+        }
+        let tried: Vec<([u64; CELLS], Vec<usize>)> = accepted
+            .iter()
+            .map(|a| (a.sum, a.members.clone()))
+            .chain([(sum, members.clone())])
+            .collect();
+        let layout = Layout::new(&unit_rows, &counties, &tried, nation);
+        let values = layout.values();
+        let tiers = layout.tiers();
+        let relations_of_cell = relations_of_cells(values.len(), &layout.relations);
+        let grid = Grid {
+            values: &values,
+            tier: &tiers,
+            margin_tier: Layout::MARGIN,
+            relations: &layout.relations,
+            relations_of_cell: &relations_of_cell,
+        };
+        let classes_start = (unit_rows.len() + counties.len()) * CELLS;
+        let candidate =
+            classes_start + accepted.len() * CELLS..classes_start + (accepted.len() + 1) * CELLS;
+        let mut trial: Vec<bool> = hidden[..classes_start].to_vec();
+        for a in &accepted {
+            trial.extend(&a.hidden);
+        }
+        trial.extend(withhold(&sum));
+        trial.extend(&hidden[nation_start..]);
+        // Only the class's own small counts and what subtraction would give
+        // back are withheld; a class that needs more costs its members.
+        if grid.close(&mut trial, &|c| candidate.contains(&c)).is_ok() && grid.is_safe(&trial) {
+            accepted.push(ClassRow {
+                class: k,
+                sum,
+                members,
+                hidden: trial[candidate].to_vec(),
+            });
+        }
+    }
+
+    let published =
+        |row: &[u64; CELLS], hidden: &[bool], code: String, name: Option<String>| PublishedRow {
+            code,
+            name,
+            cells: std::array::from_fn(|c| (!hidden[c]).then_some(row[c])),
+        };
+    let row_hidden = |i: usize| &hidden[i * CELLS..(i + 1) * CELLS];
+    let withheld_totals = Cell::all()
+        .filter(|c| hidden[nation_start + c.index()])
+        .map(|c| WithheldTotal {
+            figure: c,
+            why: must_withhold(&nation, c, up_to).unwrap_or(Withheld::Protects),
+        })
+        .collect();
     PublishedTables {
         units: unit_keys
             .iter()
             .enumerate()
-            .map(|(i, u)| published(i, u.to_string(), u.name_on(year_end).map(str::to_owned)))
-            .collect(),
-        counties: county_keys
-            .iter()
-            .map(|k| {
+            .map(|(i, u)| {
                 published(
-                    county_row(*k),
-                    k.to_string(),
-                    Some(k.name_on(year_end).to_owned()),
+                    &unit_rows[i],
+                    row_hidden(i),
+                    u.to_string(),
+                    u.name_on(year_end).map(str::to_owned),
                 )
             })
             .collect(),
-        size_classes: class_keys
+        counties: county_keys
             .iter()
-            .map(|k| {
-                let (code, name) = match k {
-                    0 => ("single", "0-1 deltaker"),
-                    1 => ("small", "2-39 deltakere"),
-                    2 => ("medium", "40-99 deltakere"),
-                    _ => ("large", "100 deltakere eller flere"),
-                };
-                published(class_row(*k), code.into(), Some(name.into()))
+            .enumerate()
+            .map(|(k, c)| {
+                let i = unit_rows.len() + k;
+                published(
+                    &counties[k].0,
+                    row_hidden(i),
+                    c.to_string(),
+                    Some(c.name_on(year_end).to_owned()),
+                )
             })
             .collect(),
-        class_members: class_members
+        size_classes: accepted
             .iter()
-            .map(|m| m.iter().map(|i| unit_keys[*i].to_string()).collect())
+            .map(|a| {
+                let (_, code, name) = SIZE_CLASSES[a.class];
+                published(&a.sum, &a.hidden, code.into(), Some(name.into()))
+            })
             .collect(),
-        nation: published(nation_row, "national".into(), Some("Hele landet".into())),
+        class_members: accepted
+            .iter()
+            .map(|a| {
+                a.members
+                    .iter()
+                    .map(|i| unit_keys[*i].to_string())
+                    .collect()
+            })
+            .collect(),
+        nation: published(
+            &nation,
+            &hidden[nation_start..],
+            "national".into(),
+            Some("Hele landet".into()),
+        ),
+        withheld_totals,
     }
 }
 
@@ -592,6 +756,7 @@ pub fn publish(projections: &Projections, request: &SurveyRequest, up_to: u64) -
         suppressed_up_to: up_to,
         rows,
         total: all.nation,
+        withheld_totals: all.withheld_totals,
     }
 }
 

@@ -513,6 +513,14 @@ fn print_published(p: &Published, format: Format, out: &mut dyn Write) -> anyhow
                 ]);
             }
             writeln!(out, "{table}")?;
+            for w in &p.withheld_totals {
+                writeln!(
+                    out,
+                    "Skjult for hele landet: {} ({})",
+                    w.figure,
+                    w.why.bokmal()
+                )?;
+            }
         }
     }
     out.flush()?;
