@@ -407,6 +407,12 @@ fn warm(data: &Path) -> anyhow::Result<()> {
             std::hint::black_box(survey(&p, &request));
         }))
     );
+    println!(
+        "survey 2007 --publish (every level, one pattern), once open\t{}",
+        ms(median(5, || {
+            std::hint::black_box(spor_projections::publish::publish_all(&p, &request, 4));
+        }))
+    );
     let report = median(5, || {
         let g = spor_report::Gathered::from(
             &p,
