@@ -88,6 +88,37 @@ fn the_csv_opens_in_a_spreadsheet_with_norwegian_headers() {
     assert!(!text.contains('\u{a0}'), "no locale-formatted numbers");
 }
 
+/// A share of nothing is `.` (Statistics Norway's sign for "cannot be
+/// computed"), never an empty cell or `:`: read with the csv crate.
+#[test]
+fn a_share_of_nothing_is_a_dot_in_the_csv() {
+    let (_tmp, data) = demo();
+    let out = spor(&data)
+        .args([
+            "survey", "--year", "2005", "--by", "unit", "--format", "csv",
+        ])
+        .output()
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(&out.stdout[3..]);
+    let header = reader.headers().unwrap().clone();
+    let q4 = header.iter().position(|h| h.starts_with("q4 ")).unwrap();
+    let share = header
+        .iter()
+        .position(|h| h.contains("andel") || h.contains("share"))
+        .expect("a share column");
+    let mut seen = 0;
+    for row in reader.records() {
+        let row = row.unwrap();
+        if &row[q4] == "0" {
+            assert_eq!(&row[share], ".", "{row:?}");
+            seen += 1;
+        } else {
+            assert!(row[share].parse::<f64>().is_ok(), "{row:?}");
+        }
+    }
+    assert!(seen > 0, "2005 has units with no exits");
+}
+
 #[test]
 fn known_at_before_the_year_sees_nothing_and_a_bad_time_is_a_usage_error() {
     let (_tmp, data) = demo();

@@ -254,11 +254,25 @@ impl PublishedRow {
         Cell::all().map(|c| (c, self.get(c)))
     }
 
-    fn share(&self, part: Derived, whole: impl Into<Cell>) -> Option<f64> {
-        let (p, w) = (self.get(part)?, self.get(whole)?);
-        #[allow(clippy::cast_precision_loss)] // counts far below 2^52
-        (w > 0).then(|| p as f64 / w as f64)
+    /// A share of two published counts: `Shown(None)` where one is withheld
+    /// (so the share is withheld too, reliability P5), `NotComputable` where
+    /// the whole is 0.
+    fn share(&self, part: Derived, whole: impl Into<Cell>) -> Share {
+        match (self.get(part), self.get(whole)) {
+            (_, Some(0)) => Share::NotComputable,
+            #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+            (Some(p), Some(w)) => Share::Shown(Some(p as f64 / w as f64)),
+            _ => Share::Shown(None),
+        }
     }
+}
+
+/// A published share.
+enum Share {
+    /// The share, or `None` where a count it divides is withheld.
+    Shown(Option<f64>),
+    /// A share of nothing (the whole is 0).
+    NotComputable,
 }
 
 impl Serialize for PublishedRow {
@@ -274,25 +288,38 @@ impl Serialize for PublishedRow {
             }
         }
         let r = self;
-        let indicators = serde_json::json!({
-            "work": r.get(Derived::Work),
-            "education": r.get(Derived::Education),
-            "work_or_education": r.get(Derived::WorkOrEducation),
-            "work_or_education_share": r.share(Derived::WorkOrEducation, Question::Q4),
-            "under_two_years": r.get(Question::Q5),
-            "two_years": r.get(Derived::TwoYears),
-            "over_two_years": r.get(Question::Q6),
-            "any_support": r.get(Derived::AnySupport),
-            "no_support": r.get(Derived::NoSupport),
-        });
-        let one_year = serde_json::json!({
-            "jobseekers": r.get(Derived::OneYearJobseekers),
-            "reached": r.get(Derived::OneYearReached),
-            "work_or_education": r.get(Derived::OneYearWorkOrEducation),
-            "not_reached": r.get(Derived::OneYearNotReached),
-            "pending": r.get(Derived::OneYearPending),
-            "share": r.share(Derived::OneYearWorkOrEducation, Derived::OneYearJobseekers),
-        });
+        // `null` means withheld; a share of nothing is left out.
+        let with_share = |mut v: serde_json::Value, key: &str, share: Share| {
+            if let (Some(m), Share::Shown(s)) = (v.as_object_mut(), share) {
+                m.insert(key.into(), serde_json::json!(s));
+            }
+            v
+        };
+        let indicators = with_share(
+            serde_json::json!({
+                "work": r.get(Derived::Work),
+                "education": r.get(Derived::Education),
+                "work_or_education": r.get(Derived::WorkOrEducation),
+                "under_two_years": r.get(Question::Q5),
+                "two_years": r.get(Derived::TwoYears),
+                "over_two_years": r.get(Question::Q6),
+                "any_support": r.get(Derived::AnySupport),
+                "no_support": r.get(Derived::NoSupport),
+            }),
+            "work_or_education_share",
+            r.share(Derived::WorkOrEducation, Question::Q4),
+        );
+        let one_year = with_share(
+            serde_json::json!({
+                "jobseekers": r.get(Derived::OneYearJobseekers),
+                "reached": r.get(Derived::OneYearReached),
+                "work_or_education": r.get(Derived::OneYearWorkOrEducation),
+                "not_reached": r.get(Derived::OneYearNotReached),
+                "pending": r.get(Derived::OneYearPending),
+            }),
+            "share",
+            r.share(Derived::OneYearWorkOrEducation, Derived::OneYearJobseekers),
+        );
         let mut m = s.serialize_map(Some(5))?;
         m.serialize_entry("code", &r.code)?;
         m.serialize_entry("name", &r.name)?;

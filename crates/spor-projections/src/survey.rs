@@ -362,7 +362,9 @@ pub struct Indicators {
     /// Upper secondary + higher education (q9a + q9b).
     pub education: u64,
     pub work_or_education: u64,
-    /// work_or_education / q4, against the 60 % target; `None` when q4 is 0.
+    /// work_or_education / q4, against the 60 % target; `None` (and left
+    /// out of the JSON) when q4 is 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub work_or_education_share: Option<f64>,
     pub under_two_years: u64,
     pub two_years: u64,

@@ -60,8 +60,11 @@ proptest! {
     }
 }
 
+/// `null` has one meaning, withheld: a share of a withheld count is `null`,
+/// a share of nothing (q4 published as 0) is left out, and every other
+/// share is there.
 #[test]
-fn a_published_share_is_null_when_its_counts_are() {
+fn a_published_share_is_null_when_its_counts_are_and_absent_when_it_is_of_nothing() {
     // 12 people in many units: nearly every unit count is small.
     let p = demo(12, 7);
     let request = SurveyRequest {
@@ -72,12 +75,25 @@ fn a_published_share_is_null_when_its_counts_are() {
     };
     let tables = publish_all(&p, &request, 4);
     let json = serde_json::to_value(&tables.units).unwrap();
+    let (mut withheld, mut of_nothing) = (0, 0);
     for row in json.as_array().unwrap() {
-        let share = &row["indicators"]["work_or_education_share"];
-        if row["answers"]["q4"].is_null() || row["indicators"]["work_or_education"].is_null() {
-            assert!(share.is_null(), "{row}");
+        let indicators = row["indicators"].as_object().unwrap();
+        let share = indicators.get("work_or_education_share");
+        if row["answers"]["q4"] == 0 {
+            assert!(share.is_none(), "{row}");
+            of_nothing += 1;
+        } else if row["answers"]["q4"].is_null() || row["indicators"]["work_or_education"].is_null()
+        {
+            assert_eq!(share, Some(&serde_json::Value::Null), "{row}");
+            withheld += 1;
+        } else {
+            assert!(share.is_some_and(serde_json::Value::is_f64), "{row}");
         }
     }
+    assert!(
+        withheld > 0 && of_nothing > 0,
+        "the log has both kinds: {withheld} withheld, {of_nothing} of nothing"
+    );
 }
 
 /// A pattern to audit: every row's value per cell (`None` where withheld),

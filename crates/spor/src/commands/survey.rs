@@ -275,8 +275,7 @@ fn csv_row(
         i.education.to_string(),
         i.work_or_education.to_string(),
         i.work_or_education_share
-            .map(|s| format!("{:.1}", s * 100.0))
-            .unwrap_or_default(),
+            .map_or_else(|| NOT_COMPUTABLE.into(), |s| format!("{:.1}", s * 100.0)),
         i.under_two_years.to_string(),
         i.two_years.to_string(),
         i.over_two_years.to_string(),
@@ -296,11 +295,14 @@ fn csv_row(
         o.not_reached.to_string(),
         o.pending.to_string(),
         o.share()
-            .map(|s| format!("{:.1}", s * 100.0))
-            .unwrap_or_default(),
+            .map_or_else(|| NOT_COMPUTABLE.into(), |s| format!("{:.1}", s * 100.0)),
     ]);
     r
 }
+
+/// Statistics Norway's sign for a figure that cannot be computed (a share
+/// of nothing); `:` is a figure withheld, `0` a true zero.
+const NOT_COMPUTABLE: &str = ".";
 
 /// A share as Norwegian readers write it: one decimal, decimal comma.
 fn percent(share: f64) -> String {
@@ -317,8 +319,7 @@ fn summary(row: &Row) -> Vec<String> {
         row.answers.q4.to_string(),
         i.work_or_education.to_string(),
         i.work_or_education_share
-            .map(|s| format!("{} %", percent(s)))
-            .unwrap_or_else(|| "–".into()),
+            .map_or_else(|| NOT_COMPUTABLE.into(), |s| format!("{} %", percent(s))),
         i.size_class
             .map(|s| format!("{s:?}").to_lowercase())
             .unwrap_or_default(),
