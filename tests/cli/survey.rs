@@ -289,3 +289,112 @@ fn publish_names_each_withheld_national_figure_and_why() {
         "{table}"
     );
 }
+
+/// Reliability P4: a year is published by its report, and a later
+/// publication of it with other figures is refused, with a message that
+/// names the `--known-at` that makes the published version again; that
+/// version equals the first.
+#[test]
+fn a_published_year_is_published_again_only_as_it_was() {
+    let (tmp, data) = demo();
+    let published = |extra: &[&str]| {
+        let out = spor(&data)
+            .args([
+                "survey",
+                "--year",
+                "2007",
+                "--by",
+                "unit",
+                "--publish",
+                "--format",
+                "json",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (code, before, _) = published(&[]);
+    assert_eq!(code, Some(0));
+    spor(&data)
+        .args(["report", "--year", "2007", "--out"])
+        .arg(tmp.path().join("r"))
+        .assert()
+        .success();
+    let recorded: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("publications.json")).unwrap()).unwrap();
+    assert_eq!(recorded.as_array().unwrap().len(), 1);
+    assert_eq!(recorded[0]["year"], 2007);
+    // Unchanged figures may be published again, and the same report made
+    // again records nothing new.
+    assert_eq!(published(&[]).0, Some(0));
+    spor(&data)
+        .args(["report", "--year", "2007", "--out"])
+        .arg(tmp.path().join("r"))
+        .assert()
+        .success();
+    let again: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("publications.json")).unwrap()).unwrap();
+    assert_eq!(again.as_array().unwrap().len(), 1);
+
+    // A participant of 2007 registered late: the 2007 figures change.
+    let mut late = crate::fixture::Stream::started(777, "0301", "2007-03-01");
+    late.push(
+        "2007-09-01",
+        spor_domain::EventBody::Completed(spor_domain::event::Completed {
+            reason: spor_domain::event::CompletedReason::WorkFullTime,
+            main_activity: None,
+            support: Vec::new(),
+        }),
+    );
+    let lines: String = late
+        .lines()
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v.as_object_mut().unwrap().remove("recorded_at");
+            v.to_string() + "\n"
+        })
+        .collect();
+    let file = tmp.path().join("late.jsonl");
+    std::fs::write(&file, lines).unwrap();
+    spor(&data).arg("import").arg(&file).assert().success();
+
+    let (code, out, err) = published(&[]);
+    assert_eq!(code, Some(3), "{err}");
+    assert_eq!(out, "");
+    assert!(
+        err.contains("2007 ble publisert") && err.contains("--known-at "),
+        "{err}"
+    );
+    spor(&data)
+        .args(["report", "--year", "2007", "--out"])
+        .arg(tmp.path().join("r2"))
+        .assert()
+        .code(3)
+        .stderr(contains("ble publisert"));
+    assert!(
+        !tmp.path().join("r2").join("report.html").exists(),
+        "nothing written when refused"
+    );
+
+    let known_at = err
+        .split("--known-at ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .trim_end_matches(['.', ';']);
+    let (code, reproduced, err) = published(&["--known-at", known_at]);
+    assert_eq!(code, Some(0), "{err}");
+    let figures = |doc: &str| {
+        let v: serde_json::Value = serde_json::from_str(doc).unwrap();
+        (v["rows"].clone(), v["total"].clone())
+    };
+    assert_eq!(figures(&reproduced), figures(&before));
+}

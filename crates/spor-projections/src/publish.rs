@@ -771,19 +771,69 @@ pub fn publish_all(
 
 /// The published survey at the level asked for.
 pub fn publish(projections: &Projections, request: &SurveyRequest, up_to: u64) -> Published {
-    let all = publish_all(projections, request, up_to);
-    let rows = match request.by {
-        Grouping::Unit => all.units,
-        Grouping::County => all.counties,
-        Grouping::National => vec![all.nation.clone()],
-    };
-    Published {
-        year: request.year,
-        by: request.by,
-        suppressed_up_to: up_to,
-        rows,
-        total: all.nation,
-        withheld_totals: all.withheld_totals,
+    Published::at_level(publish_all(projections, request, up_to), request, up_to)
+}
+
+impl Published {
+    /// The level `request.by` asks for, out of every published table.
+    pub fn at_level(all: PublishedTables, request: &SurveyRequest, up_to: u64) -> Self {
+        let rows = match request.by {
+            Grouping::Unit => all.units,
+            Grouping::County => all.counties,
+            Grouping::National => vec![all.nation.clone()],
+        };
+        Published {
+            year: request.year,
+            by: request.by,
+            suppressed_up_to: up_to,
+            rows,
+            total: all.nation,
+            withheld_totals: all.withheld_totals,
+        }
+    }
+}
+
+/// A publication as recorded when it was made (reliability P4): the year,
+/// what it reflects, and every figure it showed, so that a later
+/// publication of the same year can be held against it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Publication {
+    pub year: i32,
+    /// The figures are the log as it stood at this time (`--known-at`).
+    pub known_at: chrono::DateTime<chrono::Utc>,
+    pub made_at: chrono::DateTime<chrono::Utc>,
+    /// The log's head when it was made: sequence number and hash.
+    pub head_seq: u64,
+    pub head_hash: String,
+    pub suppressed_up_to: u64,
+    /// Every published row by code (units, counties, size classes,
+    /// `national`): its figures in [`Cell::all`] order, `None` where withheld.
+    pub figures: BTreeMap<String, Vec<Option<u64>>>,
+}
+
+impl PublishedTables {
+    /// Every row's figures by code, as a [`Publication`] records them.
+    pub fn figures(&self) -> BTreeMap<String, Vec<Option<u64>>> {
+        rows_of(self)
+            .into_iter()
+            .map(|r| (r.code.clone(), r.cells().map(|(_, v)| v).collect()))
+            .collect()
+    }
+}
+
+impl Publication {
+    /// The figures that differ between this publication and `figures` (of
+    /// the same year): a row of either that the other lacks counts whole.
+    pub fn differences(&self, figures: &BTreeMap<String, Vec<Option<u64>>>) -> usize {
+        let rows: std::collections::BTreeSet<&String> =
+            self.figures.keys().chain(figures.keys()).collect();
+        rows.into_iter()
+            .map(|code| match (self.figures.get(code), figures.get(code)) {
+                (Some(a), Some(b)) => a.iter().zip(b).filter(|(x, y)| x != y).count(),
+                (Some(row), None) | (None, Some(row)) => row.len(),
+                (None, None) => 0,
+            })
+            .sum()
     }
 }
 

@@ -28,6 +28,9 @@ pub struct Stores {
     pub audit: Arc<dyn AuditTrail>,
     /// Browser sessions.
     pub sessions: Sessions,
+    /// The data directory, where the publications made are recorded
+    /// (reliability P4).
+    pub publications: std::path::PathBuf,
 }
 
 /// What the binary decides from the configuration.

@@ -146,6 +146,21 @@ impl ApiError {
         )
     }
 
+    /// A publication refused because the year was published before with
+    /// other figures (reliability P4); the message says how to get the
+    /// published version.
+    pub fn published_before(e: &spor_shell::publication::PublishError) -> Self {
+        match e {
+            spor_shell::publication::PublishError::Differs(d) => {
+                Self::new(StatusCode::CONFLICT, "published_before", d.to_string())
+            }
+            spor_shell::publication::PublishError::Io(io) => {
+                tracing::error!(error = %io, "the record of publications cannot be read");
+                Self::internal()
+            }
+        }
+    }
+
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.0.field = Some(field.into());
         self

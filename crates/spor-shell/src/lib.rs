@@ -17,6 +17,7 @@ pub mod bokmal;
 pub mod clock;
 pub mod ingest;
 pub mod projector;
+pub mod publication;
 pub mod views;
 
 pub use append::{AppendError, Appended, Expected, append_one};

@@ -14,6 +14,7 @@ pub mod audit;
 pub mod conformance;
 pub mod dir;
 pub mod disk;
+pub mod publications;
 pub mod record;
 mod sled_store;
 pub mod verify;

@@ -174,6 +174,7 @@ pub async fn lint(
         (status = 400, description = "The query is malformed: the message names the parameter", body = crate::openapi::ErrorDoc),
         (status = 401, description = "Not signed in, or a token that is wrong, expired or revoked", body = crate::openapi::ErrorDoc),
         (status = 403, description = "Neither a leader nor an analyst (`forbidden`)", body = crate::openapi::ErrorDoc),
+        (status = 409, description = "The year was published before (`spor report`) with other figures (`published_before`)", body = crate::openapi::ErrorDoc),
         (status = 503, description = "Starting (`starting`), or too slow (`timeout`)", body = crate::openapi::ErrorDoc),
         (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
     ),
@@ -192,6 +193,9 @@ pub async fn report(
             let projections = app.projector()?.read();
             spor_report::Gathered::from(&projections, year, app.today(), app.settings.suppress_up_to, app.settings.lint_limits)
         };
+        // A year published before is shown only as it was (reliability P4).
+        spor_shell::publication::check(&app.stores.publications, year, &gathered.tables)
+            .map_err(|e| ApiError::published_before(&e))?;
         let head = app.stores.events.head();
         let input = gathered.input((head.seq, head.hash_hex()));
         let mut response = if csv {

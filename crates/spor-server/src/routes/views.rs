@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use spor_accounts::Role;
-use spor_projections::publish::publish;
+use spor_projections::publish::{Published, publish_all};
 use spor_projections::survey::{Grouping, SurveyRequest, survey, survey_of_units};
 use spor_shell::views::{FollowupsDoc, StatusDoc, Units};
 
@@ -132,6 +132,7 @@ pub async fn followups(
         (status = 400, description = "The query or body is malformed: the message names the parameter or field", body = crate::openapi::ErrorDoc),
         (status = 401, description = "No token, or a token that is wrong, expired or revoked", body = crate::openapi::ErrorDoc),
         (status = 403, description = "The role may not use this route (`forbidden`), the unit is not the caller's (`unit_not_permitted`), or a cross-site browser request (`csrf`)", body = crate::openapi::ErrorDoc),
+        (status = 409, description = "With publish=true: the year was published before (a report) with other figures (`published_before`); the message names the --known-at that makes the published version", body = crate::openapi::ErrorDoc),
         (status = 503, description = "Starting (`starting`), the audit trail cannot be written (`audit_unavailable`), writes stopped after a disk failure (`store_stopped`), or too slow (`timeout`)", body = crate::openapi::ErrorDoc),
         (status = 500, description = "An internal error (logged)", body = crate::openapi::ErrorDoc)
     ),
@@ -154,16 +155,6 @@ pub async fn survey_view(
     };
     let known_at = params.time("known_at")?;
     let published = params.flag("publish")?;
-    if published && known_at.is_some() {
-        // Two publications of one year as known at different times could be
-        // subtracted from each other; until publications are recorded and
-        // audited together (reliability P4), only the current one is published.
-        return Err(ApiError::bad_request(
-            "bad_query",
-            "Publiserte tall gis bare slik loggen står nå: «known_at» kan ikke brukes sammen med publish=true.",
-        )
-        .with_field("known_at"));
-    }
     if !published {
         if caller.role == Role::Analyst {
             return Err(ApiError::new(
@@ -192,7 +183,12 @@ pub async fn survey_view(
         // Serialised from the documents themselves, so fields keep the order
         // `spor survey --format json` prints them in.
         Ok(if published {
-            Json(publish(&projections, &request, app.settings.suppress_up_to)).into_response()
+            let up_to = app.settings.suppress_up_to;
+            let all = publish_all(&projections, &request, up_to);
+            // A year published before is shown only as it was (reliability P4).
+            spor_shell::publication::check(&app.stores.publications, year, &all)
+                .map_err(|e| ApiError::published_before(&e))?;
+            Json(Published::at_level(all, &request, up_to)).into_response()
         } else if caller.role == Role::Leader {
             Json(survey_of_units(&projections, &request, &caller.units)).into_response()
         } else {

@@ -32,6 +32,8 @@ pub struct Server {
     pub audit: Arc<dyn AuditTrail>,
     pub store: Arc<SledStore>,
     pub accounts: Arc<SledAccounts>,
+    /// The data directory.
+    pub data: std::path::PathBuf,
     shutdown: CancellationToken,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -166,6 +168,7 @@ pub async fn start_configured(
         accounts: Arc::clone(&accounts) as Arc<dyn AccountStore>,
         audit: Arc::clone(&audit),
         sessions,
+        publications: dir.path().join("data"),
     };
     let clock = Arc::new(FixedClock(
         Utc.with_ymd_and_hms(2009, 1, 2, 8, 0, 0).unwrap(),
@@ -185,6 +188,7 @@ pub async fn start_configured(
         audit,
         store,
         accounts,
+        data: dir.path().join("data"),
         shutdown,
         task: Some(task),
         _dir: dir,

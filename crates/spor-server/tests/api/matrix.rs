@@ -394,3 +394,52 @@ async fn explanations_and_findings_are_a_leaders_own_units_and_the_report_is_pub
     assert_eq!((s, b["error"]["field"].as_str()), (400, Some("state")));
     server.stop().await;
 }
+
+/// Reliability P4: once a year is published (recorded by its report), the
+/// API publishes it again only with the same figures; otherwise 409
+/// `published_before`, whose message names the time that makes the
+/// published version. Other years are not held back, and `known_at` may be
+/// given with `publish=true`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_year_published_before_with_other_figures_is_refused() {
+    let server = start(&Person::started(1, OWN).lines).await;
+    let (s, b) = server
+        .get("analyst", "/api/v1/survey?year=2006&publish=true")
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let made = chrono::DateTime::parse_from_rfc3339("2008-03-01T10:00:00Z")
+        .unwrap()
+        .to_utc();
+    let recorded = spor_projections::publish::Publication {
+        year: 2006,
+        known_at: made,
+        made_at: made,
+        head_seq: 1,
+        head_hash: "00".repeat(32),
+        suppressed_up_to: 4,
+        figures: std::collections::BTreeMap::from([("national".to_owned(), vec![Some(99); 33])]),
+    };
+    spor_store::publications::add(&server.data, &recorded).unwrap();
+    let (s, b) = server
+        .get("analyst", "/api/v1/survey?year=2006&publish=true")
+        .await;
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (409, Some("published_before")),
+        "{b}"
+    );
+    let message = b["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("2006 ble publisert 01.03.2008")
+            && message.contains("2008-03-01T10:00:00"),
+        "{message}"
+    );
+    let (s, b) = server
+        .get(
+            "analyst",
+            "/api/v1/survey?year=2005&publish=true&known_at=2030-01-01",
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    server.stop().await;
+}

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use chrono::{NaiveDate, Utc};
+use spor_projections::publish::Publication;
 use spor_report::Gathered;
 use spor_store::EventStore;
 
@@ -36,6 +37,9 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         ws.settings.lint.limits(),
     );
     let head = store.head();
+    // A year published before is published again only as it was (reliability P4).
+    spor_shell::publication::check(ws.data(), args.year, &gathered.tables)
+        .map_err(super::survey::refused)?;
     let input = gathered.input((head.seq, head.hash_hex()));
     // Shown as typed; opened from the client's directory inside a server.
     let (html, csv) = (args.out.join("report.html"), args.out.join("report.csv"));
@@ -49,6 +53,17 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         w.write_all(spor_report::csv(&input).as_bytes())
     })
     .with_context(|| format!("writing {}", csv.display()))?;
+    let now = Utc::now();
+    let publication = Publication {
+        year: args.year,
+        known_at: now,
+        made_at: now,
+        head_seq: head.seq,
+        head_hash: head.hash_hex(),
+        suppressed_up_to: ws.settings.survey.suppress_up_to,
+        figures: gathered.tables.figures(),
+    };
+    spor_shell::publication::record(ws.data(), &publication).map_err(super::survey::refused)?;
     writeln!(
         ws.err,
         "report for {} written to {} and {}",

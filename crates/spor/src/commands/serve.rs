@@ -129,6 +129,7 @@ pub fn run(args: Args, data: &Path, settings: &Settings) -> anyhow::Result<()> {
             accounts,
             audit,
             sessions: Sessions::new(sessions),
+            publications: data.to_path_buf(),
         };
         let app = Arc::new(App::new(stores, server, clock, shutdown.clone()));
         let held = Held {

@@ -13,7 +13,7 @@ use spor_projections::survey::{
     TARGET_WORK_OR_EDUCATION, WhyNot, explain, survey,
 };
 
-use spor_projections::publish::{Cell, Derived, Published, PublishedRow, publish};
+use spor_projections::publish::{Cell, Derived, Published, PublishedRow, publish_all};
 
 use crate::output::norwegian_date;
 
@@ -121,8 +121,12 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         as_of,
     };
     if args.publish {
+        let up_to = ws.settings.survey.suppress_up_to;
+        let all = publish_all(&projections, &request, up_to);
+        // A year published before is shown only as it was (reliability P4).
+        spor_shell::publication::check(ws.data(), year, &all).map_err(refused)?;
         return print_published(
-            &publish(&projections, &request, ws.settings.survey.suppress_up_to),
+            &Published::at_level(all, &request, up_to),
             args.format,
             &mut ws.out,
         );
@@ -298,6 +302,17 @@ fn csv_row(
             .map_or_else(|| NOT_COMPUTABLE.into(), |s| format!("{:.1}", s * 100.0)),
     ]);
     r
+}
+
+/// A publication that differs from a recorded one is refused input (exit
+/// 3); a record that cannot be read is a disk failure.
+pub(super) fn refused(e: spor_shell::publication::PublishError) -> anyhow::Error {
+    match e {
+        spor_shell::publication::PublishError::Differs(d) => {
+            crate::exit::Refused(d.to_string()).into()
+        }
+        io @ spor_shell::publication::PublishError::Io(_) => anyhow::Error::new(io),
+    }
 }
 
 /// Statistics Norway's sign for a figure that cannot be computed (a share

@@ -1,0 +1,57 @@
+//! The publications made from a data directory (reliability P4), kept in
+//! `publications.json` beside the log: a JSON list, rewritten whole through
+//! [`crate::dir::write_atomically`] when one is added, so a crash leaves the
+//! list as it was or with the new one, never half. Publications are few (a
+//! report a year), so reading the whole list is cheap.
+
+use std::io;
+use std::path::Path;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// The file's name in the data directory.
+pub const FILE: &str = "publications.json";
+
+/// Every publication recorded in `dir`, oldest first; none if the file is absent.
+pub fn read<T: DeserializeOwned>(dir: &Path) -> io::Result<Vec<T>> {
+    match std::fs::read(dir.join(FILE)) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{FILE} in {} is damaged: {e}", dir.display()),
+            )
+        }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Adds a publication to the list in `dir`.
+pub fn add<T: Serialize + DeserializeOwned>(dir: &Path, publication: &T) -> io::Result<()> {
+    let mut all: Vec<serde_json::Value> = read(dir)?;
+    all.push(serde_json::to_value(publication).map_err(io::Error::other)?);
+    let mut bytes = serde_json::to_vec(&all).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    crate::dir::write_atomically(&dir.join(FILE), &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    #[test]
+    fn a_publication_added_is_read_back_after_the_earlier_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(super::read::<u32>(dir.path()).unwrap().is_empty());
+        super::add(dir.path(), &7u32).unwrap();
+        super::add(dir.path(), &9u32).unwrap();
+        assert_eq!(super::read::<u32>(dir.path()).unwrap(), vec![7, 9]);
+        std::fs::write(dir.path().join(super::FILE), b"[7, ").unwrap();
+        let damaged = super::read::<u32>(dir.path()).unwrap_err();
+        assert!(
+            damaged.to_string().contains("publications.json"),
+            "{damaged}"
+        );
+    }
+}
