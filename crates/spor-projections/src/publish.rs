@@ -94,6 +94,23 @@ impl Derived {
         }
     }
 
+    /// What the count is, in bokmål.
+    pub const fn text(self) -> &'static str {
+        match self {
+            Derived::Work => "Arbeid (ordinært og lønnstilskudd)",
+            Derived::Education => "Utdanning (videregående og høyere)",
+            Derived::WorkOrEducation => "Arbeid eller utdanning",
+            Derived::TwoYears => "Avsluttet etter to år",
+            Derived::AnySupport => "Avsluttet med ytelse til livsopphold",
+            Derived::NoSupport => "Avsluttet uten ytelse til livsopphold",
+            Derived::OneYearJobseekers => "Ettårsresultat: avsluttet som arbeidssøkere",
+            Derived::OneYearReached => "Ettårsresultat: nådd etter tolv måneder",
+            Derived::OneYearWorkOrEducation => "Ettårsresultat: i arbeid eller utdanning",
+            Derived::OneYearNotReached => "Ettårsresultat: ikke nådd",
+            Derived::OneYearPending => "Ettårsresultat: tolv måneder er ikke gått",
+        }
+    }
+
     /// The count's place among the derived counts, in [`Derived::ALL`].
     const fn index(self) -> usize {
         // A fieldless enum's discriminant is its place in the declaration,
@@ -143,6 +160,14 @@ impl Cell {
         match self {
             Cell::Answer(q) => q.key(),
             Cell::Derived(d) => d.key(),
+        }
+    }
+
+    /// What the figure is, in bokmål: the questionnaire's wording for an answer.
+    pub const fn text(self) -> &'static str {
+        match self {
+            Cell::Answer(q) => q.text(),
+            Cell::Derived(d) => d.text(),
         }
     }
 
@@ -359,6 +384,9 @@ pub struct PublishedTables {
     /// The national figures withheld, and why: a directorate cannot do
     /// without them, so the output says which and why.
     pub withheld_totals: Vec<WithheldTotal>,
+    /// The size classes (their names) that have members but are not
+    /// published: their figures would have given withheld ones away.
+    pub left_out_classes: Vec<&'static str>,
 }
 
 /// Adds one row's counts into a sum.
@@ -655,6 +683,7 @@ pub fn publish_all(
     // 3. Size classes, one at a time, each only where it costs nothing.
     let class_of = |v: &[u64; CELLS]| SizeClass::of(v[Cell::Answer(Question::Q1).index()]);
     let mut accepted: Vec<ClassRow> = Vec::new();
+    let mut left_out: Vec<&'static str> = Vec::new();
     for (k, (class, _, _)) in SIZE_CLASSES.iter().enumerate() {
         let members: Vec<usize> = (0..unit_rows.len())
             .filter(|i| class_of(&unit_rows[*i]) == *class)
@@ -700,6 +729,8 @@ pub fn publish_all(
                 members,
                 hidden: trial[candidate].to_vec(),
             });
+        } else {
+            left_out.push(SIZE_CLASSES[k].2);
         }
     }
 
@@ -766,6 +797,7 @@ pub fn publish_all(
             Some("Hele landet".into()),
         ),
         withheld_totals,
+        left_out_classes: left_out,
     }
 }
 

@@ -381,3 +381,58 @@ fn the_demo_publishes_its_national_total_at_every_level() {
         .count();
     assert!(withheld < 8, "{withheld} national figures withheld");
 }
+
+/// Every size class with members is either published or named as left
+/// out, never silently missing; a published class sums its members.
+#[test]
+fn every_size_class_is_published_or_named_as_left_out() {
+    use spor_projections::survey::SizeClass;
+    for (people, seed, year) in [
+        (500, 2007, 2007),
+        (500, 2007, 2008),
+        (60, 3, 2006),
+        (2000, 11, 2007),
+    ] {
+        let p = demo(people, seed);
+        let request = SurveyRequest {
+            year,
+            by: Grouping::Unit,
+            known_at: None,
+            as_of: d("2030-01-01"),
+        };
+        let tables = publish_all(&p, &request, 4);
+        let truth = survey(&p, &request);
+        let named = |class: SizeClass| match class {
+            SizeClass::Small => Some(("small", "2-39 deltakere")),
+            SizeClass::Medium => Some(("medium", "40-99 deltakere")),
+            SizeClass::Large => Some(("large", "100 deltakere eller flere")),
+            SizeClass::Single => None,
+        };
+        let mut with_members: Vec<(&str, &str)> = truth
+            .rows
+            .iter()
+            .filter_map(|r| r.indicators.size_class.and_then(named))
+            .collect();
+        with_members.sort_unstable();
+        with_members.dedup();
+        for (code, name) in with_members {
+            let shown = tables.size_classes.iter().position(|r| r.code == code);
+            assert!(
+                shown.is_some() != tables.left_out_classes.contains(&name),
+                "{people}/{seed}/{year}: {code}"
+            );
+            if let Some(i) = shown {
+                let members = &tables.class_members[i];
+                let q1: u64 = truth
+                    .rows
+                    .iter()
+                    .filter(|r| members.contains(&r.code))
+                    .map(|r| r.answers.q1)
+                    .sum();
+                if let Some(shown_q1) = tables.size_classes[i].get(Question::Q1) {
+                    assert_eq!(shown_q1, q1, "{code}");
+                }
+            }
+        }
+    }
+}

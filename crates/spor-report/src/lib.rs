@@ -412,6 +412,16 @@ td.n,th.n{{text-align:right;font-variant-numeric:tabular-nums}} tr.average td{{f
         hash = esc(&input.head.1[..input.head.1.len().min(16)]),
         k = input.suppressed_up_to
     );
+    if !t.withheld_totals.is_empty() {
+        h.push_str("<p class=\"note\">Skjult for hele landet: ");
+        let list: Vec<String> = t
+            .withheld_totals
+            .iter()
+            .map(|w| format!("{} ({})", esc(w.figure.text()), esc(w.why.bokmal())))
+            .collect();
+        h.push_str(&list.join("; "));
+        h.push_str(".</p>\n");
+    }
 
     // Participants per county.
     h.push_str("<h2>Deltakere per fylke</h2>\n<table><thead><tr><th>Fylke</th><th class=\"n\">Deltakere i løpet av året</th><th class=\"n\">Deltakere ved årets slutt</th><th class=\"n\">Avsluttet i året</th></tr></thead><tbody>\n");
@@ -514,7 +524,15 @@ td.n,th.n{{text-align:right;font-variant-numeric:tabular-nums}} tr.average td{{f
     ));
 
     // Results by size class.
-    h.push_str("\n<h2>Resultater etter programmets størrelse</h2>\n<p class=\"note\">Enhetene er gruppert etter antall deltakere i løpet av året. Enheter med én deltaker vises ikke som egen gruppe: tallene deres ville gjelde én person.</p>\n<table><thead><tr><th>Størrelse</th><th class=\"n\">Deltakere</th><th class=\"n\">Avsluttet</th><th class=\"n\">Arbeid eller utdanning</th><th class=\"n\">Andel</th></tr></thead><tbody>\n");
+    h.push_str("\n<h2>Resultater etter programmets størrelse</h2>\n<p class=\"note\">Enhetene er gruppert etter antall deltakere i løpet av året. Enheter med én deltaker vises ikke som egen gruppe: tallene deres ville gjelde én person.</p>\n");
+    if !t.left_out_classes.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">Ikke vist: {}. Tallene for gruppen ville gjort det mulig å regne ut skjulte tall for enkeltenheter.</p>",
+            esc(&t.left_out_classes.join(", "))
+        );
+    }
+    h.push_str("<table><thead><tr><th>Størrelse</th><th class=\"n\">Deltakere</th><th class=\"n\">Avsluttet</th><th class=\"n\">Arbeid eller utdanning</th><th class=\"n\">Andel</th></tr></thead><tbody>\n");
     for row in &t.size_classes {
         let _ = writeln!(
             h,

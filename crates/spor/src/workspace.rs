@@ -173,6 +173,15 @@ impl Workspace {
 
     /// Where a long step shows its progress: a bar on this terminal, and
     /// nothing through a server.
+    /// A spinner for a step of unknown length, on this process's terminal
+    /// only (a server's client sees none).
+    pub fn spinner(&self, message: &'static str) -> crate::progress::Spinner {
+        match &self.place {
+            Place::Own { .. } => crate::progress::Spinner::new(message),
+            Place::Server { .. } => crate::progress::Spinner::none(),
+        }
+    }
+
     pub fn progress(&self) -> Box<dyn Progress> {
         match &self.place {
             Place::Own { .. } => Box::new(Bar::new()),

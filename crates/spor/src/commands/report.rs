@@ -27,8 +27,10 @@ pub struct Args {
 
 pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     let store = ws.store(Access::Existing)?;
-    let projections = load(store.as_ref(), &ws.settings)?;
     NaiveDate::from_ymd_opt(args.year, 12, 31).context("the year is out of range")?;
+    let working = ws.spinner("reading the log");
+    let projections = load(store.as_ref(), &ws.settings)?;
+    working.set("making the report");
     let gathered = Gathered::from(
         &projections,
         args.year,
@@ -36,6 +38,7 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         ws.settings.survey.suppress_up_to,
         ws.settings.lint.limits(),
     );
+    drop(working);
     let head = store.head();
     // A year published before is published again only as it was (reliability P4).
     spor_shell::publication::check(ws.data(), args.year, &gathered.tables)

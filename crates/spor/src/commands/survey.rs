@@ -103,6 +103,7 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     }
     let year = args.year.context("--year is required")?;
     let store = ws.store(Access::Existing)?;
+    let working = ws.spinner("reading the log");
     let projections = load(store.as_ref(), &ws.settings)?;
     let by = match args.by {
         By::Unit => Grouping::Unit,
@@ -122,7 +123,9 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     };
     if args.publish {
         let up_to = ws.settings.survey.suppress_up_to;
+        working.set("choosing the figures to withhold");
         let all = publish_all(&projections, &request, up_to);
+        drop(working);
         // A year published before is shown only as it was (reliability P4).
         spor_shell::publication::check(ws.data(), year, &all).map_err(refused)?;
         return print_published(
@@ -131,6 +134,7 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
             &mut ws.out,
         );
     }
+    drop(working);
     let result = survey(&projections, &request);
     for u in &result.unknown_units {
         writeln!(
@@ -532,8 +536,9 @@ fn print_published(p: &Published, format: Format, out: &mut dyn Write) -> anyhow
             for w in &p.withheld_totals {
                 writeln!(
                     out,
-                    "Skjult for hele landet: {} ({})",
+                    "Skjult for hele landet: {} {} ({})",
                     w.figure,
+                    w.figure.text(),
                     w.why.bokmal()
                 )?;
             }
