@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // in a test, a failed unwrap is a failed test, with its line
 
 mod accounts;
+mod browser;
 mod corruption;
 mod crash_import;
 mod fixture;

@@ -417,6 +417,7 @@ fn warm(data: &Path) -> anyhow::Result<()> {
         let g = spor_report::Gathered::from(
             &p,
             2007,
+            None,
             today,
             4,
             spor_projections::lint::LintLimits {
@@ -424,8 +425,8 @@ fn warm(data: &Path) -> anyhow::Result<()> {
                 late_exit_days: 60,
             },
         );
-        let input = g.input((n, String::new()));
-        std::hint::black_box((spor_report::html(&input), spor_report::csv(&input)));
+        let input = g.input((n, String::new()), chrono::Utc::now());
+        let _ = std::hint::black_box((spor_report::html(&input), spor_report::csv(&input)));
     });
     println!(
         "report 2007 (publication, findings, cohorts, HTML + CSV), once open\t{}",

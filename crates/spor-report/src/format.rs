@@ -19,18 +19,6 @@ pub fn percent(share: f64) -> String {
     format!("{:.1}\u{a0}%", share * 100.0).replace('.', ",")
 }
 
-/// A data-quality rule as a leader reads it.
-pub fn rule_label(rule: &str) -> &'static str {
-    match rule {
-        "past_planned_end" => "Passert planlagt slutt uten avslutning eller forlengelse",
-        "no_event_for" => "Ingen hendelse på 90 dager",
-        "exit_recorded_late" => "Avslutning registrert mer enn to måneder etter",
-        "leave_without_return" => "Permisjon over uten registrert retur",
-        "unit_not_in_code_table" => "Enhetsnummer som ikke finnes i SSBs kodeliste",
-        _ => "Annet",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -191,19 +191,20 @@ pub async fn report(
     tokio::task::spawn_blocking(move || {
         let gathered = {
             let projections = app.projector()?.read();
-            spor_report::Gathered::from(&projections, year, app.today(), app.settings.suppress_up_to, app.settings.lint_limits)
+            spor_report::Gathered::from(&projections, year, None, app.today(), app.settings.suppress_up_to, app.settings.lint_limits)
         };
         // A year published before is shown only as it was (reliability P4).
         spor_shell::publication::check(&app.stores.publications, year, &gathered.tables)
             .map_err(|e| ApiError::published_before(&e))?;
         let head = app.stores.events.head();
-        let input = gathered.input((head.seq, head.hash_hex()));
+        let input = gathered.input((head.seq, head.hash_hex()), app.clock.now());
         let mut response = if csv {
-            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], spor_report::csv(&input)).into_response()
+            let body = spor_report::csv(&input).map_err(|_| ApiError::internal())?;
+            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
         } else {
             ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], spor_report::html(&input)).into_response()
         };
-        // The page styles itself inline and draws its charts as inline SVG;
+        // The page styles itself inline and draws its charts in HTML;
         // nothing else may load or run.
         response.headers_mut().insert(
             header::CONTENT_SECURITY_POLICY,

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use spor_projections::publish::Publication;
 use spor_report::Gathered;
 use spor_store::EventStore;
@@ -23,6 +23,12 @@ pub struct Args {
     /// The directory to write report.html and report.csv into (created if missing).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// Make the report of the events recorded at or before this time
+    /// (RFC 3339, or a date YYYY-MM-DD meaning the end of that day, UTC):
+    /// the report as it could have been made then. A year published before
+    /// is made again with the time its report gives.
+    #[arg(long, value_parser = super::survey::parse_time)]
+    known_at: Option<DateTime<Utc>>,
 }
 
 pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
@@ -34,7 +40,8 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     let gathered = Gathered::from(
         &projections,
         args.year,
-        Utc::now().date_naive(),
+        args.known_at,
+        args.known_at.unwrap_or_else(Utc::now).date_naive(),
         ws.settings.survey.suppress_up_to,
         ws.settings.lint.limits(),
     );
@@ -43,7 +50,8 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     // A year published before is published again only as it was (reliability P4).
     spor_shell::publication::check(ws.data(), args.year, &gathered.tables)
         .map_err(super::survey::refused)?;
-    let input = gathered.input((head.seq, head.hash_hex()));
+    let now = Utc::now();
+    let input = gathered.input((head.seq, head.hash_hex()), now);
     // Shown as typed; opened from the client's directory inside a server.
     let (html, csv) = (args.out.join("report.html"), args.out.join("report.csv"));
     let out = ws.path(&args.out);
@@ -53,13 +61,12 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     })
     .with_context(|| format!("writing {}", html.display()))?;
     write_file_atomically(&out.join("report.csv"), |w| {
-        w.write_all(spor_report::csv(&input).as_bytes())
+        w.write_all(&spor_report::csv(&input)?)
     })
     .with_context(|| format!("writing {}", csv.display()))?;
-    let now = Utc::now();
     let publication = Publication {
         year: args.year,
-        known_at: now,
+        known_at: args.known_at.unwrap_or(now),
         made_at: now,
         head_seq: head.seq,
         head_hash: head.hash_hex(),
