@@ -236,6 +236,42 @@ fn publish_hides_small_counts_in_every_format() {
     );
 }
 
+/// A spreadsheet built on the survey's CSV reads a published one the same
+/// way: the same columns with or without --publish; and with nothing to
+/// withhold (`survey.suppress_up_to` 0) the published CSV is the
+/// unpublished one, byte for byte, though each is made by its own path.
+#[test]
+fn the_published_csv_has_the_same_columns_and_with_nothing_withheld_the_same_figures() {
+    let (_tmp, data) = demo();
+    let csv = |by: &str, publish: bool, up_to: &str| {
+        let mut cmd = spor(&data);
+        cmd.env("SPOR_SURVEY__SUPPRESS_UP_TO", up_to)
+            .args(["survey", "--year", "2007", "--by", by, "--format", "csv"]);
+        if publish {
+            cmd.arg("--publish");
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for by in ["unit", "county", "national"] {
+        let plain = csv(by, false, "4");
+        let published = csv(by, true, "4");
+        let header = |s: &str| s.lines().next().unwrap().to_owned();
+        assert_eq!(header(&published), header(&plain), "--by {by}");
+        assert_eq!(
+            published.lines().count(),
+            plain.lines().count(),
+            "the same rows, --by {by}"
+        );
+        assert_eq!(csv(by, true, "0"), plain, "--by {by} with nothing withheld");
+    }
+}
+
 /// The national figures a directorate needs are published unless they are
 /// small or needed to protect another; each withheld one is named with its
 /// reason, in JSON and under the table.

@@ -344,6 +344,16 @@ pub enum SizeClass {
 }
 
 impl SizeClass {
+    /// The class's key, as in the JSON: `single`, `small`, `medium`, `large`.
+    pub const fn key(self) -> &'static str {
+        match self {
+            Self::Single => "single",
+            Self::Small => "small",
+            Self::Medium => "medium",
+            Self::Large => "large",
+        }
+    }
+
     pub fn of(q1: u64) -> Self {
         match q1 {
             0..=1 => Self::Single,

@@ -9,8 +9,8 @@ use comfy_table::Table;
 use spor_domain::UnitCode;
 use spor_domain::wire::format_time;
 use spor_projections::survey::{
-    Answers, Grouping, Indicators, OneYear, Question, Row, SurveyRequest, TARGET_ONE_YEAR,
-    TARGET_WORK_OR_EDUCATION, WhyNot, explain, survey,
+    Answers, Grouping, Indicators, OneYear, Question, Row, SizeClass, SurveyRequest,
+    TARGET_ONE_YEAR, TARGET_WORK_OR_EDUCATION, WhyNot, explain, survey,
 };
 
 use spor_projections::publish::{Cell, Derived, Published, PublishedRow, publish_all};
@@ -153,10 +153,7 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
             // A spreadsheet reads UTF-8 only with a byte-order mark.
             out.write_all(b"\xEF\xBB\xBF")?;
             let mut w = csv::Writer::from_writer(&mut out);
-            let mut header: Vec<String> = vec!["kode".into(), "navn".into()];
-            header.extend(Question::ALL.iter().map(|q| heading(*q)));
-            header.extend(INDICATOR_HEADERS.iter().map(|s| (*s).to_owned()));
-            w.write_record(&header)?;
+            w.write_record(csv_header())?;
             for row in &result.rows {
                 w.write_record(csv_row(
                     &row.code,
@@ -264,9 +261,70 @@ const INDICATOR_HEADERS: [&str; 16] = [
     "ettårsresultat: andel (%)",
 ];
 
-/// A question as a column heading: its key and its Norwegian wording.
-fn heading(q: Question) -> String {
-    format!("{} {}", q.key(), q.text())
+/// The survey's CSV columns, with or without --publish: code, name, each
+/// question as its key and wording ("q1 Deltakere i løpet av året"), then
+/// the indicators.
+fn csv_header() -> Vec<String> {
+    let mut header: Vec<String> = vec!["kode".into(), "navn".into()];
+    header.extend(
+        Question::ALL
+            .iter()
+            .map(|q| format!("{} {}", q.key(), q.text())),
+    );
+    header.extend(INDICATOR_HEADERS.iter().map(|s| (*s).to_owned()));
+    header
+}
+
+/// A share in the CSV: percent with one decimal point.
+fn csv_share(share: Option<f64>) -> String {
+    share.map_or_else(|| NOT_COMPUTABLE.into(), |s| format!("{:.1}", s * 100.0))
+}
+
+/// A published row in [`csv_header`]'s columns: `:` where a count is
+/// withheld, and where a share or the size class would tell one.
+fn published_csv_row(
+    code: &str,
+    name: Option<&str>,
+    r: &PublishedRow,
+    unit_row: bool,
+) -> Vec<String> {
+    let shown = |v: Option<u64>| v.map_or_else(|| WITHHELD.to_owned(), |n| n.to_string());
+    let share = |part: Derived, whole: Cell| match (r.get(part), r.get(whole)) {
+        (_, Some(0)) => NOT_COMPUTABLE.to_owned(),
+        #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+        (Some(p), Some(w)) => csv_share(Some(p as f64 / w as f64)),
+        _ => WITHHELD.to_owned(),
+    };
+    let mut v = vec![code.to_owned(), name.unwrap_or("").to_owned()];
+    v.extend(Question::ALL.iter().map(|q| shown(r.get(*q))));
+    v.extend([
+        shown(r.get(Derived::Work)),
+        shown(r.get(Derived::Education)),
+        shown(r.get(Derived::WorkOrEducation)),
+        share(Derived::WorkOrEducation, Question::Q4.into()),
+        shown(r.get(Question::Q5)),
+        shown(r.get(Derived::TwoYears)),
+        shown(r.get(Question::Q6)),
+        shown(r.get(Derived::AnySupport)),
+        shown(r.get(Derived::NoSupport)),
+        if unit_row {
+            r.get(Question::Q1)
+                .map_or(WITHHELD, |q1| SizeClass::of(q1).key())
+                .to_owned()
+        } else {
+            String::new()
+        },
+        shown(r.get(Derived::OneYearJobseekers)),
+        shown(r.get(Derived::OneYearReached)),
+        shown(r.get(Derived::OneYearWorkOrEducation)),
+        shown(r.get(Derived::OneYearNotReached)),
+        shown(r.get(Derived::OneYearPending)),
+        share(
+            Derived::OneYearWorkOrEducation,
+            Derived::OneYearJobseekers.into(),
+        ),
+    ]);
+    v
 }
 
 fn csv_row(
@@ -282,28 +340,22 @@ fn csv_row(
         i.work.to_string(),
         i.education.to_string(),
         i.work_or_education.to_string(),
-        i.work_or_education_share
-            .map_or_else(|| NOT_COMPUTABLE.into(), |s| format!("{:.1}", s * 100.0)),
+        csv_share(i.work_or_education_share),
         i.under_two_years.to_string(),
         i.two_years.to_string(),
         i.over_two_years.to_string(),
         i.any_support.to_string(),
         i.no_support.to_string(),
         i.size_class
-            .map(|s| {
-                serde_json::to_value(s)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            })
-            .unwrap_or_default(),
+            .map(SizeClass::key)
+            .unwrap_or_default()
+            .to_owned(),
         o.jobseekers.to_string(),
         o.reached.to_string(),
         o.work_or_education.to_string(),
         o.not_reached.to_string(),
         o.pending.to_string(),
-        o.share()
-            .map_or_else(|| NOT_COMPUTABLE.into(), |s| format!("{:.1}", s * 100.0)),
+        csv_share(o.share()),
     ]);
     r
 }
@@ -319,9 +371,10 @@ pub(super) fn refused(e: spor_shell::publication::PublishError) -> anyhow::Error
     }
 }
 
-/// Statistics Norway's sign for a figure that cannot be computed (a share
-/// of nothing); `:` is a figure withheld, `0` a true zero.
+/// Statistics Norway's signs: a figure that cannot be computed (a share of
+/// nothing), and a figure withheld; `0` is a true zero.
 const NOT_COMPUTABLE: &str = ".";
+const WITHHELD: &str = ":";
 
 /// A share as Norwegian readers write it: one decimal, decimal comma.
 fn percent(share: f64) -> String {
@@ -484,26 +537,15 @@ fn print_published(p: &Published, format: Format, out: &mut dyn Write) -> anyhow
             writeln!(out)?;
         }
         Format::Csv => {
+            // The same columns as without --publish, with `:` where withheld.
             out.write_all(b"\xEF\xBB\xBF")?;
             let mut w = csv::Writer::from_writer(&mut out);
-            let mut header: Vec<String> = vec!["kode".into(), "navn".into()];
-            header.extend(p.total.cells().map(|(c, _)| match c {
-                Cell::Answer(q) => heading(q),
-                Cell::Derived(d) => d.key().to_owned(),
-            }));
-            w.write_record(&header)?;
-            let row = |r: &PublishedRow| {
-                let mut v = vec![r.code.clone(), r.name.clone().unwrap_or_default()];
-                v.extend(r.cells().map(|(_, n)| shown(n)));
-                v
-            };
+            w.write_record(csv_header())?;
+            let by_unit = p.by == Grouping::Unit;
             for r in &p.rows {
-                w.write_record(row(r))?;
+                w.write_record(published_csv_row(&r.code, r.name.as_deref(), r, by_unit))?;
             }
-            let mut total = row(&p.total);
-            total[0] = "total".into();
-            total[1] = "Totalt".into();
-            w.write_record(total)?;
+            w.write_record(published_csv_row("total", Some("Totalt"), &p.total, false))?;
             w.flush()?;
         }
         Format::Table => {
