@@ -236,6 +236,178 @@ fn publish_hides_small_counts_in_every_format() {
     );
 }
 
+/// Imports, recorded now, a participant of `unit` who started on 1 March
+/// 2007 and completed on 1 September 2007: one more in the unit's q1 and q4
+/// of 2007.
+fn import_a_late_participant(tmp: &std::path::Path, data: &std::path::Path, unit: &str) {
+    let mut late = crate::fixture::Stream::started(777, unit, "2007-03-01");
+    late.push(
+        "2007-09-01",
+        spor_domain::EventBody::Completed(spor_domain::event::Completed {
+            reason: spor_domain::event::CompletedReason::WorkFullTime,
+            main_activity: None,
+            support: Vec::new(),
+        }),
+    );
+    let lines: String = late
+        .lines()
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v.as_object_mut().unwrap().remove("recorded_at");
+            v.to_string() + "\n"
+        })
+        .collect();
+    let file = tmp.join("late.jsonl");
+    std::fs::write(&file, lines).unwrap();
+    spor(data).arg("import").arg(&file).assert().success();
+}
+
+/// A unit's submission (issue 10, item 5): later events show as changes
+/// against it, a publication that would show the unit otherwise is refused
+/// (reliability P4) until made as the submission was, and submitting other
+/// figures again asks for --again.
+#[test]
+fn a_submission_shows_what_changed_since_and_holds_publications_to_it() {
+    let (tmp, data) = demo();
+    // The unit with the most participants in 2007.
+    let survey = json(&data, &["--year", "2007", "--by", "unit"]);
+    let unit = survey["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|r| r["answers"]["q1"].as_u64())
+        .unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let submit = |extra: &[&str]| {
+        spor(&data)
+            .args(["survey", "submit", "--year", "2007", "--unit", &unit])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let first = submit(&[]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let submissions = || -> serde_json::Value {
+        let out = spor(&data)
+            .args([
+                "survey",
+                "submissions",
+                "--year",
+                "2007",
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let before = submissions();
+    assert_eq!(before["submissions"].as_array().unwrap().len(), 1);
+    let submitted = &before["submissions"][0];
+    assert_eq!(submitted["unit"], unit.as_str());
+    assert_eq!(submitted["changed"], serde_json::json!([]));
+    let q1 = submitted["answers"]["q1"].as_u64().unwrap();
+    let row = survey["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == unit.as_str())
+        .unwrap();
+    assert_eq!(
+        submitted["answers"], row["answers"],
+        "what was submitted is the survey's row"
+    );
+
+    import_a_late_participant(tmp.path(), &data, &unit);
+    let changed = submissions()["submissions"][0]["changed"].clone();
+    let change = |key: &str| {
+        changed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["key"] == key)
+            .cloned()
+            .unwrap_or_else(|| panic!("{key} is not among the changes: {changed}"))
+    };
+    assert_eq!(change("q1")["submitted"], q1);
+    assert_eq!(change("q1")["now"], q1 + 1);
+    assert_eq!(
+        change("q4")["now"].as_u64(),
+        change("q4")["submitted"].as_u64().map(|n| n + 1)
+    );
+
+    // The unit's q1 is large enough to be published: a publication now
+    // would show a figure other than the one submitted.
+    let published = spor(&data)
+        .args([
+            "survey",
+            "--year",
+            "2007",
+            "--by",
+            "unit",
+            "--publish",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(published.stderr).unwrap();
+    assert_eq!(published.status.code(), Some(3), "{err}");
+    assert!(err.contains(&format!("Enhet {unit} leverte 2007")), "{err}");
+    let known_at = err
+        .split("--known-at ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .trim_end_matches(['.', ';']);
+    let as_submitted = json(
+        &data,
+        &[
+            "--year",
+            "2007",
+            "--by",
+            "unit",
+            "--publish",
+            "--known-at",
+            known_at,
+        ],
+    );
+    let row = as_submitted["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == unit.as_str())
+        .unwrap();
+    assert_eq!(row["answers"]["q1"].as_u64(), Some(q1));
+
+    // Submitting other figures is a correction, made only when asked.
+    let again = submit(&[]);
+    assert_eq!(again.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains(&format!("q1 {q1} → {}", q1 + 1)),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(submit(&["--again"]).status.success());
+    let after = submissions();
+    assert_eq!(after["submissions"][0]["changed"], serde_json::json!([]));
+    assert_eq!(after["submissions"][0]["answers"]["q1"], q1 + 1);
+}
+
 /// A spreadsheet built on the survey's CSV reads a published one the same
 /// way: the same columns with or without --publish; and with nothing to
 /// withhold (`survey.suppress_up_to` 0) the published CSV is the
@@ -378,27 +550,7 @@ fn a_published_year_is_published_again_only_as_it_was() {
     assert_eq!(again.as_array().unwrap().len(), 1);
 
     // A participant of 2007 registered late: the 2007 figures change.
-    let mut late = crate::fixture::Stream::started(777, "0301", "2007-03-01");
-    late.push(
-        "2007-09-01",
-        spor_domain::EventBody::Completed(spor_domain::event::Completed {
-            reason: spor_domain::event::CompletedReason::WorkFullTime,
-            main_activity: None,
-            support: Vec::new(),
-        }),
-    );
-    let lines: String = late
-        .lines()
-        .lines()
-        .map(|l| {
-            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
-            v.as_object_mut().unwrap().remove("recorded_at");
-            v.to_string() + "\n"
-        })
-        .collect();
-    let file = tmp.path().join("late.jsonl");
-    std::fs::write(&file, lines).unwrap();
-    spor(&data).arg("import").arg(&file).assert().success();
+    import_a_late_participant(tmp.path(), &data, "0301");
 
     let (code, out, err) = published(&[]);
     assert_eq!(code, Some(3), "{err}");

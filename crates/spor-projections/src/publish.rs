@@ -869,6 +869,75 @@ impl Publication {
     }
 }
 
+/// Every unit's figures in the year as known at the request's time, not
+/// suppressed, in [`Cell::all`] order: what a unit submits (levert).
+pub fn unit_figures(
+    projections: &Projections,
+    request: &SurveyRequest,
+) -> BTreeMap<UnitCode, Vec<u64>> {
+    by_unit(projections, request.year, request.known_at, request.as_of)
+        .into_iter()
+        .map(|(u, c)| (u, values(&c).to_vec()))
+        .collect()
+}
+
+/// A unit's answers for a year as its leader submitted them to the
+/// directorate (levere årsrapportering): every figure, not suppressed, with
+/// what they reflect. A submission counts as a publication for reliability
+/// P4, and later events that change the unit's year show as differences
+/// against it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Submission {
+    pub year: i32,
+    /// The unit's code.
+    pub unit: String,
+    /// The figures are the log as it stood at this time (`--known-at`).
+    pub known_at: chrono::DateTime<chrono::Utc>,
+    pub submitted_at: chrono::DateTime<chrono::Utc>,
+    /// Who submitted (the operating-system user, or the account).
+    pub by: String,
+    /// The log's head when it was submitted: sequence number and hash.
+    pub head_seq: u64,
+    pub head_hash: String,
+    /// Every figure in [`Cell::all`] order.
+    pub figures: Vec<u64>,
+}
+
+/// A figure that has changed since it was submitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change {
+    pub cell: Cell,
+    pub submitted: u64,
+    pub now: u64,
+}
+
+impl Submission {
+    /// The figures that have changed since, given the unit's figures now.
+    pub fn changes(&self, now: &[u64]) -> Vec<Change> {
+        Cell::all()
+            .zip(self.figures.iter().zip(now))
+            .filter(|(_, (a, b))| a != b)
+            .map(|(cell, (a, b))| Change {
+                cell,
+                submitted: *a,
+                now: *b,
+            })
+            .collect()
+    }
+
+    /// How many of the unit's figures that `published` shows (a
+    /// publication's figures by row code) differ from the submitted ones.
+    /// A figure withheld there tells nothing and is not compared.
+    pub fn differences_in(&self, published: &BTreeMap<String, Vec<Option<u64>>>) -> usize {
+        published.get(&self.unit).map_or(0, |row| {
+            row.iter()
+                .zip(&self.figures)
+                .filter(|(shown, submitted)| shown.is_some_and(|v| v != **submitted))
+                .count()
+        })
+    }
+}
+
 /// The rows of the published tables in one list: units, counties, size
 /// classes, then the nation (the order [`relation_cells`] numbers them in).
 pub fn rows_of(t: &PublishedTables) -> Vec<&PublishedRow> {

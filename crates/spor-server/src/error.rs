@@ -150,14 +150,11 @@ impl ApiError {
     /// other figures (reliability P4); the message says how to get the
     /// published version.
     pub fn published_before(e: &spor_shell::publication::PublishError) -> Self {
-        match e {
-            spor_shell::publication::PublishError::Differs(d) => {
-                Self::new(StatusCode::CONFLICT, "published_before", d.to_string())
-            }
-            spor_shell::publication::PublishError::Io(io) => {
-                tracing::error!(error = %io, "the record of publications cannot be read");
-                Self::internal()
-            }
+        if e.is_refusal() {
+            Self::new(StatusCode::CONFLICT, "published_before", e.to_string())
+        } else {
+            tracing::error!(error = %e, "the record of publications cannot be read");
+            Self::internal()
         }
     }
 

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use spor_domain::wire::format_time;
-use spor_projections::publish::{Publication, PublishedTables};
+use spor_projections::publish::{Publication, PublishedTables, Submission};
 use spor_store::publications;
 
 /// Why a publication is not made.
@@ -20,6 +20,8 @@ use spor_store::publications;
 pub enum PublishError {
     #[error(transparent)]
     Differs(#[from] Box<Differs>),
+    #[error(transparent)]
+    DiffersFromSubmission(#[from] Box<DiffersFromSubmission>),
     /// The list of publications cannot be read or written.
     #[error("the record of publications: {0}")]
     Io(#[from] io::Error),
@@ -43,6 +45,33 @@ pub struct Differs {
     pub differences: usize,
 }
 
+/// A unit submitted the year with figures a publication would now show
+/// otherwise.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "Enhet {unit} leverte {year} {submitted} med tallene slik loggen sto {known}. {differences} av tallene \
+     som nå ville bli publisert for enheten, er endret siden; å publisere dem kan avsløre enkeltpersoner \
+     når de sammenlignes med det som ble levert. Tallene slik de ble levert får du ved å be om tallene \
+     slik loggen sto {known_at} (--known-at {known_at}; i API-et known_at={known_at}).",
+    unit = .submission.unit,
+    year = .submission.year,
+    submitted = norwegian_time(.submission.submitted_at),
+    known = norwegian_time(.submission.known_at),
+    known_at = format_time(.submission.known_at),
+)]
+pub struct DiffersFromSubmission {
+    pub submission: Submission,
+    /// How many of the unit's published figures differ.
+    pub differences: usize,
+}
+
+impl PublishError {
+    /// The publication is refused (not a failure to read the records).
+    pub fn is_refusal(&self) -> bool {
+        !matches!(self, PublishError::Io(_))
+    }
+}
+
 fn norwegian_time(t: DateTime<Utc>) -> String {
     t.format("%d.%m.%Y kl. %H:%M UTC").to_string()
 }
@@ -64,7 +93,67 @@ pub fn check(dir: &Path, year: i32, tables: &PublishedTables) -> Result<(), Publ
             .into());
         }
     }
+    for submission in publications::read_submissions::<Submission>(dir)?
+        .into_iter()
+        .filter(|s| s.year == year)
+    {
+        let differences = submission.differences_in(&figures);
+        if differences > 0 {
+            return Err(Box::new(DiffersFromSubmission {
+                submission,
+                differences,
+            })
+            .into());
+        }
+    }
     Ok(())
+}
+
+/// What became of a submission.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Submitted {
+    /// Recorded.
+    New,
+    /// The same figures were submitted before, then: nothing new recorded.
+    Unchanged(DateTime<Utc>),
+}
+
+/// The unit's last submission of the year, if any.
+pub fn last_submission(
+    dir: &Path,
+    year: i32,
+    unit: &str,
+) -> Result<Option<Submission>, PublishError> {
+    Ok(publications::read_submissions::<Submission>(dir)?
+        .into_iter()
+        .rev()
+        .find(|s| s.year == year && s.unit == unit))
+}
+
+/// Every submission of the year, the last of each unit, in unit order.
+pub fn submissions(dir: &Path, year: i32) -> Result<Vec<Submission>, PublishError> {
+    let mut last: std::collections::BTreeMap<String, Submission> =
+        std::collections::BTreeMap::new();
+    for s in publications::read_submissions::<Submission>(dir)?
+        .into_iter()
+        .filter(|s| s.year == year)
+    {
+        last.insert(s.unit.clone(), s);
+    }
+    Ok(last.into_values().collect())
+}
+
+/// Records a unit's submission in `dir`, unless its last submission of the
+/// year has the same figures. A submission with other figures than the
+/// last is a correction and is recorded beside it (the caller asks first).
+pub fn submit(dir: &Path, submission: &Submission) -> Result<Submitted, PublishError> {
+    if let Some(last) = last_submission(dir, submission.year, &submission.unit)?
+        && last.figures == submission.figures
+    {
+        return Ok(Submitted::Unchanged(last.submitted_at));
+    }
+    publications::add_submission(dir, submission)?;
+    Ok(Submitted::New)
 }
 
 /// Records a publication in `dir`, after [`check`]ing it: once per set of

@@ -73,7 +73,7 @@ impl OperatorAudit {
 /// The name of the operating-system user running spor (its effective user),
 /// or `uid N` when the user database has no name for it (a container's
 /// numeric user, say).
-fn operating_system_user() -> anyhow::Result<String> {
+pub(crate) fn operating_system_user() -> anyhow::Result<String> {
     match whoami::username() {
         Ok(name) if !name.is_empty() => Ok(name),
         _ => {

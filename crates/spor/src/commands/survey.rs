@@ -12,8 +12,11 @@ use spor_projections::survey::{
     Answers, Grouping, Indicators, OneYear, Question, Row, SizeClass, SurveyRequest,
     TARGET_ONE_YEAR, TARGET_WORK_OR_EDUCATION, WhyNot, explain, survey,
 };
+use spor_store::EventStore;
 
-use spor_projections::publish::{Cell, Derived, Published, PublishedRow, publish_all};
+use spor_projections::publish::{
+    Cell, Change, Derived, Published, PublishedRow, Submission, publish_all, unit_figures,
+};
 
 use crate::output::norwegian_date;
 
@@ -26,7 +29,7 @@ use crate::workspace::Workspace;
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
     #[command(subcommand)]
-    explain: Option<Sub>,
+    sub: Option<Sub>,
     /// The calendar year.
     #[arg(long, required = true)]
     year: Option<i32>,
@@ -53,6 +56,42 @@ enum Sub {
     /// that put them there, with dates and who recorded them. With --not,
     /// those close to it who were not counted, and why.
     Explain(ExplainArgs),
+    /// Submit a unit's answers for the year to the directorate (levere
+    /// årsrapportering): records every figure, the time, the log's head and
+    /// the --known-at they reflect in DATA/submissions.json. From then on,
+    /// a publication of the year that shows the unit's figures otherwise is
+    /// refused (reliability P4), and `spor survey submissions` shows what
+    /// has changed since.
+    Submit(SubmitArgs),
+    /// Each unit's last submission of the year, and the figures that later
+    /// events have changed since.
+    Submissions(SubmissionsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct SubmitArgs {
+    #[arg(long)]
+    year: i32,
+    /// The unit (municipality or Oslo ward number).
+    #[arg(long)]
+    unit: UnitCode,
+    /// Submit the answers as of this time (RFC 3339, or a date YYYY-MM-DD
+    /// meaning the end of that day, UTC); the default is now.
+    #[arg(long, value_parser = parse_time)]
+    known_at: Option<DateTime<Utc>>,
+    /// Submit again with other figures than the last submission (a
+    /// correction); without it, such a submission is refused and the
+    /// differences are listed.
+    #[arg(long)]
+    again: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct SubmissionsArgs {
+    #[arg(long)]
+    year: i32,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
 }
 
 #[derive(Debug, clap::Args)]
@@ -98,8 +137,11 @@ pub(super) fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
 }
 
 pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
-    if let Some(Sub::Explain(e)) = args.explain {
-        return explain_run(e, ws);
+    match args.sub {
+        Some(Sub::Explain(e)) => return explain_run(e, ws),
+        Some(Sub::Submit(s)) => return submit_run(&s, ws),
+        Some(Sub::Submissions(s)) => return submissions_run(&s, ws),
+        None => {}
     }
     let year = args.year.context("--year is required")?;
     let store = ws.store(Access::Existing)?;
@@ -363,11 +405,10 @@ fn csv_row(
 /// A publication that differs from a recorded one is refused input (exit
 /// 3); a record that cannot be read is a disk failure.
 pub(super) fn refused(e: spor_shell::publication::PublishError) -> anyhow::Error {
-    match e {
-        spor_shell::publication::PublishError::Differs(d) => {
-            crate::exit::Refused(d.to_string()).into()
-        }
-        io @ spor_shell::publication::PublishError::Io(_) => anyhow::Error::new(io),
+    if e.is_refusal() {
+        crate::exit::Refused(e.to_string()).into()
+    } else {
+        anyhow::Error::new(e)
     }
 }
 
@@ -495,6 +536,203 @@ fn explain_run(args: ExplainArgs, ws: &mut Workspace) -> anyhow::Result<()> {
                         },
                     ]);
                 }
+            }
+            writeln!(out, "{table}")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn submit_run(args: &SubmitArgs, ws: &mut Workspace) -> anyhow::Result<()> {
+    let store = ws.store(Access::Existing)?;
+    let working = ws.spinner("reading the log");
+    let projections = load(store.as_ref(), &ws.settings)?;
+    drop(working);
+    let head = store.head();
+    let now = Utc::now();
+    let known_at = args.known_at.unwrap_or(now);
+    let request = SurveyRequest {
+        year: args.year,
+        by: Grouping::Unit,
+        known_at: Some(known_at),
+        as_of: known_at.date_naive(),
+    };
+    // A unit with no participant in the year has nothing to submit: zeros
+    // for "we do not know" are what corrupted the 2007 survey.
+    let figures = unit_figures(&projections, &request)
+        .remove(&args.unit)
+        .ok_or_else(|| {
+            crate::exit::Refused(format!(
+                "no participant of unit {} in {} is in the log{}; nothing submitted",
+                args.unit,
+                args.year,
+                args.known_at
+                    .map(|t| format!(" as known at {}", format_time(t)))
+                    .unwrap_or_default()
+            ))
+        })?;
+    let unit = args.unit.to_string();
+    let submission = Submission {
+        year: args.year,
+        unit: unit.clone(),
+        known_at,
+        submitted_at: now,
+        by: crate::operator_audit::operating_system_user()?,
+        head_seq: head.seq,
+        head_hash: head.hash_hex(),
+        figures,
+    };
+    if let Some(last) =
+        spor_shell::publication::last_submission(ws.data(), args.year, &unit).map_err(refused)?
+    {
+        let changes = last.changes(&submission.figures);
+        if !changes.is_empty() && !args.again {
+            return Err(crate::exit::Refused(format!(
+                "{unit} submitted {} on {} (as known at {}); {} figures differ now: {}. Submit with --again to correct the submission",
+                args.year,
+                format_time(last.submitted_at),
+                format_time(last.known_at),
+                changes.len(),
+                changes_text(&changes)
+            ))
+            .into());
+        }
+    }
+    match spor_shell::publication::submit(ws.data(), &submission).map_err(refused)? {
+        spor_shell::publication::Submitted::New => writeln!(
+            ws.err,
+            "submitted {} for {unit}: {} answers as known at {} (event {}, hash {})",
+            args.year,
+            Question::ALL.len(),
+            format_time(known_at),
+            head.seq,
+            &submission.head_hash[..16.min(submission.head_hash.len())]
+        )?,
+        spor_shell::publication::Submitted::Unchanged(at) => writeln!(
+            ws.err,
+            "{unit} submitted {} on {} with the same figures; nothing new recorded",
+            args.year,
+            format_time(at)
+        )?,
+    }
+    Ok(())
+}
+
+/// `05.01.2008 kl. 14.30 UTC`.
+fn norwegian_time(t: DateTime<Utc>) -> String {
+    t.format("%d.%m.%Y kl. %H.%M UTC").to_string()
+}
+
+/// Changed figures as `q4 44 → 45, work 10 → 11`.
+fn changes_text(changes: &[Change]) -> String {
+    changes
+        .iter()
+        .map(|c| format!("{} {} → {}", c.cell.key(), c.submitted, c.now))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn submissions_run(args: &SubmissionsArgs, ws: &mut Workspace) -> anyhow::Result<()> {
+    let store = ws.store(Access::Existing)?;
+    let submissions =
+        spor_shell::publication::submissions(ws.data(), args.year).map_err(refused)?;
+    let working = ws.spinner("reading the log");
+    let projections = load(store.as_ref(), &ws.settings)?;
+    drop(working);
+    let now = Utc::now();
+    let request = SurveyRequest {
+        year: args.year,
+        by: Grouping::Unit,
+        known_at: None,
+        as_of: now.date_naive(),
+    };
+    let current = unit_figures(&projections, &request);
+    let zero = vec![0; Cell::all().count()];
+    let mut out = io::BufWriter::new(&mut ws.out);
+    let rows: Vec<(&Submission, Vec<Change>)> = submissions
+        .iter()
+        .map(|s| {
+            let now = s
+                .unit
+                .parse::<UnitCode>()
+                .ok()
+                .and_then(|u| current.get(&u))
+                .unwrap_or(&zero);
+            (s, s.changes(now))
+        })
+        .collect();
+    match args.format {
+        Format::Json => {
+            let list: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(s, changes)| {
+                    serde_json::json!({
+                        "unit": s.unit,
+                        "submitted_at": format_time(s.submitted_at),
+                        "known_at": format_time(s.known_at),
+                        "by": s.by,
+                        "head_seq": s.head_seq,
+                        "head_hash": s.head_hash,
+                        "answers": Cell::all()
+                            .zip(&s.figures)
+                            .filter(|(c, _)| matches!(c, Cell::Answer(_)))
+                            .map(|(c, v)| (c.key().to_owned(), serde_json::json!(v)))
+                            .collect::<serde_json::Map<_, _>>(),
+                        "changed": changes.iter().map(|c| serde_json::json!({"key": c.cell.key(), "submitted": c.submitted, "now": c.now})).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            serde_json::to_writer(
+                &mut out,
+                &serde_json::json!({"year": args.year, "submissions": list}),
+            )?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            out.write_all(b"\xEF\xBB\xBF")?;
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record([
+                "enhet",
+                "levert",
+                "tallene slik loggen sto",
+                "av",
+                "endret siden",
+            ])?;
+            for (s, changes) in &rows {
+                w.write_record([
+                    s.unit.clone(),
+                    format_time(s.submitted_at),
+                    format_time(s.known_at),
+                    s.by.clone(),
+                    changes_text(changes),
+                ])?;
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            writeln!(out, "Levert årsrapportering {}", args.year)?;
+            let mut table = Table::new();
+            table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+            table.set_header([
+                "enhet",
+                "levert",
+                "tallene slik loggen sto",
+                "av",
+                "endret siden",
+            ]);
+            for (s, changes) in &rows {
+                table.add_row([
+                    s.unit.clone(),
+                    norwegian_time(s.submitted_at),
+                    norwegian_time(s.known_at),
+                    s.by.clone(),
+                    if changes.is_empty() {
+                        "ingenting".to_owned()
+                    } else {
+                        changes_text(changes)
+                    },
+                ]);
             }
             writeln!(out, "{table}")?;
         }
