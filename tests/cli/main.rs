@@ -11,6 +11,7 @@ mod fixture;
 mod followups;
 mod import_export;
 mod operations;
+mod pipes;
 mod report;
 mod roundtrip;
 mod serve;

@@ -519,8 +519,8 @@ fn relations(units: usize, counties: &[Vec<usize>], classes: &[Vec<usize>]) -> V
 /// in it. Units of 0-1 participants form none: every member's q1 would then
 /// be known to be 1, and the class total would count them.
 const SIZE_CLASSES: [(SizeClass, &str, &str); 3] = [
-    (SizeClass::Small, "small", "2-39 deltakere"),
-    (SizeClass::Medium, "medium", "40-99 deltakere"),
+    (SizeClass::Small, "small", "2–39 deltakere"),
+    (SizeClass::Medium, "medium", "40–99 deltakere"),
     (SizeClass::Large, "large", "100 deltakere eller flere"),
 ];
 

@@ -156,7 +156,7 @@ pub const QUESTIONS: [(Question, &str); 22] = [
     (Question::Q12c, "Ingen aktivitet"),
     (Question::Q13a, "Sosialhjelp"),
     (Question::Q13b, "Trygdeytelse"),
-    (Question::Q13c, "Annen livsopphold"),
+    (Question::Q13c, "Annet livsopphold"),
 ];
 
 // `index` and `text` read `ALL` and `QUESTIONS` by position: both must list
@@ -1158,7 +1158,7 @@ mod tests {
             );
         }
         assert_eq!(Question::Q7a.key(), "q7a");
-        assert_eq!(Question::Q13c.text(), "Annen livsopphold");
+        assert_eq!(Question::Q13c.text(), "Annet livsopphold");
     }
 
     /// An unknown key is refused with every valid key named, so the user

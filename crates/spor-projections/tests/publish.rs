@@ -403,8 +403,8 @@ fn every_size_class_is_published_or_named_as_left_out() {
         let tables = publish_all(&p, &request, 4);
         let truth = survey(&p, &request);
         let named = |class: SizeClass| match class {
-            SizeClass::Small => Some(("small", "2-39 deltakere")),
-            SizeClass::Medium => Some(("medium", "40-99 deltakere")),
+            SizeClass::Small => Some(("small", "2–39 deltakere")),
+            SizeClass::Medium => Some(("medium", "40–99 deltakere")),
             SizeClass::Large => Some(("large", "100 deltakere eller flere")),
             SizeClass::Single => None,
         };

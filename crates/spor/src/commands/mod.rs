@@ -52,9 +52,9 @@ pub enum Command {
     /// planned end, contact 2, 6 and 12 months after exit, nobody touched
     /// for 90 days.
     Followups(followups::Args),
-    /// The national report for a year: a self-contained HTML page (charts as
-    /// inline SVG, no JavaScript) and the same figures as CSV, with small
-    /// counts suppressed.
+    /// The national report for a year: a self-contained HTML page (no
+    /// JavaScript, nothing loaded from elsewhere) and the same figures as
+    /// CSV, with small counts suppressed. Records the year as published.
     Report(report::Args),
     /// Data-quality findings: past the planned end, nothing logged for long,
     /// exits recorded late, leaves with no return, unknown unit numbers.
