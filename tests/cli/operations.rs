@@ -142,8 +142,46 @@ fn a_missing_data_directory_exits_8_and_is_not_created() {
         .arg("status")
         .assert()
         .code(8)
-        .stderr(contains("no store at").and(contains("hint: run `spor import`")));
+        .stderr(contains("no store at").and(contains(
+            "`spor import`, `spor demo` and `spor serve` begin a new store",
+        )));
     assert!(!data.exists());
+    // Only the commands that begin a store create one: a mistyped --data
+    // given to log or user is refused, not made into a new, empty store.
+    let event = r#"{"id":"00000000-0000-0000-0000-0000000000a1","participant":"00000000-0000-0000-0000-0000000000b1","unit":"0301","type":"claimed","date":"2007-01-02","data":{}}"#;
+    spor(&data)
+        .args(["log", "--json", event])
+        .assert()
+        .code(8)
+        .stderr(contains(data.display().to_string()));
+    spor(&data)
+        .args(["user", "add", "kari", "--role", "analyst"])
+        .assert()
+        .code(8);
+    std::fs::create_dir(&data).unwrap();
+    spor(&data).arg("status").assert().code(8);
+    assert_eq!(
+        std::fs::read_dir(&data).unwrap().count(),
+        0,
+        "an empty directory stays empty"
+    );
+    // A directory with other files in it does not become a store either.
+    let home = tmp.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    std::fs::write(home.join("notes.txt"), "mine").unwrap();
+    spor(&home)
+        .args(["import", "/dev/null"])
+        .assert()
+        .code(8)
+        .stderr(contains("holds other files and no store"));
+    assert_eq!(std::fs::read_dir(&home).unwrap().count(), 1);
+    // A command that begins a store says so.
+    spor(&data)
+        .args(["import", "/dev/null"])
+        .assert()
+        .success()
+        .stderr(contains(format!("began a new store in {}", data.display())));
+    spor(&data).arg("status").assert().success();
     let (_t, d) = with_log(1);
     spor(&d)
         .args(["show", "00000000-0000-0000-0000-000000000001"])

@@ -290,6 +290,8 @@ enum Stop {
 fn stopped_under_load(cycles: u64, how: Stop) {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
+    // An empty store to add the account to.
+    spor(&data).args(["import", "/dev/null"]).assert().success();
     spor(&data)
         .args([
             "user", "add", "writer", "--role", "adviser", "--unit", "0301",

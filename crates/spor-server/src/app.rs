@@ -205,6 +205,7 @@ impl App {
 pub(crate) fn store_error_kind(e: &StoreError) -> &'static str {
     match e {
         StoreError::NotFound(_) => "not_found",
+        StoreError::NotAStore(_) => "not_a_store",
         StoreError::InUse(_) => "in_use",
         StoreError::NewerFormat { .. } => "newer_format",
         StoreError::Corrupt { .. } => "corrupt",

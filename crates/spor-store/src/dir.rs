@@ -51,6 +51,31 @@ pub(crate) fn lock(dir: &Path) -> Result<File, StoreError> {
     }
 }
 
+/// Whether `dir` holds a store (its format file, log or index), as opposed
+/// to being missing, empty, or someone else's directory.
+pub fn holds_store(dir: &Path) -> bool {
+    [FORMAT_FILE, crate::sled_store::LOG_FILE, SLED_DIR]
+        .iter()
+        .any(|f| dir.join(f).exists())
+}
+
+/// Whether `dir` is missing or holds nothing but a lock file a failed
+/// start left behind: where a store may be begun.
+pub(crate) fn is_empty(dir: &Path) -> io::Result<bool> {
+    match fs::read_dir(dir) {
+        Ok(entries) => {
+            for e in entries {
+                if e?.file_name() != LOCK_FILE {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
 /// Reads the format version, or writes it into a new directory.
 pub(crate) fn check_format(dir: &Path) -> Result<(), StoreError> {
     let path = dir.join(FORMAT_FILE);

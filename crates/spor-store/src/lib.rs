@@ -66,6 +66,11 @@ impl Head {
 pub enum StoreError {
     #[error("no store at {0}")]
     NotFound(PathBuf),
+    /// A store is begun only in an empty or missing directory.
+    #[error(
+        "{0} holds other files and no store; a new store is begun only in an empty or missing directory"
+    )]
+    NotAStore(PathBuf),
     #[error("the store at {0} is in use by another spor process")]
     InUse(PathBuf),
     #[error("the store at {dir} has format {found}; this spor reads format {supported}")]

@@ -78,8 +78,11 @@ pub fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
 fn store_hint(e: &StoreError) -> Option<&'static str> {
     match e {
         StoreError::NotFound(_) => Some(
-            "run `spor import` or `spor demo` to create one, or point --data at an existing one",
+            "check --data (or SPOR_DATA); `spor import`, `spor demo` and `spor serve` begin a new store",
         ),
+        StoreError::NotAStore(_) => {
+            Some("point --data at the store's own directory, or at an empty or new one")
+        }
         StoreError::InUse(_) => {
             Some("stop the other spor process first, or point --data elsewhere")
         }
@@ -151,7 +154,7 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
     for cause in err.chain() {
         if let Some(e) = cause.downcast_ref::<StoreError>() {
             return match e {
-                StoreError::NotFound(_) => Exit::NotFound,
+                StoreError::NotFound(_) | StoreError::NotAStore(_) => Exit::NotFound,
                 StoreError::InUse(_) => Exit::Locked,
                 StoreError::NewerFormat { .. } => Exit::NewerFormat,
                 StoreError::Corrupt { .. } => Exit::Corrupt,

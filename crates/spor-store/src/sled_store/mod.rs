@@ -165,10 +165,18 @@ impl SledStore {
     /// a crash: a torn record at the end of the log that was never
     /// acknowledged is cut off, and the indexes are brought up to the log.
     pub fn open(dir: &Path, options: OpenOptions) -> Result<Self, StoreError> {
-        if !dir.exists() {
+        // Only a directory that holds a store is opened, and a store is
+        // begun only where asked and where nothing else lives: a mistyped
+        // --data must not become a new, empty store.
+        if !dir::holds_store(dir) {
             if !options.create {
                 return Err(StoreError::NotFound(dir.to_owned()));
             }
+            if !dir::is_empty(dir)? {
+                return Err(StoreError::NotAStore(dir.to_owned()));
+            }
+        }
+        if !dir.exists() {
             std::fs::create_dir_all(dir)?;
             if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
                 File::open(parent)?.sync_all()?;

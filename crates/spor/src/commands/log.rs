@@ -67,7 +67,7 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         None => line_from_flags(&args)?,
     };
     let draft: Draft = wire::parse_line(&line).map_err(|e| Refused(e.to_string()))?;
-    let store = ws.store(Access::CreateIfMissing)?;
+    let store = ws.store(Access::Existing)?;
     let now = Utc::now().trunc_subsecs(3);
     let gate = ws.gate(Gate::Shared);
     let appended = append_one(

@@ -127,9 +127,10 @@ pub fn os_seeded_rng() -> anyhow::Result<rand::rngs::StdRng> {
 /// Whether a command may create the data directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// Read commands: the directory must exist.
+    /// Every other command: the directory must hold a store.
     Existing,
-    /// Write commands: create it if missing.
+    /// The commands that begin a store (import, demo, serve): create it in
+    /// an empty or missing directory.
     CreateIfMissing,
 }
 
@@ -139,6 +140,12 @@ pub fn open_store(data: &Path, settings: &Settings, access: Access) -> anyhow::R
         cache_capacity: settings.store.cache_capacity_mb.saturating_mul(1024 * 1024),
         ..OpenOptions::default()
     };
-    SledStore::open(data, options)
-        .with_context(|| format!("opening data directory {}", data.display()))
+    let new = !spor_store::dir::holds_store(data);
+    let store = SledStore::open(data, options)
+        .with_context(|| format!("opening data directory {}", data.display()))?;
+    if new {
+        // Said on standard error, so that a mistyped --data is noticed.
+        eprintln!("spor: began a new store in {}", data.display());
+    }
+    Ok(store)
 }

@@ -115,7 +115,7 @@ fn add(args: AddArgs, ws: &mut Workspace) -> anyhow::Result<()> {
         password: hash_password(password.expose()),
         created_at: Utc::now().trunc_subsecs(0),
     })?;
-    ws.accounts(Access::CreateIfMissing)?.create(&account)?;
+    ws.accounts(Access::Existing)?.create(&account)?;
     print_secret(&password, &mut ws.out)?;
     writeln!(
         ws.err,
