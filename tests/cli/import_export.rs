@@ -271,8 +271,8 @@ fn log_appends_one_event_and_refuses_a_second_exit() {
         .assert()
         .success()
         .stdout(
-            contains("ended")
-                .and(contains("follow_up"))
+            contains("status          avsluttet 30.06.2006")
+                .and(contains("kontakt etter avslutning"))
                 .and(contains("*****")),
         );
 }
@@ -307,7 +307,7 @@ fn show_marks_retracted_events_with_who_and_why() {
         .assert()
         .success()
         .stdout(contains(
-            "RETRACTED 02.03.2005 by adviser-1: wrong participant",
+            "TRUKKET TILBAKE 02.03.2005 av adviser-1: wrong participant",
         ));
 
     // The day asked about reads as that, not as when the state began.
@@ -315,7 +315,17 @@ fn show_marks_retracted_events_with_who_and_why() {
         .args(["show", &s.participant.to_string(), "--on", "2005-06-01"])
         .assert()
         .success()
-        .stdout(contains("status on   01.06.2005: active"));
+        .stdout(
+            contains("status          i program (per 01.06.2005)")
+                // The table speaks bokmål: kinds and details in words, the
+                // identity number masked, times in Norwegian form.
+                .and(contains("vedtak om program"))
+                .and(contains("24 måneder"))
+                .and(contains("overføringsflyktning"))
+                .and(contains("*****"))
+                .and(contains(" kl. "))
+                .and(contains("\"months\"").not()),
+        );
 
     // The same timeline as CSV: a row per event, as the JSON lists them.
     let csv_out = spor(&data)

@@ -95,49 +95,61 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
             )?;
         }
         Format::Table => {
-            let unit_name = status.unit.name_on(on).unwrap_or("(not in the code table)");
-            writeln!(out, "participant {participant}")?;
-            writeln!(out, "unit        {} {unit_name}", status.unit)?;
-            // "on" is the day asked about, not when the state began: for an
-            // exit, its own line below gives the last day.
-            writeln!(
-                out,
-                "status on   {}: {}",
-                norwegian_date(on),
-                status.state.as_str()
-            )?;
+            use spor_shell::bokmal;
+            // The unit's name on the day asked about, or else when its last
+            // event happened (a unit merged away since keeps its old name).
+            let last_day = entries.last().map_or(on, |e| e.event.date);
+            let unit_name = status
+                .unit
+                .name_on(on)
+                .or_else(|| status.unit.name_on(last_day))
+                .unwrap_or("(ikke i SSBs kodeliste)");
+            writeln!(out, "deltaker        {participant}")?;
+            writeln!(out, "enhet           {} {unit_name}", status.unit)?;
+            match (status.exit_kind, status.exit_reason, status.exit_date) {
+                // An exit is told with its own last day, not the day asked about.
+                (Some(kind), Some(reason), Some(date)) => writeln!(
+                    out,
+                    "status          avsluttet {}: {}, {}",
+                    norwegian_date(date),
+                    bokmal::event_kind(kind),
+                    bokmal::exit_reason(reason)
+                )?,
+                _ => writeln!(
+                    out,
+                    "status          {} (per {})",
+                    bokmal::state(status.state),
+                    norwegian_date(on)
+                )?,
+            }
             if let Some(start) = status.started {
-                writeln!(out, "started     {}", norwegian_date(start))?;
+                writeln!(out, "startet         {}", norwegian_date(start))?;
             }
             if let Some(end) = status.planned_end {
                 writeln!(
                     out,
-                    "planned end {} ({} months, {} extension(s), {} days on leave)",
+                    "planlagt slutt  {} ({} måneder, {} forlengelse{}, {} dager i permisjon)",
                     norwegian_date(end),
                     status.months,
                     status.extensions,
+                    if status.extensions == 1 { "" } else { "r" },
                     status.leave_days
-                )?;
-            }
-            if let (Some(kind), Some(reason), Some(date)) =
-                (status.exit_kind, status.exit_reason, status.exit_date)
-            {
-                writeln!(
-                    out,
-                    "exit        {kind} ({reason}), last day {}",
-                    norwegian_date(date)
                 )?;
             }
             let mut table = Table::new();
             table
                 .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
                 .set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
-            table.set_header(["date", "event", "details", "recorded", "by", "seq", "note"]);
+            table.set_header([
+                "dato",
+                "hendelse",
+                "detaljer",
+                "registrert",
+                "av",
+                "nr.",
+                "merknad",
+            ]);
             for e in entries {
-                let mut data: serde_json::Value =
-                    serde_json::from_str(&wire::to_line(&e.event)).unwrap_or_default();
-                mask_person(&mut data);
-                let details = data.get("data").map(|d| d.to_string()).unwrap_or_default();
                 let note = match (&e.retracted_by, &e.event.body) {
                     (Some(by), _) => {
                         let why = timeline.get(*by).and_then(|r| match &r.event.body {
@@ -148,21 +160,24 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
                         });
                         match why {
                             Some((why, who, when)) => format!(
-                                "RETRACTED {} by {}: {why}",
+                                "TRUKKET TILBAKE {} av {}: {why}",
                                 norwegian_date(when),
-                                who.as_deref().unwrap_or("unknown")
+                                who.as_deref().unwrap_or("ukjent")
                             ),
-                            None => "RETRACTED".into(),
+                            None => "TRUKKET TILBAKE".into(),
                         }
                     }
-                    (None, EventBody::Retracted(_)) => "retraction".into(),
+                    (None, EventBody::Retracted(_)) => "trekker tilbake en hendelse".into(),
                     _ => String::new(),
                 };
                 table.add_row([
                     norwegian_date(e.event.date),
-                    e.event.body.kind().to_string(),
-                    details,
-                    wire::format_time(e.event.recorded_at),
+                    bokmal::event_kind(e.event.body.kind()).to_owned(),
+                    bokmal::details(&e.event.body),
+                    e.event
+                        .recorded_at
+                        .format("%d.%m.%Y kl. %H.%M UTC")
+                        .to_string(),
                     e.event.by.clone().unwrap_or_default(),
                     e.seq.to_string(),
                     note,
