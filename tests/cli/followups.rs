@@ -79,7 +79,8 @@ fn the_calendar_feed_has_one_event_per_reminder_and_no_identity_number() {
         .assert()
         .success();
     let unit = "030101";
-    let on = "2008-06-02";
+    // A day with reminders due ahead and some already overdue.
+    let on = "2008-09-01";
     let json = spor(&data)
         .args([
             "followups",
@@ -139,6 +140,34 @@ fn the_calendar_feed_has_one_event_per_reminder_and_no_identity_number() {
     uids.sort();
     uids.dedup();
     assert_eq!(uids.len(), expected, "UIDs are unique");
+    // As a calendar user expects: spor's own PRODID, DTSTAMP the time the
+    // file was made, and every open reminder on the feed's day or later
+    // (an overdue one on the feed's day, its due date in the text).
+    assert!(text.contains("PRODID:-//spor//"), "{text}");
+    let today = chrono::Utc::now().format("%Y%m%d").to_string();
+    let stamps: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("DTSTAMP:"))
+        .collect();
+    assert_eq!(stamps.len(), expected);
+    assert!(stamps.iter().all(|s| s.starts_with(&today)), "{stamps:?}");
+    let starts: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with("DTSTART"))
+        .map(|l| l.rsplit(':').next().unwrap().trim().to_owned())
+        .collect();
+    assert!(
+        starts.iter().all(|d| d.as_str() >= "20080602"),
+        "{starts:?}"
+    );
+    let overdue = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["due"].as_str().unwrap() < on)
+        .count();
+    assert!(overdue > 0, "the demo has overdue reminders on {on}");
+    assert_eq!(text.matches("SUMMARY:Forfalt ").count(), overdue);
     // No identity number of any participant appears in the feed.
     let export = String::from_utf8(spor(&data).arg("export").output().unwrap().stdout).unwrap();
     let people: Vec<String> = export

@@ -13,6 +13,7 @@ mod import_export;
 mod operations;
 mod pipes;
 mod report;
+mod rough_edges;
 mod roundtrip;
 mod serve;
 mod socket;

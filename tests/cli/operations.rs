@@ -34,10 +34,10 @@ fn usage_errors_exit_2() {
     let tmp = tempfile::tempdir().unwrap();
     spor(tmp.path()).arg("frobnicate").assert().code(2);
     spor(tmp.path())
-        .args(["status", "--on", "31.12.2007"])
+        .args(["status", "--on", "31/12/2007"])
         .assert()
         .code(2)
-        .stderr(contains("YYYY-MM-DD"));
+        .stderr(contains("write YYYY-MM-DD or dd.mm.åååå"));
     spor(tmp.path())
         .args(["status", "--unit", "2101"])
         .assert()

@@ -1,11 +1,13 @@
 //! Data-quality findings: what a leader should fix before answering the
 //! survey. Each finding names the participant and the rule.
 
+use std::collections::HashMap;
+
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 use spor_domain::calendar::Period;
 use spor_domain::timeline::Facts;
-use spor_domain::{ParticipantId, UnitCode};
+use spor_domain::{EventBody, ParticipantId, UnitCode};
 
 use crate::Projections;
 
@@ -46,6 +48,14 @@ pub enum LintRule {
     LeaveWithoutReturn { leave: Period },
     /// The unit number is not in Statistics Norway's table.
     UnitNotInCodeTable,
+    /// The same identity number is registered in another stream whose time
+    /// overlaps this one's (`other`: the first such, by registration): a
+    /// move is a new stream after the old one ended, so overlapping time is
+    /// the sign of a person registered twice.
+    RegisteredTwice {
+        other: ParticipantId,
+        other_unit: UnitCode,
+    },
 }
 
 /// Every finding on day `on`, optionally of one unit, sorted by unit and participant.
@@ -56,6 +66,7 @@ pub fn findings(
     limits: LintLimits,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
+    let people = spans_by_person(projections);
     for (participant, timeline) in projections.timelines(unit) {
         let Some(unit) = timeline.unit() else {
             continue;
@@ -63,6 +74,23 @@ pub fn findings(
         let facts = projections.facts(participant, timeline);
         if facts.registered.is_none() {
             continue;
+        }
+        // One finding per stream, naming the first other stream (by
+        // registration) whose time overlaps it.
+        if let Some(mine) = person_of(timeline).and_then(|p| people.get(p))
+            && let Some(me) = mine.iter().find(|s| s.participant == participant)
+            && let Some(other) = mine
+                .iter()
+                .find(|s| s.participant != participant && me.overlaps(s))
+        {
+            out.push(Finding {
+                participant,
+                unit,
+                rule: LintRule::RegisteredTwice {
+                    other: other.participant,
+                    other_unit: other.unit,
+                },
+            });
         }
         let mut add = |rule| {
             out.push(Finding {
@@ -80,6 +108,58 @@ pub fn findings(
     }
     out.sort_by_key(|a| (a.unit, a.participant));
     out
+}
+
+/// The time a stream covers: from its registration to its exit's last day,
+/// or on without end.
+struct Span {
+    participant: ParticipantId,
+    unit: UnitCode,
+    from: NaiveDate,
+    to: Option<NaiveDate>,
+}
+
+impl Span {
+    /// Whether the two share more than a boundary day (a move may register
+    /// the new stream on the old one's last day).
+    fn overlaps(&self, other: &Span) -> bool {
+        let end = |s: &Span| s.to.unwrap_or(NaiveDate::MAX);
+        self.from < end(other) && other.from < end(self)
+    }
+}
+
+/// The identity number of a stream's registration, if it stands.
+fn person_of(timeline: &spor_domain::Timeline) -> Option<&str> {
+    timeline.entries().iter().find_map(|e| match &e.event.body {
+        EventBody::Registered(r) if e.retracted_by.is_none() => Some(r.person.expose()),
+        _ => None,
+    })
+}
+
+/// Every registered stream's span, by identity number; only numbers with
+/// more than one stream are kept.
+fn spans_by_person(projections: &Projections) -> HashMap<&str, Vec<Span>> {
+    let mut all: HashMap<&str, Vec<Span>> = HashMap::new();
+    for (participant, timeline) in projections.timelines(None) {
+        let (Some(unit), Some(person)) = (timeline.unit(), person_of(timeline)) else {
+            continue;
+        };
+        let facts = projections.facts(participant, timeline);
+        let Some(from) = facts.registered else {
+            continue;
+        };
+        all.entry(person).or_default().push(Span {
+            participant,
+            unit,
+            from,
+            to: facts.exit.as_ref().map(|x| x.date),
+        });
+    }
+    all.retain(|_, spans| spans.len() > 1);
+    for spans in all.values_mut() {
+        spans.sort_by_key(|s| (s.from, s.participant));
+    }
+    all
 }
 
 fn participant_findings(

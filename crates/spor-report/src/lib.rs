@@ -99,6 +99,10 @@ impl Gathered {
                 "unit_not_in_code_table",
                 count(|r| matches!(r, LintRule::UnitNotInCodeTable)),
             ),
+            (
+                "registered_twice",
+                count(|r| matches!(r, LintRule::RegisteredTwice { .. })),
+            ),
         ];
         let cohorts = cohorts(projections, year - 3, year);
         Self {

@@ -213,6 +213,9 @@ fn finding_label(rule: &str) -> &'static str {
         "exit_recorded_late" => "Avslutning registrert mer enn to måneder etter",
         "leave_without_return" => "Permisjon over uten registrert retur",
         "unit_not_in_code_table" => "Enhetsnummer som ikke finnes i SSBs kodeliste",
+        "registered_twice" => {
+            "Samme person registrert to ganger i samme tidsrom (teller én gang per registrering)"
+        }
         _ => "Annet",
     }
 }

@@ -27,10 +27,75 @@ pub enum ListFormat {
     Json,
 }
 
-/// Parses `YYYY-MM-DD` for clap, naming the expected form on error.
+/// Parses a date as people type it, `YYYY-MM-DD` or Norwegian
+/// `dd.mm.åååå`, for clap; on error names what was wrong and both forms.
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("`{s}` is not a date of the form YYYY-MM-DD"))
+    let norwegian = s.contains('.');
+    let (pattern, digits) = if norwegian {
+        (
+            "%d.%m.%Y",
+            s.split('.').map(str::len).collect::<Vec<_>>() == [2, 2, 4],
+        )
+    } else {
+        (
+            "%Y-%m-%d",
+            s.split('-').map(str::len).collect::<Vec<_>>() == [4, 2, 2],
+        )
+    };
+    match NaiveDate::parse_from_str(s, pattern) {
+        Ok(d) if digits => Ok(d),
+        Err(e) if digits && e.kind() == chrono::format::ParseErrorKind::OutOfRange => Err(format!(
+            "`{s}` is not a day in the calendar (check the day and the month)"
+        )),
+        _ => Err(format!(
+            "`{s}` is not a date: write YYYY-MM-DD or dd.mm.åååå, such as 2008-02-15 or 15.02.2008"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_date;
+
+    #[test]
+    fn a_date_is_taken_in_either_form_and_a_wrong_one_is_named() {
+        let d = chrono::NaiveDate::from_ymd_opt(2008, 2, 15).unwrap();
+        assert_eq!(parse_date("2008-02-15"), Ok(d));
+        assert_eq!(parse_date("15.02.2008"), Ok(d));
+        assert_eq!(
+            parse_date("2008-02-30").unwrap_err(),
+            "`2008-02-30` is not a day in the calendar (check the day and the month)"
+        );
+        assert_eq!(
+            parse_date("30.02.2008").unwrap_err(),
+            "`30.02.2008` is not a day in the calendar (check the day and the month)"
+        );
+        for wrong in [
+            "2008-2-15",
+            "15.2.2008",
+            "15/02/2008",
+            "08-02-15",
+            "tomorrow",
+            "",
+        ] {
+            assert!(
+                parse_date(wrong)
+                    .unwrap_err()
+                    .contains("write YYYY-MM-DD or dd.mm.åååå"),
+                "{wrong}"
+            );
+        }
+    }
+}
+
+/// Identity numbers are shown masked in what spor prints (the birth date
+/// part and `*****`): `/data/person` of an event as JSON.
+pub fn mask_person(v: &mut serde_json::Value) {
+    if let Some(person) = v.pointer_mut("/data/person")
+        && let Some(s) = person.as_str()
+    {
+        *person = serde_json::Value::String(format!("{}*****", &s[..6.min(s.len())]));
+    }
 }
 
 /// A date as Norwegian users read it: dd.mm.åååå.

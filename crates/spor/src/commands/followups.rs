@@ -16,9 +16,10 @@ use crate::workspace::Workspace;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The day to list reminders for.
+    /// The day to list reminders for (YYYY-MM-DD or dd.mm.åååå; default:
+    /// today).
     #[arg(long, value_parser = parse_date)]
-    on: NaiveDate,
+    on: Option<NaiveDate>,
     /// Only this unit.
     #[arg(long, value_name = "U")]
     unit: Option<UnitCode>,
@@ -47,13 +48,14 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     }
     let store = ws.store(Access::Existing)?;
     let projections = load(store.as_ref(), &ws.settings)?;
+    let on = args.on.unwrap_or_else(|| chrono::Utc::now().date_naive());
     let within = args.within.unwrap_or(ws.settings.reminders.within_days);
     let units = args.unit.map(|u| [u]);
     let scope = units.as_ref().map_or(Units::All, |u| Units::Only(u));
     let items = FollowupsDoc::reminders(
         &projections,
         scope,
-        args.on,
+        on,
         within,
         &ws.settings.reminders.rules(),
     );
@@ -61,9 +63,11 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         .record("spor followups", items.iter().map(|r| r.participant))?;
     let mut out = io::BufWriter::new(&mut ws.out);
     match args.format {
-        FollowupFormat::Ics => out.write_all(calendar(&items, args.on).as_bytes())?,
+        FollowupFormat::Ics => {
+            out.write_all(calendar(&items, on, chrono::Utc::now()).as_bytes())?;
+        }
         FollowupFormat::Json => {
-            serde_json::to_writer(&mut out, &FollowupsDoc::of(args.on, &items))?;
+            serde_json::to_writer(&mut out, &FollowupsDoc::of(on, &items))?;
             writeln!(out)?;
         }
         FollowupFormat::Csv => {
@@ -94,7 +98,7 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
                 "dager over frist",
             ]);
             for r in sorted {
-                let late = (args.on - r.due).num_days();
+                let late = (on - r.due).num_days();
                 table.add_row([
                     r.participant.to_string(),
                     r.unit.to_string(),
@@ -110,7 +114,7 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
             writeln!(
                 out,
                 "Oppfølging per {} (frist innen {within} dager)",
-                norwegian_date(args.on)
+                norwegian_date(on)
             )?;
             writeln!(out, "{table}")?;
             writeln!(
@@ -139,18 +143,23 @@ fn bokmal(r: &Reminder) -> String {
     }
 }
 
-/// The reminders as an iCalendar file: one all-day event per reminder (due
-/// date, exclusive end the next day), with a UID that stays the same when the
-/// due date moves, so a calendar that imports the file again updates instead
-/// of duplicating. No identity number or other personal data: the summary
-/// names the kind and the name-free participant id.
-fn calendar(items: &[Reminder], on: NaiveDate) -> String {
+/// The reminders as an iCalendar file: one all-day event per reminder on
+/// its due date (exclusive end the next day), or, when it is already
+/// overdue, on the day the feed is made for (`on`), with the due date in
+/// its text, so nothing open hides on a past day nobody looks at. The UID
+/// stays the same when the due date moves, so a calendar that imports the
+/// file again updates instead of duplicating. DTSTAMP is when the file was
+/// made (`made`), PRODID spor's own. No identity number or other personal
+/// data: the summary names the kind and the name-free participant id.
+fn calendar(items: &[Reminder], on: NaiveDate, made: chrono::DateTime<chrono::Utc>) -> String {
     use icalendar::{Calendar, Component, Event, EventLike};
-    let stamp = on
-        .and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc())
-        .unwrap_or_default();
-    let mut cal = Calendar::new();
+    let mut cal = Calendar::empty();
+    cal.append_property(("VERSION", "2.0"))
+        .append_property((
+            "PRODID",
+            concat!("-//spor//oppfølging ", env!("CARGO_PKG_VERSION"), "//NB"),
+        ))
+        .append_property(("CALSCALE", "GREGORIAN"));
     cal.name("spor: oppfølging");
     for r in items {
         let identity = match r.kind {
@@ -160,16 +169,29 @@ fn calendar(items: &[Reminder], on: NaiveDate) -> String {
             _ => r.kind.as_str().to_owned(),
         };
         let short = &r.participant.to_string()[..8];
+        let overdue = r.due < on;
+        let day = if overdue { on } else { r.due };
+        let summary = if overdue {
+            format!(
+                "Forfalt {}: {} (deltaker {short})",
+                norwegian_date(r.due),
+                bokmal(r)
+            )
+        } else {
+            format!("{} (deltaker {short})", bokmal(r))
+        };
         let event = Event::new()
             .uid(&format!("{}-{identity}@spor", r.participant))
-            .timestamp(stamp)
-            .summary(&format!("{} (deltaker {short})", bokmal(r)))
+            .timestamp(made)
+            .summary(&summary)
             .description(&format!(
-                "Deltaker-id {} i enhet {}. Åpne spor for detaljer.",
-                r.participant, r.unit
+                "Forfaller {}. Deltaker-id {} i enhet {}. Åpne spor for detaljer.",
+                norwegian_date(r.due),
+                r.participant,
+                r.unit
             ))
-            .starts(r.due)
-            .ends(r.due.succ_opt().unwrap_or(r.due))
+            .starts(day)
+            .ends(day.succ_opt().unwrap_or(day))
             .done();
         cal.push(event);
     }

@@ -81,6 +81,7 @@ fn code(rule: &LintRule) -> &'static str {
         LintRule::ExitRecordedLate { .. } => "exit_recorded_late",
         LintRule::LeaveWithoutReturn { .. } => "leave_without_return",
         LintRule::UnitNotInCodeTable => "unit_not_in_code_table",
+        LintRule::RegisteredTwice { .. } => "registered_twice",
     }
 }
 
@@ -114,5 +115,8 @@ fn bokmal(rule: &LintRule) -> String {
             norwegian_date(leave.to)
         ),
         LintRule::UnitNotInCodeTable => "enhetsnummeret finnes ikke i SSBs kodeliste".into(),
+        LintRule::RegisteredTwice { other, other_unit } => format!(
+            "samme identitetsnummer er registrert hos deltaker {other} i enhet {other_unit} i samme tidsrom"
+        ),
     }
 }

@@ -90,12 +90,17 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
                 .with_context(|| {
                     format!("event {} was stored as seq {}", done.event.id, done.seq)
                 })?;
-            writeln!(
-                ws.out,
-                "{{\"seq\":{},\"event\":{}}}",
-                done.seq,
-                wire::to_line(&done.event)
-            )?;
+            // As stored, with the identity number masked as everywhere
+            // spor prints events.
+            let mut event = wire::to_line(&done.event);
+            if let spor_domain::EventBody::Registered(r) = &done.event.body {
+                event = event.replacen(
+                    &format!("\"person\":\"{}\"", r.person.expose()),
+                    &format!("\"person\":\"{}\"", r.person.masked()),
+                    1,
+                );
+            }
+            writeln!(ws.out, "{{\"seq\":{},\"event\":{event}}}", done.seq)?;
             Ok(())
         }
         Err(AppendError::Store(e)) => Err(e.into()),

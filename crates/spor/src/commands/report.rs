@@ -46,6 +46,14 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         ws.settings.lint.limits(),
     );
     drop(working);
+    super::survey::note_empty_year(
+        &mut ws.err,
+        args.year,
+        gathered
+            .tables
+            .nation
+            .get(spor_projections::survey::Question::Q1),
+    )?;
     let head = store.head();
     // A year published before is published again only as it was (reliability P4).
     spor_shell::publication::check(ws.data(), args.year, &gathered.tables)

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::Access;
 use crate::exit::NotFound;
-use crate::output::{Format, norwegian_date, parse_date};
+use crate::output::{Format, mask_person, norwegian_date, parse_date};
 use crate::workspace::Workspace;
 
 #[derive(Debug, clap::Args)]
@@ -187,13 +187,4 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Identity numbers are shown masked in listings.
-fn mask_person(v: &mut serde_json::Value) {
-    if let Some(person) = v.pointer_mut("/data/person")
-        && let Some(s) = person.as_str()
-    {
-        *person = serde_json::Value::String(format!("{}*****", &s[..6.min(s.len())]));
-    }
 }

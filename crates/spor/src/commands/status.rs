@@ -43,6 +43,21 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     let rows = &doc.participants;
     ws.audit()?
         .record("spor status", rows.iter().map(|s| s.participant))?;
+    if let Some(unit) = args.unit.filter(|_| rows.is_empty()) {
+        // An empty list is an answer, but say what it means.
+        match unit.name_on(on) {
+            Some(name) => writeln!(
+                ws.err,
+                "spor: unit {unit} ({name}) has no participants on {}",
+                norwegian_date(on)
+            )?,
+            None => writeln!(
+                ws.err,
+                "spor: unit {unit} has no participants on {}, and is not in Statistics Norway's code table then; check the number",
+                norwegian_date(on)
+            )?,
+        }
+    }
     let mut out = io::BufWriter::new(&mut ws.out);
     match args.format {
         Format::Json => {

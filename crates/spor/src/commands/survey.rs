@@ -168,16 +168,19 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         working.set("choosing the figures to withhold");
         let all = publish_all(&projections, &request, up_to);
         drop(working);
+        note_empty_year(&mut ws.err, year, all.nation.get(Question::Q1))?;
         // A year published before is shown only as it was (reliability P4).
         spor_shell::publication::check(ws.data(), year, &all).map_err(refused)?;
         return print_published(
             &Published::at_level(all, &request, up_to),
             args.format,
+            args.known_at,
             &mut ws.out,
         );
     }
     drop(working);
     let result = survey(&projections, &request);
+    note_empty_year(&mut ws.err, year, Some(result.total.answers.q1))?;
     for u in &result.unknown_units {
         writeln!(
             ws.err,
@@ -217,12 +220,15 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         Format::Table => {
             writeln!(
                 out,
-                "Resultatrapportering {year} ({})",
+                "Resultatrapportering {year} ({}){}",
                 match by {
                     Grouping::Unit => "per enhet",
                     Grouping::County => "per fylke",
                     Grouping::National => "hele landet",
-                }
+                },
+                args.known_at
+                    .map(|t| format!(", slik loggen sto {}", norwegian_time(t)))
+                    .unwrap_or_default()
             )?;
             if result.rows.len() <= 1 {
                 let row = result.rows.first();
@@ -619,6 +625,29 @@ fn submit_run(args: &SubmitArgs, ws: &mut Workspace) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Says so when a survey or report is of a year that has not begun, or in
+/// which nobody took part: all zeros is then an answer that needs saying.
+pub(super) fn note_empty_year(
+    err: &mut dyn Write,
+    year: i32,
+    participants: Option<u64>,
+) -> io::Result<()> {
+    use chrono::Datelike;
+    if year > Utc::now().year() {
+        writeln!(
+            err,
+            "spor: {year} has not begun; the figures are of what the log holds now"
+        )
+    } else if participants == Some(0) {
+        writeln!(
+            err,
+            "spor: nobody took part in the programme in {year}, according to the log; every figure is 0"
+        )
+    } else {
+        Ok(())
+    }
+}
+
 /// `05.01.2008 kl. 14.30 UTC`.
 fn norwegian_time(t: DateTime<Utc>) -> String {
     t.format("%d.%m.%Y kl. %H.%M UTC").to_string()
@@ -766,7 +795,12 @@ fn bokmal(why: WhyNot) -> String {
 
 /// A published (suppressed) survey: `null` in JSON, `:` in CSV and tables
 /// (Statistics Norway's sign for a figure withheld to protect individuals).
-fn print_published(p: &Published, format: Format, out: &mut dyn Write) -> anyhow::Result<()> {
+fn print_published(
+    p: &Published,
+    format: Format,
+    known_at: Option<DateTime<Utc>>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let mut out = io::BufWriter::new(out);
     let shown = |v: Option<u64>| v.map_or_else(|| ":".to_owned(), |n| n.to_string());
     match format {
@@ -789,8 +823,12 @@ fn print_published(p: &Published, format: Format, out: &mut dyn Write) -> anyhow
         Format::Table => {
             writeln!(
                 out,
-                "Resultatrapportering {} for publisering (tall fra 1 til {} er skjult, vist som :)",
-                p.year, p.suppressed_up_to
+                "Resultatrapportering {} for publisering{} (tall fra 1 til {} er skjult, vist som :)",
+                p.year,
+                known_at
+                    .map(|t| format!(", slik loggen sto {}", norwegian_time(t)))
+                    .unwrap_or_default(),
+                p.suppressed_up_to
             )?;
             let mut table = Table::new();
             table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);

@@ -1,0 +1,210 @@
+//! The command line as a new user meets it (issue 13): dates as people type
+//! them, defaults that mean today, an empty answer that says what it means,
+//! and identity numbers masked in what spor prints.
+
+use predicates::prelude::*;
+use predicates::str::contains;
+
+use crate::fixture::{Stream, synthetic_person};
+use crate::spor;
+
+fn demo() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    spor(&data)
+        .args(["demo", "--participants", "150", "--seed", "4"])
+        .assert()
+        .success();
+    (tmp, data)
+}
+
+fn stdout(data: &std::path::Path, args: &[&str]) -> String {
+    let out = spor(data).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "spor {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn a_date_may_be_typed_the_norwegian_way_and_followups_default_to_today() {
+    let (_tmp, data) = demo();
+    assert_eq!(
+        stdout(&data, &["status", "--on", "01.06.2007", "--format", "json"]),
+        stdout(&data, &["status", "--on", "2007-06-01", "--format", "json"]),
+    );
+    spor(&data)
+        .args(["status", "--on", "2007-02-30"])
+        .assert()
+        .code(2)
+        .stderr(contains("`2007-02-30` is not a day in the calendar"));
+    let today = chrono::Utc::now().date_naive().to_string();
+    let without = stdout(&data, &["followups", "--format", "json"]);
+    let with = stdout(&data, &["followups", "--on", &today, "--format", "json"]);
+    // The day could turn between the two runs; then they differ in `on`.
+    let on = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap()["on"].clone();
+    if on(&without) == on(&with) {
+        assert_eq!(without, with);
+    }
+}
+
+#[test]
+fn an_empty_unit_and_an_empty_year_say_what_they_mean() {
+    let (_tmp, data) = demo();
+    // A unit of the code table with no participant in the demo.
+    let status = stdout(&data, &["status", "--format", "csv"]);
+    let (code, name) = [
+        ("0118", "Aremark"),
+        ("0119", "Marker"),
+        ("0111", "Hvaler"),
+        ("0101", "Halden"),
+    ]
+    .into_iter()
+    .find(|(code, _)| !status.contains(&format!(",{code},")))
+    .unwrap();
+    spor(&data)
+        .args(["status", "--unit", code, "--on", "2007-06-01"])
+        .assert()
+        .success()
+        .stderr(contains(format!(
+            "unit {code} ({name}) has no participants on 01.06.2007"
+        )));
+    spor(&data)
+        .args(["status", "--unit", "0399", "--on", "2007-06-01"])
+        .assert()
+        .success()
+        .stderr(contains(
+            "unit 0399 has no participants on 01.06.2007, and is not in Statistics Norway's code table then",
+        ));
+    spor(&data)
+        .args(["survey", "--year", "1995", "--by", "national"])
+        .assert()
+        .success()
+        .stderr(contains("nobody took part in the programme in 1995"));
+    let next = chrono::Datelike::year(&chrono::Utc::now()) + 1;
+    spor(&data)
+        .args(["survey", "--year", &next.to_string(), "--by", "national"])
+        .assert()
+        .success()
+        .stderr(contains(format!("{next} has not begun")));
+    spor(&data)
+        .args(["survey", "--year", "2007", "--by", "national"])
+        .assert()
+        .success()
+        .stderr(contains("nobody").not().and(contains("not begun").not()));
+}
+
+#[test]
+fn the_survey_table_names_the_time_it_is_known_at() {
+    let (_tmp, data) = demo();
+    let table = stdout(
+        &data,
+        &["survey", "--year", "2007", "--known-at", "2008-01-15"],
+    );
+    assert!(
+        table
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with(", slik loggen sto 15.01.2008 kl. 23.59 UTC"),
+        "{table}"
+    );
+}
+
+#[test]
+fn log_prints_the_event_as_stored_with_the_identity_number_masked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    spor(&data).args(["import", "/dev/null"]).assert().success();
+    let s = Stream::started(5, "0301", "2007-02-01");
+    let registered = s.lines().lines().next().unwrap().to_owned();
+    let person = synthetic_person(crate::fixture::d("1980-04-02"));
+    assert!(registered.contains(&person));
+    let printed = stdout(&data, &["log", "--json", &registered]);
+    assert!(!printed.contains(&person), "{printed}");
+    assert!(
+        printed.contains(&format!("\"person\":\"{}*****\"", &person[..6])),
+        "{printed}"
+    );
+    // What was stored is the whole number (export is where it leaves).
+    assert!(stdout(&data, &["export", "-"]).contains(&person));
+}
+
+/// One person in two streams at once is a duplicate registration; a move
+/// (the old stream ends, the new begins) is not.
+#[test]
+fn lint_finds_a_person_registered_twice_and_not_one_who_moved() {
+    use spor_domain::EventBody;
+    use spor_domain::event::{Basis, Interrupted, InterruptedReason, Registered};
+    use spor_domain::person::PersonNumber;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // The fixture registers every stream's person with the same number.
+    let first = Stream::started(1, "0301", "2005-02-01");
+    let twice = Stream::started(2, "1201", "2005-03-01");
+    // Another person, who moves from Oslo to Bergen: a new stream there
+    // from the day after the old one's last day.
+    let person = PersonNumber::parse(&synthetic_person(crate::fixture::d("1975-08-09"))).unwrap();
+    let mut before = Stream::new(3, "0301");
+    let registered = |s: &mut Stream, date: &str| {
+        s.push(
+            date,
+            EventBody::Registered(Registered {
+                person: person.clone(),
+                birth_date: None,
+                basis: Basis::Asylum,
+            }),
+        );
+    };
+    registered(&mut before, "2005-01-03");
+    before.push("2005-01-04", EventBody::Claimed);
+    before.push(
+        "2005-01-10",
+        EventBody::Granted(spor_domain::event::Granted { months: 24 }),
+    );
+    before.push("2005-02-01", EventBody::Started);
+    before.push(
+        "2005-08-31",
+        EventBody::Interrupted(Interrupted {
+            reason: InterruptedReason::Moved,
+            to_unit: Some(spor_domain::UnitCode::parse("1201").unwrap()),
+            support: vec![],
+        }),
+    );
+    let mut after = Stream::new(4, "1201");
+    registered(&mut after, "2005-09-01");
+    let lines = [first.lines(), twice.lines(), before.lines(), after.lines()].concat();
+    spor(&data)
+        .args(["import", "-"])
+        .write_stdin(lines)
+        .assert()
+        .success();
+    let out = stdout(&data, &["lint", "--on", "2005-10-01", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let twice_found: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "registered_twice")
+        .map(|f| {
+            (
+                f["participant"].as_str().unwrap().to_owned(),
+                f["other"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let (a, b) = (first.participant.to_string(), twice.participant.to_string());
+    assert_eq!(twice_found.len(), 2, "{twice_found:?}");
+    assert!(twice_found.contains(&(a.clone(), b.clone())));
+    assert!(twice_found.contains(&(b, a)));
+    spor(&data)
+        .args(["lint", "--on", "2005-10-01"])
+        .assert()
+        .success()
+        .stdout(contains(
+            "samme identitetsnummer er registrert hos deltaker",
+        ));
+}
