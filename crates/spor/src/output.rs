@@ -53,41 +53,6 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::parse_date;
-
-    #[test]
-    fn a_date_is_taken_in_either_form_and_a_wrong_one_is_named() {
-        let d = chrono::NaiveDate::from_ymd_opt(2008, 2, 15).unwrap();
-        assert_eq!(parse_date("2008-02-15"), Ok(d));
-        assert_eq!(parse_date("15.02.2008"), Ok(d));
-        assert_eq!(
-            parse_date("2008-02-30").unwrap_err(),
-            "`2008-02-30` is not a day in the calendar (check the day and the month)"
-        );
-        assert_eq!(
-            parse_date("30.02.2008").unwrap_err(),
-            "`30.02.2008` is not a day in the calendar (check the day and the month)"
-        );
-        for wrong in [
-            "2008-2-15",
-            "15.2.2008",
-            "15/02/2008",
-            "08-02-15",
-            "tomorrow",
-            "",
-        ] {
-            assert!(
-                parse_date(wrong)
-                    .unwrap_err()
-                    .contains("write YYYY-MM-DD or dd.mm.åååå"),
-                "{wrong}"
-            );
-        }
-    }
-}
-
 /// Identity numbers are shown masked in what spor prints (the birth date
 /// part and `*****`): `/data/person` of an event as JSON.
 pub fn mask_person(v: &mut serde_json::Value) {
@@ -142,4 +107,39 @@ pub fn write_file_atomically(
 pub fn print_secret(secret: &spor_accounts::ShownOnce, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{}", secret.expose())?;
     out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_date;
+
+    #[test]
+    fn a_date_is_taken_in_either_form_and_a_wrong_one_is_named() {
+        let d = chrono::NaiveDate::from_ymd_opt(2008, 2, 15).unwrap();
+        assert_eq!(parse_date("2008-02-15"), Ok(d));
+        assert_eq!(parse_date("15.02.2008"), Ok(d));
+        assert_eq!(
+            parse_date("2008-02-30").unwrap_err(),
+            "`2008-02-30` is not a day in the calendar (check the day and the month)"
+        );
+        assert_eq!(
+            parse_date("30.02.2008").unwrap_err(),
+            "`30.02.2008` is not a day in the calendar (check the day and the month)"
+        );
+        for wrong in [
+            "2008-2-15",
+            "15.2.2008",
+            "15/02/2008",
+            "08-02-15",
+            "tomorrow",
+            "",
+        ] {
+            assert!(
+                parse_date(wrong)
+                    .unwrap_err()
+                    .contains("write YYYY-MM-DD or dd.mm.åååå"),
+                "{wrong}"
+            );
+        }
+    }
 }
