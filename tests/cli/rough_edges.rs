@@ -208,3 +208,39 @@ fn lint_finds_a_person_registered_twice_and_not_one_who_moved() {
             "samme identitetsnummer er registrert hos deltaker",
         ));
 }
+
+/// An event for a participant the log does not hold is named as that (a
+/// mistyped id), not as a rule about which event comes first; a bad date in
+/// a line names its field and value.
+#[test]
+fn log_for_an_unknown_participant_and_a_bad_date_say_what_is_wrong() {
+    let (tmp, data) = demo();
+    spor(&data)
+        .args([
+            "log",
+            "--type",
+            "started",
+            "--participant",
+            "00000000-0000-0000-0000-0000000000b9",
+            "--unit",
+            "0301",
+            "--date",
+            "2008-01-01",
+        ])
+        .assert()
+        .code(8)
+        .stderr(contains(
+            "no participant 00000000-0000-0000-0000-0000000000b9 in",
+        ));
+    let line = r#"{"id":"00000000-0000-0000-0000-0000000000a1","participant":"00000000-0000-0000-0000-0000000000b1","unit":"0301","type":"claimed","date":"2005-13-01","data":{}}"#;
+    let file = tmp.path().join("bad.jsonl");
+    std::fs::write(&file, format!("{line}\n")).unwrap();
+    spor(&data)
+        .arg("import")
+        .arg(&file)
+        .assert()
+        .code(3)
+        .stderr(contains(
+            "line 1: not a valid event: `date`: `2005-13-01` is not a day in the calendar",
+        ));
+}

@@ -147,9 +147,29 @@ pub fn parse_line(line: &str) -> Result<Draft, WireError> {
     let raw: Line<'_> = match serde_json::from_str(line) {
         Ok(raw) => raw,
         Err(e) => {
+            if e.is_syntax() || e.is_eof() {
+                return Err(WireError::Shape(format!(
+                    "the line is not JSON ({})",
+                    without_position(&e)
+                )));
+            }
             // Once more, to learn which field it was.
             let field = path_of::<Line<'_>>(line).unwrap_or_default();
-            return Err(classify(field, &e).map_or_else(|value| value, WireError::Shape));
+            return Err(classify(field.clone(), &e).map_or_else(
+                |value| value,
+                |message| {
+                    // serde names the field itself when it is missing,
+                    // unknown or repeated.
+                    let named = ["unknown field", "missing field", "duplicate field"]
+                        .iter()
+                        .any(|p| message.starts_with(p));
+                    WireError::Shape(if field.is_empty() || named {
+                        message
+                    } else {
+                        format!("`{field}`: {}", plainly(&field, line, message))
+                    })
+                },
+            ));
         }
     };
     let data = raw.data.map_or("{}", RawValue::get);
@@ -178,10 +198,19 @@ pub fn parse_stored(line: &str) -> Result<Event, WireError> {
 fn parse_body(kind: EventKind, data: &str) -> Result<EventBody, WireError> {
     fn typed<T: DeserializeOwned>(kind: EventKind, data: &str) -> Result<T, WireError> {
         serde_json::from_str(data).map_err(|e| {
-            let field =
-                path_of::<T>(data).map_or_else(|| "data".to_owned(), |p| format!("data.{p}"));
-            classify(field, &e)
-                .map_or_else(|value| value, |message| WireError::Data { kind, message })
+            let path = path_of::<T>(data);
+            let field = path
+                .as_deref()
+                .map_or_else(|| "data".to_owned(), |p| format!("data.{p}"));
+            match classify(field, &e) {
+                Err(WireError::Value { field, message }) => {
+                    let within = path.unwrap_or_default();
+                    let message = plainly(&within, data, message);
+                    WireError::Value { field, message }
+                }
+                Err(other) => other,
+                Ok(message) => WireError::Data { kind, message },
+            }
         })
     }
     fn empty(kind: EventKind, data: &str) -> Result<(), WireError> {
@@ -221,6 +250,36 @@ fn path_of<'de, T: Deserialize<'de>>(text: &'de str) -> Option<String> {
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(_) => None,
         Err(e) => Some(e.path().to_string()).filter(|p| p != "."),
+    }
+}
+
+/// Says what is wrong with a date, time or id in words a person can act
+/// on, with the value as written (`text` is the JSON the `field` path is
+/// in); other messages are kept as serde words them.
+fn plainly(field: &str, text: &str, message: String) -> String {
+    let name = field.rsplit('.').next().unwrap_or(field);
+    let value = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| field.split('.').try_fold(v, |v, key| v.get(key).cloned()))
+        .and_then(|v| v.as_str().map(|s| format!("`{s}`")));
+    let Some(value) = value else {
+        return message;
+    };
+    match name {
+        "date" | "from" | "to" | "birth_date" => {
+            if message.contains("out of range") {
+                format!("{value} is not a day in the calendar (check the day and the month)")
+            } else {
+                format!("{value} is not a date of the form YYYY-MM-DD")
+            }
+        }
+        "recorded_at" => {
+            format!("{value} is not a time of the form 2008-02-15T12:00:00Z (RFC 3339)")
+        }
+        "id" | "participant" | "event" if message.starts_with("UUID") => {
+            format!("{value} is not a UUID (32 hexadecimal digits as 8-4-4-4-12)")
+        }
+        _ => message,
     }
 }
 
@@ -318,6 +377,46 @@ mod tests {
     fn data_may_be_left_out_for_types_without_fields() {
         let line = STARTED.replace(r#","data":{}"#, "");
         assert_eq!(parse_line(&line).unwrap().body, EventBody::Started);
+    }
+
+    #[test]
+    fn a_bad_date_time_or_id_is_named_with_its_field_and_value() {
+        let err = |from: &str, to: &str| {
+            parse_line(&STARTED.replace(from, to))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            err("2006-03-01", "2005-13-01"),
+            "not a valid event: `date`: `2005-13-01` is not a day in the calendar (check the day and the month)"
+        );
+        assert_eq!(
+            err("2006-03-01", "2008-02-30"),
+            "not a valid event: `date`: `2008-02-30` is not a day in the calendar (check the day and the month)"
+        );
+        assert_eq!(
+            err("2006-03-01", "1.3.2006"),
+            "not a valid event: `date`: `1.3.2006` is not a date of the form YYYY-MM-DD"
+        );
+        assert_eq!(
+            err("a3e0c2d1-1111-4b7e-9a55-0c6f2e1a9b02", "a3e0c2d1"),
+            "not a valid event: `participant`: `a3e0c2d1` is not a UUID (32 hexadecimal digits as 8-4-4-4-12)"
+        );
+        assert_eq!(
+            err("2006-03-02T08:15:00Z", "yesterday"),
+            "not a valid event: `recorded_at`: `yesterday` is not a time of the form 2008-02-15T12:00:00Z (RFC 3339)"
+        );
+        assert!(err(STARTED, "hello").starts_with("not a valid event: the line is not JSON"));
+        let leave = STARTED
+            .replace(r#""type":"started""#, r#""type":"leave_granted""#)
+            .replace(
+                r#""data":{}"#,
+                r#""data":{"from":"2006-13-01","to":"2006-04-01","reason":"illness"}"#,
+            );
+        assert_eq!(
+            parse_line(&leave).unwrap_err().to_string(),
+            "`data.from`: `2006-13-01` is not a day in the calendar (check the day and the month)"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::exit::Refused;
 use crate::output::parse_date;
 use crate::workspace::{Gate, Workspace};
 use spor_shell::{AppendError, Expected, append_one};
+use spor_store::EventStore;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
@@ -67,6 +68,7 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
         None => line_from_flags(&args)?,
     };
     let draft: Draft = wire::parse_line(&line).map_err(|e| Refused(e.to_string()))?;
+    let participant = draft.participant;
     let store = ws.store(Access::Existing)?;
     let now = Utc::now().trunc_subsecs(3);
     let gate = ws.gate(Gate::Shared);
@@ -104,6 +106,18 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
             Ok(())
         }
         Err(AppendError::Store(e)) => Err(e.into()),
+        // An event for a participant the log does not hold is most often a
+        // mistyped id: say that, rather than which event must come first.
+        Err(AppendError::Refused(r))
+            if r.rule() == spor_domain::Rule::FirstNotRegistered
+                && store.stream(participant).is_ok_and(|s| s.is_empty()) =>
+        {
+            Err(crate::exit::NotFound(format!(
+                "no participant {participant} in {}; a new participant begins with `registered`",
+                ws.data().display()
+            ))
+            .into())
+        }
         Err(refused) => Err(Refused(refused.to_string()).into()),
     }
 }
