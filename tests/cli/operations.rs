@@ -283,7 +283,7 @@ fn status_lists_a_unit_in_three_formats() {
         .args(["status", "--unit", "0301", "--on", "2005-06-15"])
         .assert()
         .success()
-        .stdout(contains("on_leave").and(contains("3 participant(s) on 15.06.2005")));
+        .stdout(contains("i permisjon").and(contains("3 deltakere per 15.06.2005")));
 }
 
 #[test]

@@ -9,6 +9,7 @@ use spor_domain::event::{
     MainActivity, StoppedReason, Support,
 };
 use spor_domain::{EventBody, EventKind, Rule};
+use spor_projections::lint::LintRule;
 use spor_projections::status::State;
 
 use crate::ingest::LineProblem;
@@ -255,6 +256,18 @@ pub fn channel(c: Channel) -> &'static str {
         Channel::Meeting => "møte",
         Channel::Letter => "brev",
         Channel::Other => "annet",
+    }
+}
+
+/// A data-quality rule's short name, for the rule column of a table.
+pub fn lint_rule(rule: &LintRule) -> &'static str {
+    match rule {
+        LintRule::PastPlannedEnd { .. } => "forbi planlagt slutt",
+        LintRule::NoEventFor { .. } => "lenge uten hendelse",
+        LintRule::ExitRecordedLate { .. } => "avslutning registrert sent",
+        LintRule::LeaveWithoutReturn { .. } => "permisjon uten retur",
+        LintRule::UnitNotInCodeTable => "ukjent enhetsnummer",
+        LintRule::RegisteredTwice { .. } => "registrert to ganger",
     }
 }
 

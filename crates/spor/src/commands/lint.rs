@@ -48,7 +48,7 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
                 w.write_record([
                     f.participant.to_string(),
                     f.unit.to_string(),
-                    code(&f.rule).into(),
+                    spor_shell::bokmal::lint_rule(&f.rule).into(),
                     bokmal(&f.rule),
                 ])?;
             }
@@ -62,7 +62,7 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
                 table.add_row([
                     f.participant.to_string(),
                     f.unit.to_string(),
-                    code(&f.rule).into(),
+                    spor_shell::bokmal::lint_rule(&f.rule).into(),
                     bokmal(&f.rule),
                 ]);
             }
@@ -72,17 +72,6 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     }
     out.flush()?;
     Ok(())
-}
-
-fn code(rule: &LintRule) -> &'static str {
-    match rule {
-        LintRule::PastPlannedEnd { .. } => "past_planned_end",
-        LintRule::NoEventFor { .. } => "no_event_for",
-        LintRule::ExitRecordedLate { .. } => "exit_recorded_late",
-        LintRule::LeaveWithoutReturn { .. } => "leave_without_return",
-        LintRule::UnitNotInCodeTable => "unit_not_in_code_table",
-        LintRule::RegisteredTwice { .. } => "registered_twice",
-    }
 }
 
 /// The finding as a leader reads it.

@@ -14,6 +14,7 @@ use super::Access;
 use crate::output::{Format, norwegian_date, parse_date};
 use crate::settings::Settings;
 use crate::workspace::Workspace;
+use spor_shell::bokmal;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -91,18 +92,23 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
                 .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
                 .set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
             table.set_header([
-                "participant",
-                "unit",
+                "deltaker",
+                "enhet",
                 "status",
-                "started",
-                "planned end",
-                "leave days",
-                "last event",
+                "startet",
+                "planlagt slutt",
+                "dager i permisjon",
+                "siste hendelse",
             ]);
             for s in rows {
-                let state = match (s.exit_kind, s.exit_reason) {
-                    (Some(k), Some(r)) => format!("{} ({k}: {r})", s.state.as_str()),
-                    _ => s.state.as_str().to_string(),
+                let state = match (s.exit_kind, s.exit_reason, s.exit_date) {
+                    (Some(k), Some(r), Some(d)) => format!(
+                        "avsluttet {} ({}: {})",
+                        norwegian_date(d),
+                        bokmal::event_kind(k),
+                        bokmal::exit_reason(r)
+                    ),
+                    _ => bokmal::state(s.state).to_owned(),
                 };
                 table.add_row([
                     s.participant.to_string(),
@@ -117,8 +123,9 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
             writeln!(out, "{table}")?;
             writeln!(
                 out,
-                "{} participant(s) on {}",
+                "{} deltaker{} per {}",
                 rows.len(),
+                if rows.len() == 1 { "" } else { "e" },
                 norwegian_date(on)
             )?;
         }
