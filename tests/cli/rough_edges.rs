@@ -244,3 +244,63 @@ fn log_for_an_unknown_participant_and_a_bad_date_say_what_is_wrong() {
             "line 1: not a valid event: `date`: `2005-13-01` is not a day in the calendar",
         ));
 }
+
+/// A participant may be named by the first digits of its id, as git takes
+/// a short hash: one match is that participant; several are listed; none,
+/// or too few digits, are said plainly.
+#[test]
+fn a_participant_may_be_named_by_a_short_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // The fixture's ids: a0000000-0000-0000-0000-000000000001 and
+    // a0000000-0000-0001-0000-000000000000.
+    let one = Stream::started(1, "0301", "2007-02-01");
+    let two = Stream::started(1 << 64, "0301", "2007-02-01");
+    spor(&data)
+        .args(["import", "-"])
+        .write_stdin([one.lines(), two.lines()].concat())
+        .assert()
+        .success();
+    let full = one.participant.to_string();
+    let whole = stdout(&data, &["show", &full, "--format", "json"]);
+    // Dashes may be typed or left out.
+    let short = "a0000000-0000-0000-0";
+    assert_eq!(stdout(&data, &["show", short, "--format", "json"]), whole);
+    spor(&data)
+        .args(["show", "a0000000"])
+        .assert()
+        .code(2)
+        .stderr(
+            contains("`a0000000` begins the id of more than one participant")
+                .and(contains(full.as_str()))
+                .and(contains(two.participant.to_string())),
+        );
+    spor(&data)
+        .args(["show", "b00000"])
+        .assert()
+        .code(8)
+        .stderr(contains("no participant's id begins with `b00000`"));
+    spor(&data)
+        .args(["show", "a00"])
+        .assert()
+        .code(2)
+        .stderr(contains("at least its first 4 hexadecimal digits"));
+    // log takes a short id too.
+    spor(&data)
+        .args([
+            "log",
+            "--type",
+            "absence",
+            "--participant",
+            "a000000000000001",
+            "--unit",
+            "0301",
+            "--date",
+            "2007-03-01",
+            "--fields",
+            r#"{"hours":7.5,"approved":true}"#,
+        ])
+        .assert()
+        .success()
+        .stdout(contains(two.participant.to_string()));
+}

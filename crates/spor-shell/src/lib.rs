@@ -18,6 +18,7 @@ pub mod clock;
 pub mod ingest;
 pub mod projector;
 pub mod publication;
+pub mod short_id;
 pub mod views;
 
 pub use append::{AppendError, Appended, Expected, append_one};

@@ -119,6 +119,15 @@ pub trait EventStore: Send + Sync {
     /// Every event of a stream, in recording order.
     fn stream(&self, participant: ParticipantId) -> Result<Vec<(u64, Event)>, StoreError>;
 
+    /// The participants whose id, as 32 lower-case hexadecimal digits
+    /// without dashes, begins with `prefix` (given in that form), in id
+    /// order, at most `limit` of them: how a person types a short id.
+    fn participants_starting_with(
+        &self,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<ParticipantId>, StoreError>;
+
     /// Every event from sequence number `from` on, in order, to `f`.
     fn scan(
         &self,

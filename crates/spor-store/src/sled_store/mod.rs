@@ -387,6 +387,22 @@ impl EventStore for SledStore {
     fn head(&self) -> Head {
         lock(&self.writer).head
     }
+
+    fn participants_starting_with(
+        &self,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<ParticipantId>, StoreError> {
+        let mut found: Vec<ParticipantId> = lock(&self.writer)
+            .streams
+            .keys()
+            .filter(|p| p.0.simple().to_string().starts_with(prefix))
+            .copied()
+            .collect();
+        found.sort();
+        found.truncate(limit);
+        Ok(found)
+    }
 }
 
 pub(crate) const PREFIX_ID: u8 = ID;

@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use anyhow::Context;
 use chrono::{NaiveDate, SubsecRound, Utc};
 use spor_domain::wire::{self, Draft};
-use spor_domain::{EventKind, UnitCode};
+use spor_domain::{EventKind, ParticipantId, UnitCode};
 use uuid::Uuid;
 
 use super::Access;
@@ -30,7 +30,7 @@ pub struct Args {
     kind: Option<EventKind>,
     /// The participant's id. Leave out with --type registered to start a new stream.
     #[arg(long)]
-    participant: Option<Uuid>,
+    participant: Option<String>,
     /// The unit (municipality or Oslo ward number).
     #[arg(long, required_unless_present = "json")]
     unit: Option<UnitCode>,
@@ -65,7 +65,14 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
             s.trim().to_owned()
         }
         Some(j) => j.clone(),
-        None => line_from_flags(&args)?,
+        None => {
+            // A short id is looked up in the log (`6f1c` for `6f1c…`).
+            let participant = match &args.participant {
+                Some(text) => Some(super::find_participant(ws, text)?),
+                None => None,
+            };
+            line_from_flags(&args, participant)?
+        }
     };
     let draft: Draft = wire::parse_line(&line).map_err(|e| Refused(e.to_string()))?;
     let participant = draft.participant;
@@ -122,10 +129,10 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
     }
 }
 
-fn line_from_flags(args: &Args) -> anyhow::Result<String> {
+fn line_from_flags(args: &Args, participant: Option<ParticipantId>) -> anyhow::Result<String> {
     let kind = args.kind.context("--type is required")?;
-    let participant = match (args.participant, kind) {
-        (Some(p), _) => p,
+    let participant = match (participant, kind) {
+        (Some(p), _) => p.0,
         (None, EventKind::Registered) => Uuid::new_v4(),
         (None, _) => {
             return Err(Refused(

@@ -124,6 +124,19 @@ pub fn os_seeded_rng() -> anyhow::Result<rand::rngs::StdRng> {
     rand::rngs::StdRng::try_from_os_rng().context("drawing random bytes from the operating system")
 }
 
+/// The participant a typed id names: a whole id, or a short one looked up
+/// in the log. A malformed or ambiguous one is a usage error (exit 2), a
+/// short one nobody's id begins with is not found (exit 8).
+pub fn find_participant(ws: &Workspace, text: &str) -> anyhow::Result<spor_domain::ParticipantId> {
+    use spor_shell::short_id::{ShortIdError, find_participant};
+    let store = ws.store(Access::Existing)?;
+    find_participant(store.as_ref(), text).map_err(|e| match e {
+        ShortIdError::Store(e) => e.into(),
+        e @ ShortIdError::NoneFound(_) => crate::exit::NotFound(e.to_string()).into(),
+        e => crate::settings::ConfigError(e.to_string()).into(),
+    })
+}
+
 /// Whether a command may create the data directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {

@@ -4,10 +4,9 @@ use std::io::Write;
 
 use chrono::{NaiveDate, Utc};
 use comfy_table::Table;
-use spor_domain::{EventBody, ParticipantId, Timeline, wire};
+use spor_domain::{EventBody, Timeline, wire};
 use spor_projections::status::status_of;
 use spor_store::EventStore;
-use uuid::Uuid;
 
 use super::Access;
 use crate::exit::NotFound;
@@ -16,8 +15,9 @@ use crate::workspace::Workspace;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The participant's id.
-    participant: Uuid,
+    /// The participant's id, or its first few hexadecimal digits (at least
+    /// four) where they name one participant.
+    participant: String,
     /// The day to take the status on (default: today).
     #[arg(long, value_parser = parse_date)]
     on: Option<NaiveDate>,
@@ -26,8 +26,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
+    let participant = super::find_participant(ws, &args.participant)?;
     let store = ws.store(Access::Existing)?;
-    let participant = ParticipantId(args.participant);
     let timeline = Timeline::from_entries(store.stream(participant)?);
     let on = args.on.unwrap_or_else(|| Utc::now().date_naive());
     let Some(status) = status_of(participant, &timeline, on) else {
