@@ -304,3 +304,60 @@ fn a_participant_may_be_named_by_a_short_id() {
         .success()
         .stdout(contains(two.participant.to_string()));
 }
+
+/// An import whose registrations are refused names those root causes line
+/// by line, and counts the lines refused only because of them, instead of
+/// a refusal per line that cannot come first.
+#[test]
+fn an_import_reports_root_causes_first_and_counts_the_knock_on_refusals() {
+    let (tmp, data) = demo();
+    let file = tmp.path().join("demo.jsonl");
+    spor(&data).arg("export").arg(&file).assert().success();
+    // The first 300 lines: fewer refusals than the import stops reading at.
+    let text: String = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .take(300)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&file, &text).unwrap();
+    let registrations = text.matches(r#""type":"registered""#).count();
+    assert!(registrations > 5);
+    // Without ids.allow_synthetic, every registration is refused.
+    let out = spor(&tmp.path().join("elsewhere"))
+        .env_remove("SPOR_ALLOW_SYNTHETIC_IDS")
+        .arg("import")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8(out.stderr).unwrap();
+    // Each root cause on its own line: the registrations refused.
+    let roots = err.lines().filter(|l| l.contains(": line ")).count();
+    let refused_registrations = err.matches("[rule: person_number]").count();
+    assert!(refused_registrations + 5 >= registrations, "{err}");
+    // The rest in one line that counts them.
+    let summary: Vec<&str> = err
+        .lines()
+        .filter(|l| {
+            l.contains("refused because no registration of the participant comes before them")
+        })
+        .collect();
+    assert_eq!(summary.len(), 1, "{err}");
+    let knock_on: usize = summary[0]
+        .split(": ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    let total: usize = err
+        .lines()
+        .filter(|l| l.ends_with("nothing was imported"))
+        .find_map(|l| l.strip_prefix("spor: "))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert_eq!(roots + knock_on, total, "{err}");
+    assert!(knock_on > roots, "{err}");
+    assert!(!err.contains("cannot come first"), "{err}");
+}

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use chrono::{SubsecRound, Utc};
+use spor_domain::Rule;
+use spor_shell::LineProblem;
 use spor_shell::{Ingest, IngestError};
 
 use super::Access;
@@ -82,8 +84,30 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
             Ok(())
         }
         Err(IngestError::Refused(errors)) => {
-            for e in &errors {
+            // Root causes first, each with its line; then the lines refused
+            // only because their participant's registration is not before
+            // them (most often because it was refused itself), counted.
+            let knock_on = |e: &&spor_shell::LineError| matches!(&e.problem, LineProblem::Refused(r) if r.rule() == Rule::FirstNotRegistered);
+            for e in errors.iter().filter(|e| !knock_on(e)) {
                 writeln!(ws.err, "{name}: line {}: {}", e.line, e.problem)?;
+            }
+            let after: Vec<usize> = errors.iter().filter(knock_on).map(|e| e.line).collect();
+            if !after.is_empty() {
+                let shown: Vec<String> = after.iter().take(10).map(ToString::to_string).collect();
+                writeln!(
+                    ws.err,
+                    "{name}: {} more line{} refused because no registration of the participant comes before {} [rule: first_not_registered]: line{} {}{}",
+                    after.len(),
+                    if after.len() == 1 { "" } else { "s" },
+                    if after.len() == 1 { "it" } else { "them" },
+                    if after.len() == 1 { "" } else { "s" },
+                    shown.join(", "),
+                    if after.len() > shown.len() {
+                        ", …"
+                    } else {
+                        ""
+                    }
+                )?;
             }
             let stopped = if errors.len() >= spor_shell::ingest::MAX_REFUSED_LINES {
                 " (reading stopped there: more lines may be wrong)"
