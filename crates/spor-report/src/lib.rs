@@ -131,41 +131,14 @@ impl Gathered {
     }
 }
 
-/// The report page: the templates of `templates/` laid over [`Report`].
-#[derive(Template)]
-#[template(path = "report.html")]
-struct Page<'a> {
-    year: i32,
-    made_on: &'a str,
-    known_at: &'a str,
-    head_seq: u64,
-    head_hash: &'a str,
-    suppressed_up_to: u64,
-    withheld_totals: &'a [(&'static str, Vec<&'static str>)],
-    sections: &'a [model::Section],
-    target_work_or_education: &'a str,
-    target_one_year: &'a str,
-}
-
 /// The report page: one self-contained HTML document (inline CSS, no
-/// script, nothing loaded from elsewhere).
+/// script, nothing loaded from elsewhere), `templates/report.html` laid
+/// over [`Report`].
 pub fn html(input: &ReportInput<'_>) -> String {
-    let r = Report::of(input);
-    let page = Page {
-        year: r.year,
-        made_on: &r.made_on,
-        known_at: &r.known_at,
-        head_seq: r.head_seq,
-        head_hash: &r.head_hash,
-        suppressed_up_to: r.suppressed_up_to,
-        withheld_totals: &r.withheld_totals,
-        sections: &r.sections,
-        target_work_or_education: &r.target_work_or_education,
-        target_one_year: &r.target_one_year,
-    };
     // Rendering into a String fails only where a value's Display does,
     // and every value here is a string or a number.
-    page.render()
+    Report::of(input)
+        .render()
         .unwrap_or_else(|e| format!("<!DOCTYPE html><p>{e}</p>"))
 }
 

@@ -145,7 +145,9 @@ pub struct Section {
     pub chart: Option<Chart>,
 }
 
-/// The report, ready to lay out.
+/// The report, ready to lay out: `templates/report.html` reads its fields.
+#[derive(askama::Template)]
+#[template(path = "report.html")]
 pub struct Report {
     pub year: i32,
     /// The day it was made, `01.12.2026`.
@@ -416,9 +418,10 @@ impl Report {
                 work_or_education_share(r),
             ],
         };
+        let sorted = sorted_counties(t);
         let mut rows = Vec::new();
         let mut average_shown = false;
-        for r in sorted_counties(t) {
+        for r in &sorted {
             let s = share_of(work_or_education_share(r));
             if !average_shown && s.is_none_or(|s| share_of(national).is_some_and(|n| s < n)) {
                 rows.push(county_row(&t.nation, true));
@@ -466,8 +469,8 @@ impl Report {
                 id: "chart-counties",
                 title: "Andel i arbeid eller utdanning per fylke".into(),
                 bars: share_bars(
-                    sorted_counties(t)
-                        .into_iter()
+                    sorted
+                        .iter()
                         .map(|r| (row_name(r), work_or_education_share(r)))
                         .collect(),
                 ),
