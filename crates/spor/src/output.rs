@@ -68,6 +68,11 @@ pub fn norwegian_date(d: NaiveDate) -> String {
     d.format("%d.%m.%Y").to_string()
 }
 
+/// A time as Norwegian users read it, in UTC: `05.01.2008 kl. 14.30 UTC`.
+pub fn norwegian_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%d.%m.%Y kl. %H.%M UTC").to_string()
+}
+
 /// Writes through a temporary file in the same directory, fsyncs it, renames
 /// it into place and fsyncs the directory: a failure leaves no half file.
 pub fn write_file_atomically(

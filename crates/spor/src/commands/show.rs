@@ -10,7 +10,7 @@ use spor_store::EventStore;
 
 use super::Access;
 use crate::exit::NotFound;
-use crate::output::{Format, mask_person, norwegian_date, parse_date};
+use crate::output::{Format, mask_person, norwegian_date, norwegian_time, parse_date};
 use crate::workspace::Workspace;
 
 #[derive(Debug, clap::Args)]
@@ -174,10 +174,7 @@ pub fn run(args: Args, ws: &mut Workspace) -> anyhow::Result<()> {
                     norwegian_date(e.event.date),
                     bokmal::event_kind(e.event.body.kind()).to_owned(),
                     bokmal::details(&e.event.body),
-                    e.event
-                        .recorded_at
-                        .format("%d.%m.%Y kl. %H.%M UTC")
-                        .to_string(),
+                    norwegian_time(e.event.recorded_at),
                     e.event.by.clone().unwrap_or_default(),
                     e.seq.to_string(),
                     note,

@@ -18,7 +18,10 @@ use spor_projections::publish::{
     Cell, Change, Derived, Published, PublishedRow, Submission, publish_all, unit_figures,
 };
 
-use crate::output::norwegian_date;
+use crate::output::{norwegian_date, norwegian_time};
+// Statistics Norway's signs, as the report writes them: `:` a figure
+// withheld, `.` one that cannot be computed (a share of nothing).
+use spor_report::model::{NOT_COMPUTABLE, WITHHELD};
 
 use super::Access;
 use super::status::load;
@@ -418,11 +421,6 @@ pub(super) fn refused(e: spor_shell::publication::PublishError) -> anyhow::Error
     }
 }
 
-/// Statistics Norway's signs: a figure that cannot be computed (a share of
-/// nothing), and a figure withheld; `0` is a true zero.
-const NOT_COMPUTABLE: &str = ".";
-const WITHHELD: &str = ":";
-
 /// A share as Norwegian readers write it: one decimal, decimal comma.
 fn percent(share: f64) -> String {
     format!("{:.1}", share * 100.0).replace('.', ",")
@@ -648,11 +646,6 @@ pub(super) fn note_empty_year(
     }
 }
 
-/// `05.01.2008 kl. 14.30 UTC`.
-fn norwegian_time(t: DateTime<Utc>) -> String {
-    t.format("%d.%m.%Y kl. %H.%M UTC").to_string()
-}
-
 /// Changed figures as `q4 44 → 45, work 10 → 11`.
 fn changes_text(changes: &[Change]) -> String {
     changes
@@ -802,7 +795,7 @@ fn print_published(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let mut out = io::BufWriter::new(out);
-    let shown = |v: Option<u64>| v.map_or_else(|| ":".to_owned(), |n| n.to_string());
+    let shown = |v: Option<u64>| v.map_or_else(|| WITHHELD.to_owned(), |n| n.to_string());
     match format {
         Format::Json => {
             serde_json::to_writer(&mut out, p)?;
