@@ -136,30 +136,38 @@ fn person_of(timeline: &spor_domain::Timeline) -> Option<&str> {
     })
 }
 
-/// Every registered stream's span, by identity number; only numbers with
-/// more than one stream are kept.
+/// Every registered stream's span, by identity number, for the numbers
+/// registered in more than one stream (only those need their facts).
 fn spans_by_person(projections: &Projections) -> HashMap<&str, Vec<Span>> {
-    let mut all: HashMap<&str, Vec<Span>> = HashMap::new();
+    let mut streams: HashMap<&str, Vec<_>> = HashMap::new();
     for (participant, timeline) in projections.timelines(None) {
-        let (Some(unit), Some(person)) = (timeline.unit(), person_of(timeline)) else {
-            continue;
-        };
-        let facts = projections.facts(participant, timeline);
-        let Some(from) = facts.registered else {
-            continue;
-        };
-        all.entry(person).or_default().push(Span {
-            participant,
-            unit,
-            from,
-            to: facts.exit.as_ref().map(|x| x.date),
-        });
+        if let Some(person) = person_of(timeline) {
+            streams
+                .entry(person)
+                .or_default()
+                .push((participant, timeline));
+        }
     }
-    all.retain(|_, spans| spans.len() > 1);
-    for spans in all.values_mut() {
-        spans.sort_by_key(|s| (s.from, s.participant));
-    }
-    all
+    streams.retain(|_, s| s.len() > 1);
+    streams
+        .into_iter()
+        .map(|(person, streams)| {
+            let mut spans: Vec<Span> = streams
+                .into_iter()
+                .filter_map(|(participant, timeline)| {
+                    let facts = projections.facts(participant, timeline);
+                    Some(Span {
+                        participant,
+                        unit: timeline.unit()?,
+                        from: facts.registered?,
+                        to: facts.exit.as_ref().map(|x| x.date),
+                    })
+                })
+                .collect();
+            spans.sort_by_key(|s| (s.from, s.participant));
+            (person, spans)
+        })
+        .collect()
 }
 
 fn participant_findings(
